@@ -1,0 +1,207 @@
+"""The `storysift` command line: wires readers, cleaning, writers, fixtures and rule checks
+into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the run,
+2 bad usage or a broken rule file (reported before any work starts)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.bundled import seeds_dir
+from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
+from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, iter_inputs
+from pipeline.rules import RuleError, RuleSet, load_rules
+from pipeline.writers import JsonlSink, atomic_text
+
+app = typer.Typer(
+    help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+rules_app = typer.Typer(help="List the rules, or run every rule's own examples.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+RulesOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--rules", help="Extra rule folder (repeatable): adds rules, or overrides bundled ones by id."),
+]
+TextField = Annotated[str, typer.Option(help="JSON Lines field holding plain text.")]
+HtmlField = Annotated[str, typer.Option(help="JSON Lines field holding HTML (preferred when present).")]
+IdField = Annotated[str, typer.Option(help="JSON Lines field holding the document id.")]
+UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page URL.")]
+MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
+Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"storysift: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def get_rules(extra: Optional[list[Path]]) -> RuleSet:
+    try:
+        return load_rules(extra or [])
+    except RuleError as exc:
+        raise fail(str(exc)) from None
+
+
+def read_options(text_field: str, html_field: str, id_field: str, url_field: str, max_bytes: int) -> ReadOptions:
+    return ReadOptions(text_field, html_field, id_field, url_field, max_bytes)
+
+
+@app.command()
+def clean(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines file, or - for stdout.")] = "-",
+    rejects: Annotated[Optional[str], typer.Option(help="Where rejects go (default: beside --out, or stderr).")] = None,
+    rules: RulesOption = None,
+    text_field: TextField = "text",
+    html_field: HtmlField = "html",
+    id_field: IdField = "id",
+    url_field: UrlField = "url",
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    strict: Strict = False,
+) -> None:
+    """Clean documents into JSON Lines, one record per document."""
+    ruleset = get_rules(rules)
+    options = read_options(text_field, html_field, id_field, url_field, max_bytes)
+    rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
+    stopped = None
+    with atomic_text(out) as stream:
+        sink = JsonlSink(stream)
+        reject_records = []
+        for item in clean_stream(iter_inputs(inputs, options), ruleset):
+            if isinstance(item, Reject):
+                reject_records.append(item.as_record())
+                typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
+                if strict:
+                    stopped = item
+                    break
+            else:
+                sink.write(item.as_record())
+    if rejects_path and reject_records:
+        with atomic_text(rejects_path) as stream:
+            reject_sink = JsonlSink(stream)
+            for record in reject_records:
+                reject_sink.write(record)
+    if stopped:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    inputs: Annotated[Optional[list[str]], typer.Argument(help="Files, folders, or -; default: the bundled seeds.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("storysift-out"),
+    rules: RulesOption = None,
+    text_field: TextField = "text",
+    html_field: HtmlField = "html",
+    id_field: IdField = "id",
+    url_field: UrlField = "url",
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    strict: Strict = False,
+    quiet: Quiet = False,
+) -> None:
+    """Run the whole pipeline into a folder: clean.jsonl, rejects.jsonl, report.json."""
+    ruleset = get_rules(rules)
+    sources = inputs or [str(seeds_dir())]
+    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict)
+    started = time.perf_counter()
+    try:
+        report = run_cleaning(sources, out, ruleset, options)
+    except StrictStop as stop:
+        raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
+    if not quiet:
+        elapsed = time.perf_counter() - started
+        typer.echo(
+            f"storysift: {report.written + report.rejected} read, {report.written} written, "
+            f"{report.rejected} rejected, {sum(report.rules.values())} removals -> {out}/ ({elapsed:.1f}s)",
+            err=True,
+        )
+
+
+@app.command()
+def explain(
+    file: Annotated[str, typer.Argument(help="A document (or JSON Lines file: every record), or -.")],
+    rules: RulesOption = None,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Default: colour on a terminal.")] = None,
+    text_field: TextField = "text",
+    html_field: HtmlField = "html",
+    id_field: IdField = "id",
+    url_field: UrlField = "url",
+) -> None:
+    """Show a document with every removed line in place, marked with its rule id."""
+    from pipeline.explain import plain, render_explanation
+
+    ruleset = get_rules(rules)
+    use_color = sys.stdout.isatty() if color is None else color
+    colors = {"removed": typer.colors.RED, "header": typer.colors.CYAN}
+
+    def style(text: str, role: str) -> str:
+        return typer.style(text, fg=colors[role]) if role in colors else text
+
+    options = read_options(text_field, html_field, id_field, url_field, DEFAULT_MAX_BYTES)
+    for item in clean_stream(iter_inputs([file], options), ruleset):
+        if isinstance(item, Reject):
+            raise fail(f"{item.source}: {item.reason}", 1)
+        typer.echo(render_explanation(item, style if use_color else plain), nl=False)
+
+
+@app.command()
+def check(
+    directory: Annotated[Path, typer.Argument(help="Folder of fixtures.")] = Path("fixtures"),
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the golden files from the current output.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Run every fixture and compare with its golden output; exit 1 on any difference."""
+    from pipeline.fixtures import check_all
+
+    get_rules(rules)  # a broken rule file fails before any fixture runs
+    if not directory.is_dir():
+        raise fail(f"{directory}: no such fixtures folder")
+    results = check_all(directory, list(rules or []), update)
+    if not results:
+        raise fail(f"{directory}: no fixtures (folders with an input.* file)")
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        typer.echo(result.diff)
+    verb = "updated" if update else "checked"
+    typer.echo(f"{len(results)} fixtures {verb}, {len(failed)} differ" if not update else f"{len(results)} fixtures {verb}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """List every rule: id, kind, scope, file and description."""
+    for rule in get_rules(rules).rules:
+        scope = rule.host or "generic"
+        state = "" if rule.enabled else " (disabled)"
+        typer.echo(f"{rule.id}\t{rule.kind}\t{scope}\t{Path(rule.origin).name}{state}\t{rule.description}")
+
+
+@rules_app.command("test")
+def rules_test(rules: RulesOption = None) -> None:
+    """Run every rule's own match/keep examples; exit 1 if any fails."""
+    from pipeline.ruletests import check_rules
+
+    ruleset = get_rules(rules)
+    failures = check_rules(ruleset)
+    for failure in failures:
+        typer.echo(f"FAIL {failure}")
+    examples = sum(len(r.examples["match"]) + len(r.examples["keep"]) for r in ruleset.rules)
+    typer.echo(f"{len(ruleset.rules)} rules, {examples} examples: {examples - len(failures)} passed, {len(failures)} failed")
+    if failures:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Structural detectors: furniture recognised by the shape of a run of lines rather than by
+one line's words (headline lists, blocks repeated within a page, bylines, author bios,
+trailers). Each detector reads the live lines of a document and returns the groups of line
+indices to remove; their parameters come from the rule that names the detector."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pipeline.rules import Rule
+
+
+@dataclass
+class Hit:
+    """Lines one rule removes as one piece, and metadata it found there (author, date)."""
+
+    indices: list[int]
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+# `lines` are the normalised lines of the document; `live` the indices, in order, of the
+# non-blank lines no earlier rule has removed. Blank and removed lines are transparent.
+Detector = Callable[[Rule, list[str], list[int]], list[Hit]]
+
+POSSESSIVE = re.compile(r"['’]s$")
+BULLET_PREFIX = ("- ", "* ", "• ", "· ", "– ", "— ")
+SENTENCE_END = (".", ":", ";", ",", "…")
+
+
+def words(line: str) -> list[str]:
+    return line.split()
+
+
+def strip_bullet(line: str) -> str:
+    for prefix in BULLET_PREFIX:
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    return line
+
+
+def is_title_like(line: str, max_words: int, min_title_ratio: float) -> bool:
+    """A short line in Title Case without sentence punctuation: a headline, a heading, a
+    name. Words of three letters or fewer (of, the, in, a) do not count either way."""
+    line = strip_bullet(line)
+    tokens = words(line)
+    if not 2 <= len(tokens) <= max_words or line.endswith(SENTENCE_END) or "|" in line:
+        return False
+    significant = [t for t in tokens if len(t) > 3 and t[0].isalpha()]
+    if not significant:
+        return False
+    capitalised = sum(1 for t in significant if t[0].isupper())
+    return capitalised / len(significant) >= min_title_ratio
+
+
+def is_name_like(line: str) -> bool:
+    """Two to four capitalised words with no digits or punctuation but hyphens and
+    apostrophes: how a person's name stands on a line of its own."""
+    tokens = words(line)
+    return 2 <= len(tokens) <= 4 and all(
+        t[0].isupper() and all(c.isalpha() or c in "-'’." for c in t) for t in tokens
+    )
+
+
+def repeated_block(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """Every window of `min_lines` consecutive live lines that occurs `min_repeats` or more
+    times in the document marks its lines; adjacent marked lines form one removed block."""
+    size, repeats = rule.params["min_lines"], rule.params["min_repeats"]
+    keys = [lines[i].casefold() for i in live]
+    windows = Counter(tuple(keys[p:p + size]) for p in range(len(keys) - size + 1))
+    marked = [False] * len(live)
+    for p in range(len(keys) - size + 1):
+        if windows[tuple(keys[p:p + size])] >= repeats:
+            marked[p:p + size] = [True] * size
+    return group_marked(live, marked)
+
+
+def headline_list(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """Runs of `min_lines` or more title-like lines: lists of other stories' headlines.
+    A single heading between paragraphs, or a list of full sentences, is not a run."""
+    params = rule.params
+    marked = [is_title_like(lines[i], params["max_words"], params["min_title_ratio"]) for i in live]
+    return [hit for hit in group_marked(live, marked) if len(hit.indices) >= params["min_lines"]]
+
+
+def byline(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """A byline label line ("Edited By", "Last updated:") and the short name and role lines
+    that follow it. A name after a label becomes the document's author."""
+    params = rule.params
+    hits: list[Hit] = []
+    position = 0
+    while position < len(live):
+        match = rule.regex.search(lines[live[position]])
+        if not match:
+            position += 1
+            continue
+        taken = [live[position]]
+        meta = {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()}
+        following = 0
+        position += 1
+        while position < len(live) and following < params["max_following"]:
+            line = lines[live[position]]
+            if rule.regex.search(line):
+                following = 0
+            elif len(words(line)) <= params["max_words"] and not line.endswith(SENTENCE_END) and line[:1].isupper():
+                following += 1
+                if "author" not in meta and is_name_like(line):
+                    meta["author"] = line
+            else:
+                break
+            taken.append(live[position])
+            position += 1
+        hits.append(Hit(taken, meta))
+    return hits
+
+
+def author_bio(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """A name line (possibly repeated) directly followed by a short paragraph about that
+    person: the paragraph starts with the name's first word and matches the rule's pattern."""
+    hits: list[Hit] = []
+    for position in range(1, len(live)):
+        bio = lines[live[position]]
+        if len(words(bio)) > rule.params["max_words"]:
+            continue
+        if not rule.regex.search(bio):
+            continue
+        start = position
+        while start > 0 and is_name_like(lines[live[start - 1]]):
+            start -= 1
+        if start == position:
+            continue
+        name = lines[live[position - 1]]
+        if POSSESSIVE.sub("", words(bio)[0]) != words(name)[0]:
+            continue
+        hits.append(Hit([live[p] for p in range(start, position + 1)], {"author": name}))
+    return hits
+
+
+def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """A trailer heading ("Recent News", "Recommended Tools") in the last part of the page
+    that is followed only by short lines: the heading and all that follows are furniture."""
+    params = rule.params
+    first_allowed = int(len(live) * (1 - params["tail_share"]))
+    for position in range(max(first_allowed, 1), len(live)):
+        if not rule.regex.search(lines[live[position]]):
+            continue
+        if all(len(words(lines[i])) <= params["max_words"] for i in live[position + 1:]):
+            return [Hit(live[position:])]
+    return []
+
+
+def group_marked(live: list[int], marked: list[bool]) -> list[Hit]:
+    hits: list[Hit] = []
+    current: list[int] = []
+    for index, flag in zip(live, marked):
+        if flag:
+            current.append(index)
+        elif current:
+            hits.append(Hit(current))
+            current = []
+    if current:
+        hits.append(Hit(current))
+    return hits
+
+
+STRUCTURAL_DETECTORS: dict[str, Detector] = {
+    "repeated_block": repeated_block,
+    "headline_list": headline_list,
+    "byline": byline,
+    "author_bio": author_bio,
+    "trailer": trailer,
+}

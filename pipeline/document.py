@@ -1,0 +1,74 @@
+"""The record that flows through every stage: a raw input on the way in, a clean
+document with its removals on the way out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One input document as read, before any cleaning."""
+
+    id: str
+    source: str  # the file it came from (and ":line" for JSON Lines records)
+    content: str
+    kind: str  # "html" or "text", decided from the content
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One removed piece of a document and the rule that removed it.
+
+    `lines` is the 1-based inclusive line span in the text the rule saw (the input
+    text for text documents, the extracted text for HTML); None for removed HTML
+    elements, which have no line in any text.
+    """
+
+    rule: str
+    text: str
+    lines: tuple[int, int] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
+
+
+@dataclass
+class Document:
+    """A cleaned document: canonical text, metadata fields and every removal."""
+
+    id: str
+    source: str
+    text: str
+    kind: str = "text"
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    links: list[str] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    seen_text: str = ""  # the text the line rules saw, for `explain`
+    words_in: int = 0
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "url": self.url,
+            "kind": self.kind,
+            "title": self.title,
+            "author": self.author,
+            "date": self.date,
+            "text": self.text,
+            "links": self.links,
+            "removed": [r.as_dict() for r in self.removed],
+            "counts": {
+                "words_in": self.words_in,
+                "words_out": len(self.text.split()),
+                "lines_out": self.text.count("\n") + 1 if self.text else 0,
+                "removed": len(self.removed),
+            },
+        }

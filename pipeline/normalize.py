@@ -1,0 +1,38 @@
+"""Canonical text: the line-level normalisation applied before the text rules read a line,
+and the document-level one applied to what they keep."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# [text](url) and ![alt](url); the url part may hold one level of parentheses (wiki links).
+MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+\"[^\"]*\")?\)")
+INNER_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
+def normalize_line(line: str, links: list[str] | None = None) -> str:
+    """One line in canonical form: NFC, no indentation, single spaces, links as their text.
+    URLs of converted links are appended to `links` when given."""
+    line = unicodedata.normalize("NFC", line)
+    line = INVISIBLE.sub("", line)
+    if "](" in line:
+        def keep_text(match: re.Match[str]) -> str:
+            if links is not None and match.group(2):
+                links.append(match.group(2))
+            return match.group(1)
+
+        line = MARKDOWN_LINK.sub(keep_text, line)
+    return INNER_SPACE.sub(" ", line).strip()
+
+
+def join_paragraphs(lines: list[str]) -> str:
+    """Join kept lines, collapsing runs of blank lines into one and trimming the ends."""
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)

@@ -1,0 +1,53 @@
+"""The run report: every input accounted for (read = written + rejected, in total and per
+file), removals counted per rule, and what each later stage did."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.document import Document
+from pipeline.readers import Reject
+
+
+def source_file(source: str) -> str:
+    """The file a source names: JSON Lines sources carry ":line" after the path."""
+    head, _, tail = source.rpartition(":")
+    return head if head and tail.isdigit() else source
+
+
+@dataclass
+class RunReport:
+    written: int = 0
+    rejected: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    files: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    stages: dict[str, Any] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def add_document(self, doc: Document) -> None:
+        self.written += 1
+        self.files[source_file(doc.source)]["written"] += 1
+        self.rules.update(r.rule for r in doc.removed)
+
+    def add_reject(self, reject: Reject) -> None:
+        self.rejected += 1
+        self.files[source_file(reject.source)]["rejected"] += 1
+        self.reasons[reject.reason.split(":")[0]] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "inputs": {"read": self.written + self.rejected, "written": self.written, "rejected": self.rejected},
+            "removals_per_rule": dict(sorted(self.rules.items())),
+            "reject_reasons": dict(sorted(self.reasons.items())),
+            "files": {
+                name: {"read": c["written"] + c["rejected"], "written": c["written"], "rejected": c["rejected"]}
+                for name, c in sorted(self.files.items())
+            },
+        }
+        data.update(self.stages)
+        if self.stopped:
+            data["stopped"] = self.stopped
+        return data

@@ -1,0 +1,83 @@
+"""Text rules: run the line-pattern, run and structural rules over a document's lines, to a
+fixed point, and return the kept text with every removed piece attributed to its rule.
+HTML documents reach this stage as the text their main content was extracted to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
+from pipeline.document import Removal
+from pipeline.normalize import join_paragraphs, normalize_line
+from pipeline.rules import TEXT_KINDS, Rule, RuleSet
+
+# Removing a piece can make new furniture visible (two blocks become adjacent, a trailer moves
+# into the tail), so the rules run again until nothing changes; real pages settle in two passes.
+MAX_PASSES = 4
+
+
+@dataclass
+class TextResult:
+    text: str
+    removed: list[Removal]
+    links: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # the normalised lines the rules saw
+
+
+def line_pattern(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """Single lines matching the pattern (and no longer than `max_words`, when set)."""
+    limit = rule.params["max_words"]
+    hits = []
+    for i in live:
+        if limit and len(lines[i].split()) > limit:
+            continue
+        match = rule.regex.search(lines[i])
+        if match:
+            hits.append(Hit([i], {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()}))
+    return hits
+
+
+def line_run(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+    """Runs of `min_lines` or more consecutive lines that each match the pattern."""
+    marked = [bool(rule.regex.search(lines[i])) for i in live]
+    return [hit for hit in group_marked(live, marked) if len(hit.indices) >= rule.params["min_lines"]]
+
+
+DETECTORS: dict[str, Detector] = {"line": line_pattern, "run": line_run, **STRUCTURAL_DETECTORS}
+
+
+def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
+                     only: list[Rule] | None = None) -> TextResult:
+    """Clean `text` with the rules that apply to `host` (or with `only` these rules)."""
+    links: list[str] = []
+    lines = [normalize_line(line, links) for line in text.splitlines()]
+    active = only if only is not None else rules.for_host(host, TEXT_KINDS)
+    protectors = [] if only is not None else rules.for_host(host, ("protect",))
+    protected = {i for i, line in enumerate(lines) for r in protectors if line and r.regex.search(line)}
+    removed_by: list[str | None] = [None] * len(lines)
+    hits_by_rule: list[tuple[Rule, Hit]] = []
+    for _ in range(MAX_PASSES):
+        changed = False
+        for rule in active:
+            live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
+            for hit in DETECTORS[rule.kind](rule, lines, live):
+                indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
+                if not indices:
+                    continue
+                for i in indices:
+                    removed_by[i] = rule.id
+                hits_by_rule.append((rule, Hit(indices, hit.meta)))
+                changed = True
+        if not changed:
+            break
+    meta: dict[str, str] = {}
+    removals = []
+    for rule, hit in sorted(hits_by_rule, key=lambda pair: pair[1].indices[0]):
+        for key, value in hit.meta.items():
+            meta.setdefault(key, value)
+        removals.append(Removal(rule.id, "\n".join(lines[i] for i in hit.indices),
+                                (hit.indices[0] + 1, hit.indices[-1] + 1)))
+    kept = [line for line, by in zip(lines, removed_by) if by is None]
+    links = list(dict.fromkeys(links))
+    return TextResult(join_paragraphs(kept), removals, links, meta, lines)
