@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser
+from trafilatura.settings import set_date_params
 
 from pipeline.document import Removal
 from pipeline.rules import RuleSet
@@ -72,6 +73,9 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
         include_tables=True,
         with_metadata=True,
         deduplicate=False,
+        # No extensive search: it turns any year on the page (a "© 2026" footer, "closed in
+        # 2024" in the text) into a made-up date such as 2026-01-01. Markup dates still count.
+        date_extraction_params=set_date_params(extensive=False),
     )
     if result is None:
         return Extraction("", removed, url=url)
