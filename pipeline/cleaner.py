@@ -41,7 +41,8 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         url=url,
         title=title or title_from_text(result.text),
         author=author or result.meta.get("author"),
-        date=date or result.meta.get("date"),
+        # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
+        date=date or result.meta.get("date") or raw.meta.get("date"),
         links=result.links,
         removed=removed,
         seen_text="\n".join(result.lines),

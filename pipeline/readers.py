@@ -15,12 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+import zstandard
 from charset_normalizer import from_bytes
 
 from pipeline.document import RawDocument
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+WARC_SUFFIXES = {".warc", ".arc"}
+PARQUET_SUFFIXES = {".parquet"}
+# Any of the above may also be compressed: the outer suffix says how.
+COMPRESSED_SUFFIXES = {".gz", ".zst"}
+GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+# Rows held in memory at once when reading Parquet: each row is a whole page.
+PARQUET_BATCH_ROWS = 256
+READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -45,6 +54,12 @@ class Reject:
 
     def as_record(self) -> dict[str, str | None]:
         return {"id": self.id, "source": self.source, "reason": self.reason}
+
+    @property
+    def skipped(self) -> bool:
+        """A record passed over by design (a WARC request, an image response), not a failure:
+        counted like a reject, but no reason to stop a --strict run."""
+        return self.reason.startswith("skipped ")
 
 
 @dataclass(frozen=True)
@@ -107,14 +122,37 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
 
 
 def _open(path: Path) -> BinaryIO:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    """The file's bytes, decompressed when its suffix is .gz or .zst."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")
+    if suffix == ".zst":
+        return _zstd_reader(path.open("rb"))
+    return path.open("rb")
+
+
+def _zstd_reader(raw: BinaryIO) -> BinaryIO:
+    # read_across_frames: a .zst made by appending compressed pieces is one stream.
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return io.BufferedReader(reader)  # type: ignore[arg-type]
 
 
 def _base_suffix(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
         suffixes.pop()
     return suffixes[-1] if suffixes else ""
+
+
+def _is_archive(path: Path) -> bool:
+    """Whether the file (decompressed) starts like a WARC or ARC file: cheap, 16 bytes."""
+    from pipeline.warc import is_archive_start
+
+    try:
+        with _open(path) as stream:
+            return is_archive_start(stream.read(16))
+    except READ_ERRORS:
+        return False
 
 
 def iter_inputs(inputs: list[str], options: ReadOptions = ReadOptions()) -> Iterator[RawDocument | Reject]:
@@ -141,6 +179,12 @@ def read_file(path: Path, doc_id: str, options: ReadOptions, from_folder: bool =
     if suffix in JSONL_SUFFIXES:
         yield from read_jsonl(path, options)
         return
+    if suffix in PARQUET_SUFFIXES:
+        yield from read_parquet(path, options)
+        return
+    if suffix in WARC_SUFFIXES or _is_archive(path):
+        yield from read_archive(path, options)
+        return
     if from_folder and suffix not in DOCUMENT_SUFFIXES:
         yield Reject(str(path), f"unsupported file type '{suffix or path.name}'", doc_id)
         return
@@ -150,7 +194,7 @@ def read_file(path: Path, doc_id: str, options: ReadOptions, from_folder: bool =
         yield make_document(data, doc_id, str(path))
     except InputError as exc:
         yield Reject(str(path), str(exc), doc_id)
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         yield Reject(str(path), f"unreadable: {exc}", doc_id)
 
 
@@ -194,8 +238,49 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 yield Reject(where, f"{reason}: {exc}")
                 continue
             yield _record_document(record, where, options)
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
+
+
+def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """A WARC or ARC file. warcio undoes per-record gzip itself, so a .warc.gz is handed over
+    as stored and record offsets (in each document's source) are offsets in the file on disk."""
+    from pipeline.warc import read_warc
+
+    try:
+        stream = _open(path) if path.suffix.lower() == ".zst" else path.open("rb")
+    except OSError as exc:
+        yield Reject(str(path), f"unreadable: {exc}")
+        return
+    with stream:
+        yield from read_warc(stream, path.as_posix(), options)
+
+
+def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """A Parquet file, read a batch of rows at a time; fields as for JSON Lines records,
+    and the source of each document is "path:row" (1-based)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet as pq
+    except ImportError:
+        yield Reject(str(path), "reading Parquet needs pyarrow: pip install 'storysift[parquet]'")
+        return
+    name, row = path.as_posix(), 0
+    try:
+        parquet = pq.ParquetFile(path)
+        fields = (options.id_field, options.url_field, options.html_field, options.text_field)
+        columns = [c for c in dict.fromkeys(fields) if c in parquet.schema_arrow.names]
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
+            for record in batch.to_pylist():
+                row += 1
+                where = f"{name}:{row}"
+                body = [record.get(options.html_field), record.get(options.text_field)]
+                if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
+                    yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
+                    continue
+                yield _record_document(record, where, options)
+    except (OSError, pyarrow.ArrowException) as exc:
+        yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
 
 
 def _record_document(record: object, where: str, options: ReadOptions) -> RawDocument | Reject:
@@ -207,8 +292,9 @@ def _record_document(record: object, where: str, options: ReadOptions) -> RawDoc
     url = url if isinstance(url, str) else None
     html = record.get(options.html_field)
     text = record.get(options.text_field)
-    body, is_html = (html, True) if isinstance(html, str) and html.strip() else (text, False)
-    if not isinstance(body, str):
+    # bytes come only from Parquet binary columns; make_document decodes them like a file.
+    body, is_html = (html, True) if isinstance(html, (str, bytes)) and html.strip() else (text, False)
+    if not isinstance(body, (str, bytes)):
         return Reject(where, f"record has no string field '{options.text_field}' or '{options.html_field}'", doc_id)
     try:
         return make_document(body, doc_id, where, url, html_hint=is_html)
@@ -217,9 +303,22 @@ def _record_document(record: object, where: str, options: ReadOptions) -> RawDoc
 
 
 def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:
-    stream = sys.stdin.buffer
-    head = stream.peek(1)[:1] if hasattr(stream, "peek") else b""
-    if head == b"{":
+    """Standard input, decided by its first bytes: gzip or zstd (undone), a WARC, JSON Lines
+    (read and yielded a line at a time, so a pipe streams), or else one document."""
+    from pipeline.warc import is_archive_start, read_warc
+
+    stream: BinaryIO = sys.stdin.buffer
+    head = _peek(stream)
+    if head.startswith(GZIP_MAGIC):
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+    elif head.startswith(ZSTD_MAGIC):
+        stream = _zstd_reader(stream)
+    if stream is not sys.stdin.buffer:
+        head = _peek(stream)
+    if is_archive_start(head):
+        yield from read_warc(stream, "<stdin>", options)
+        return
+    if head[:1] == b"{":
         yield from _jsonl_records(stream, "<stdin>", options)
         return
     try:
@@ -230,3 +329,13 @@ def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:
         yield make_document(data, "stdin", "<stdin>")
     except InputError as exc:
         yield Reject("<stdin>", str(exc), "stdin")
+    except READ_ERRORS as exc:
+        yield Reject("<stdin>", f"unreadable: {exc}", "stdin")
+
+
+def _peek(stream: BinaryIO, size: int = 16) -> bytes:
+    """The first bytes without consuming them (may be fewer than `size` on a slow pipe)."""
+    try:
+        return stream.peek(size)[:size] if hasattr(stream, "peek") else b""
+    except READ_ERRORS:
+        return b""

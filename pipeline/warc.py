@@ -1,0 +1,103 @@
+"""WARC (and ARC) input: every HTML response record of a web archive becomes a raw document
+with its target URL and crawl date; every other record (requests, metadata, revisits,
+non-HTML or non-2xx responses) becomes a reject whose reason starts with "skipped", so the
+report still accounts for every record the archive holds."""
+
+from __future__ import annotations
+
+import re
+from typing import BinaryIO, Iterator
+
+from pipeline.document import RawDocument
+from pipeline.readers import InputError, ReadOptions, Reject, decode, looks_like_html, make_document
+
+# Bytes a WARC (plain, or after decompression) or an ARC file starts with.
+WARC_MAGIC = (b"WARC/", b"filedesc://")
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+# Types that say nothing about the body: the body itself decides (servers label HTML this way).
+UNLABELLED_TYPES = {"", "application/octet-stream", "unknown/unknown", "application/unknown"}
+CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
+
+
+def is_archive_start(head: bytes) -> bool:
+    return head.startswith(WARC_MAGIC)
+
+
+def read_warc(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """Documents and skips of one archive, in record order; gzip per record is detected."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    records = ArchiveIterator(stream, arc2warc=True)
+    offset = end = 0
+    try:
+        for record in records:
+            yield _record_document(record, records, name, options)
+            offset = records.get_record_offset()
+            end = offset + records.get_record_length()
+    except Exception as exc:  # warcio meets a cut or corrupt archive with many error types
+        yield Reject(f"{name}:{offset}", f"unreadable WARC after the record at byte {offset}: {type(exc).__name__}: {exc}")
+        return
+    # warcio ends quietly at a gzip member cut before any of it decompressed: compare with the size.
+    size = stream.seek(0, 2) if stream.seekable() else end
+    if size > end:
+        yield Reject(f"{name}:{end}", f"unreadable WARC after the record at byte {offset}: "
+                                      f"{size - end:,} bytes at the end are not a whole record")
+
+
+def _record_document(record, records, name: str, options: ReadOptions) -> RawDocument | Reject:
+    headers = record.rec_headers
+    rec_type = record.rec_type or "unknown"
+    record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
+    url = headers.get_header("WARC-Target-URI") or None
+
+    def skip(why: str = "") -> Reject:
+        where = f"{name}:{records.get_record_offset()}"
+        return Reject(where, f"skipped WARC {rec_type} record" + (f": {why}" if why else ""), record_id)
+
+    if rec_type not in ("response", "resource"):
+        return skip()
+    content_type = ""
+    if record.http_headers is not None and rec_type == "response":
+        status = record.http_headers.get_statuscode() or ""
+        if not status.startswith("2"):
+            return skip(f"HTTP {status or 'status missing'}")
+        content_type = record.http_headers.get_header("Content-Type") or ""
+    elif rec_type == "resource":
+        content_type = headers.get_header("Content-Type") or ""
+    else:
+        return skip("no HTTP headers")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in HTML_TYPES and media_type not in UNLABELLED_TYPES:
+        return skip(f"not HTML ({media_type})")
+    body = record.content_stream().read(options.max_bytes + 1)
+    where = f"{name}:{records.get_record_offset()}"
+    doc_id = record_id or where
+    if len(body) > options.max_bytes:
+        return Reject(where, f"larger than the {options.max_bytes:,}-byte limit per document (--max-bytes)", doc_id)
+    missing = getattr(record.raw_stream, "limit", 0)
+    if missing > 0 and not record.raw_stream.read(1):
+        # The archive ends inside this record (an interrupted download): half a page is not a page.
+        return Reject(where, f"truncated WARC record: {missing:,} bytes of its Content-Length missing", doc_id)
+    try:
+        text = _decode(body, content_type)
+        if media_type not in HTML_TYPES and not looks_like_html(text):
+            return skip(f"not HTML ({media_type or 'no Content-Type'}, and the body does not look like HTML)")
+        raw = make_document(text, doc_id, where, url, html_hint=True)
+    except InputError as exc:
+        return Reject(where, str(exc), doc_id)
+    crawled = headers.get_header("WARC-Date")
+    if crawled:
+        # Only a fallback for the page's own date (see cleaner.py): a page cannot be newer than its capture.
+        return RawDocument(raw.id, raw.source, raw.content, raw.kind, raw.url, {"date": crawled[:10], "crawled": crawled})
+    return raw
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    """The HTTP header's charset first (it outranks the page's <meta>), then the usual detection."""
+    declared = CHARSET.search(content_type)
+    if declared and body:
+        try:
+            return body.decode(declared.group(1))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(body)
