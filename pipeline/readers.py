@@ -103,9 +103,13 @@ def decode(data: bytes) -> str:
             return data.decode(declared.group(1).decode("ascii"))
         except (LookupError, UnicodeDecodeError):
             pass
-    best = from_bytes(data[:1_000_000]).best()
+    matches = from_bytes(data[:1_000_000])
+    best = matches.best()
     if best is None or best.encoding is None:
         raise InputError("undecodable bytes: not UTF-8 and no text encoding fits")
+    # On a tie, windows-1252 (the web's default for unlabelled pages): on Western text
+    # cp1250 and cp1257 often score the same and come first, turning "naïve" into "naďve".
+    best = next((m for m in matches if m.encoding == "cp1252" and (m.chaos, m.coherence) == (best.chaos, best.coherence)), best)
     try:
         return data.decode(best.encoding)
     except UnicodeDecodeError as exc:
@@ -220,15 +224,28 @@ def read_jsonl(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rejec
         yield from _jsonl_records(stream, path.as_posix(), options)
 
 
+def _bounded_lines(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The stream's lines, each read with at most `limit` + 1 bytes in memory: a longer line
+    (a gzip bomb in one record) is skipped a chunk at a time and yields only its first part."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
 def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[RawDocument | Reject]:
     lineno = 0
     try:
-        for lineno, raw_line in enumerate(stream, 1):
+        for lineno, raw_line in enumerate(_bounded_lines(stream, options.max_bytes), 1):
             where = f"{name}:{lineno}"
-            if not raw_line.strip():
-                continue
-            if len(raw_line) > options.max_bytes:
+            if len(raw_line) > options.max_bytes:  # before the blank test: only its start was read
                 yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
+                continue
+            if not raw_line.strip():
                 continue
             try:
                 record = json.loads(raw_line)
@@ -253,7 +270,8 @@ def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         yield Reject(str(path), f"unreadable: {exc}")
         return
     with stream:
-        yield from read_warc(stream, path.as_posix(), options)
+        size = None if path.suffix.lower() == ".zst" else path.stat().st_size
+        yield from read_warc(stream, path.as_posix(), options, size)
 
 
 def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:

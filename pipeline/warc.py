@@ -23,11 +23,12 @@ def is_archive_start(head: bytes) -> bool:
     return head.startswith(WARC_MAGIC)
 
 
-def read_warc(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[RawDocument | Reject]:
-    """Documents and skips of one archive, in record order; gzip per record is detected."""
+def read_warc(stream: BinaryIO, name: str, options: ReadOptions, size: int | None = None) -> Iterator[RawDocument | Reject]:
+    """Documents and skips of one archive, in record order; gzip per record is detected.
+    `size`: the stream's length, when it is a file on disk, to notice a cut last record."""
     from warcio.archiveiterator import ArchiveIterator
 
-    records = ArchiveIterator(stream, arc2warc=True)
+    records = ArchiveIterator(stream)
     offset = end = 0
     try:
         for record in records:
@@ -38,8 +39,7 @@ def read_warc(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Raw
         yield Reject(f"{name}:{offset}", f"unreadable WARC after the record at byte {offset}: {type(exc).__name__}: {exc}")
         return
     # warcio ends quietly at a gzip member cut before any of it decompressed: compare with the size.
-    size = stream.seek(0, 2) if stream.seekable() else end
-    if size > end:
+    if size is not None and size > end and not _only_newlines(stream, end, size):
         yield Reject(f"{name}:{end}", f"unreadable WARC after the record at byte {offset}: "
                                       f"{size - end:,} bytes at the end are not a whole record")
 
@@ -47,12 +47,17 @@ def read_warc(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Raw
 def _record_document(record, records, name: str, options: ReadOptions) -> RawDocument | Reject:
     headers = record.rec_headers
     rec_type = record.rec_type or "unknown"
-    record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
-    url = headers.get_header("WARC-Target-URI") or None
+    is_arc = record.format == "arc"
+    if is_arc:  # ARC has no record ids: the document id is then "url@offset"
+        url, record_id, crawled = headers.get_header("uri"), None, _arc_date(headers.get_header("archive-date"))
+    else:
+        url, crawled = headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date")
+        record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
 
     def skip(why: str = "") -> Reject:
         where = f"{name}:{records.get_record_offset()}"
-        return Reject(where, f"skipped WARC {rec_type} record" + (f": {why}" if why else ""), record_id)
+        kind = "ARC" if is_arc else "WARC"
+        return Reject(where, f"skipped {kind} {rec_type} record" + (f": {why}" if why else ""), record_id)
 
     if rec_type not in ("response", "resource"):
         return skip()
@@ -71,7 +76,7 @@ def _record_document(record, records, name: str, options: ReadOptions) -> RawDoc
         return skip(f"not HTML ({media_type})")
     body = record.content_stream().read(options.max_bytes + 1)
     where = f"{name}:{records.get_record_offset()}"
-    doc_id = record_id or where
+    doc_id = record_id or f"{url}@{records.get_record_offset()}"
     if len(body) > options.max_bytes:
         return Reject(where, f"larger than the {options.max_bytes:,}-byte limit per document (--max-bytes)", doc_id)
     missing = getattr(record.raw_stream, "limit", 0)
@@ -85,11 +90,26 @@ def _record_document(record, records, name: str, options: ReadOptions) -> RawDoc
         raw = make_document(text, doc_id, where, url, html_hint=True)
     except InputError as exc:
         return Reject(where, str(exc), doc_id)
-    crawled = headers.get_header("WARC-Date")
     if crawled:
         # Only a fallback for the page's own date (see cleaner.py): a page cannot be newer than its capture.
         return RawDocument(raw.id, raw.source, raw.content, raw.kind, raw.url, {"date": crawled[:10], "crawled": crawled})
     return raw
+
+
+def _only_newlines(stream: BinaryIO, start: int, size: int) -> bool:
+    """Whether the bytes from `start` on are a record separator (an ARC file's last record
+    leaves its closing newline outside the record)."""
+    if size - start > 4:
+        return False
+    stream.seek(start)
+    return not stream.read().strip()
+
+
+def _arc_date(stamp: str | None) -> str | None:
+    """ARC's 14-digit archive date as the ISO form WARC-Date uses."""
+    if not stamp or len(stamp) < 14 or not stamp[:14].isdigit():
+        return None
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
 
 
 def _decode(body: bytes, content_type: str) -> str:
