@@ -57,7 +57,8 @@ def prune(tree: LexborHTMLParser, rules: RuleSet, host: str | None) -> list[Remo
                 continue
             if text:
                 removals.append(Removal(rule.id, text))
-            node.decompose()
+            # A space, not nothing: "votes<div class=ad>…</div>Council" must not become "votesCouncil".
+            node.replace_with(" ")
     return removals
 
 

@@ -23,7 +23,13 @@ def normalize_line(line: str, links: list[str] | None = None) -> str:
                 links.append(match.group(2))
             return match.group(1)
 
-        line = MARKDOWN_LINK.sub(keep_text, line)
+        # Until none is left: an image inside a link ([![alt](img)](url), a badge) is a link
+        # again once the image is replaced, and a second cleaning must not change the line.
+        while True:
+            converted = MARKDOWN_LINK.sub(keep_text, line)
+            if converted == line:
+                break
+            line = converted
     return INNER_SPACE.sub(" ", line).strip()
 
 

@@ -1,0 +1,332 @@
+"""One detector (or line/run kind) at a time: what it removes, and what next to it survives.
+
+Most tests run a bundled rule alone (`only=[rule]`), so a failure names the detector at fault;
+the last ones run the whole rule set to check how rules combine (protect rules, fixed point)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.detectors import is_name_like, is_title_like, strip_bullet
+from pipeline.rules import RuleSet, compile_pattern
+from pipeline.textrules import apply_text_rules
+
+ARTICLE = [
+    "The council voted on Tuesday to extend the ferry subsidy for another three years, ending months of uncertainty.",
+    "Under the agreement the operator will receive 2.1 million euros a year in exchange for keeping the early crossing.",
+    "Opponents said the town was paying for a timetable that suited the operator rather than its passengers.",
+]
+
+
+def run_rule(rules, rule_id, text, **params):
+    """Run one bundled rule alone (with `params` overridden); return (kept lines, removals)."""
+    rule = rules.by_id(rule_id)
+    if params:
+        rule = dataclasses.replace(rule, params={**rule.params, **params})
+    result = apply_text_rules(text, RuleSet([rule]), only=[rule])
+    return kept_lines(result.text), result
+
+
+def kept_lines(text):
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def removed_texts(result):
+    return [r.text for r in result.removed]
+
+
+# --- repeated_block -------------------------------------------------------------------------
+
+PROMO = ["Learn to use AI like a Pro", "Get the latest workflows, delivered weekly."]
+
+
+def test_repeated_block_every_copy_removed_but_paragraphs_between_kept(rules):
+    text = "\n".join([ARTICLE[0], *PROMO, ARTICLE[1], *PROMO, ARTICLE[2], *PROMO])
+    kept, result = run_rule(rules, "ads.repeated-block", text)
+    assert kept == ARTICLE
+    assert removed_texts(result) == ["\n".join(PROMO)] * 3
+    assert [r.lines for r in result.removed] == [(2, 3), (5, 6), (8, 9)]
+
+
+def test_repeated_block_matches_case_insensitively_but_removes_each_copy_as_written(rules):
+    text = "\n".join([ARTICLE[0], *PROMO, ARTICLE[1], *(line.upper() for line in PROMO)])
+    kept, result = run_rule(rules, "ads.repeated-block", text)
+    assert kept == ARTICLE[:2]
+    assert removed_texts(result)[1] == "\n".join(PROMO).upper()
+
+
+def test_single_repeated_line_is_not_a_block_and_survives(rules):
+    # min_lines 2: a refrain repeated with different neighbours is content
+    refrain = "The chorus repeats once."
+    text = "\n".join([refrain, ARTICLE[0], refrain, ARTICLE[1]])
+    kept, result = run_rule(rules, "ads.repeated-block", text)
+    assert kept == [refrain, ARTICLE[0], refrain, ARTICLE[1]]
+    assert result.removed == []
+
+
+def test_repeated_block_needs_min_repeats_copies(rules):
+    text = "\n".join([*PROMO, ARTICLE[0], *PROMO])
+    kept, _ = run_rule(rules, "ads.repeated-block", text, min_repeats=3)
+    assert kept == [*PROMO, ARTICLE[0], *PROMO]
+    kept, _ = run_rule(rules, "ads.repeated-block", text + "\n" + "\n".join(PROMO), min_repeats=3)
+    assert kept == [ARTICLE[0]]
+
+
+def test_blank_lines_inside_a_repeated_block_do_not_hide_it(rules):
+    text = "\n".join([PROMO[0], "", PROMO[1], ARTICLE[0], PROMO[0], PROMO[1]])
+    kept, result = run_rule(rules, "ads.repeated-block", text)
+    assert kept == [ARTICLE[0]]
+    assert len(result.removed) == 2
+
+
+# --- headline_list --------------------------------------------------------------------------
+
+HEADLINES = [
+    "Island School Reopens After Storm Repairs",
+    "Fishing Quotas Cut for Third Year Running",
+    "Coastal Rail Line Faces Weekend Closures",
+    "New Harbour Master Named After Long Search",
+]
+
+
+def test_headline_list_removed_but_single_heading_kept(rules):
+    text = "\n".join(["Longer Notice Periods", ARTICLE[0], "Caps on Deposits", ARTICLE[1], ARTICLE[2], *HEADLINES])
+    kept, result = run_rule(rules, "navigation.headline-list", text)
+    assert kept == ["Longer Notice Periods", ARTICLE[0], "Caps on Deposits", ARTICLE[1], ARTICLE[2]]
+    assert removed_texts(result) == ["\n".join(HEADLINES)]
+
+
+def test_three_headlines_are_below_min_lines_and_kept(rules):
+    text = "\n".join([ARTICLE[0], *HEADLINES[:3], ARTICLE[1]])
+    kept, result = run_rule(rules, "navigation.headline-list", text)
+    assert kept == [ARTICLE[0], *HEADLINES[:3], ARTICLE[1]]
+    assert result.removed == []
+
+
+def test_list_of_full_sentences_is_not_a_headline_list(rules):
+    takeaways = [
+        "Key Takeaways",
+        "The city will replace about 4,000 lead service lines by 2029.",
+        "Households will not be billed for work on either side of the meter.",
+        "A state loan covers most of the cost.",
+        "Residents can look up their address on the online map.",
+    ]
+    kept, result = run_rule(rules, "navigation.headline-list", "\n".join(takeaways))
+    assert kept == takeaways
+    assert result.removed == []
+
+
+def test_bulleted_headlines_are_a_list_and_a_sentence_ends_the_run(rules):
+    text = "\n".join([*(f"- {h}" for h in HEADLINES), ARTICLE[0], HEADLINES[0]])
+    kept, result = run_rule(rules, "navigation.headline-list", text)
+    assert kept == [ARTICLE[0], HEADLINES[0]]
+    assert removed_texts(result) == ["\n".join(f"- {h}" for h in HEADLINES)]
+
+
+def test_blank_lines_between_headlines_still_make_one_list(rules):
+    kept, result = run_rule(rules, "navigation.headline-list", "\n\n".join(HEADLINES))
+    assert kept == []
+    assert len(result.removed) == 1 and result.removed[0].lines == (1, 7)
+
+
+@pytest.mark.parametrize("line, title_like", [
+    ("Fishing Quotas Cut for Third Year Running", True),
+    ("- Fishing Quotas Cut for Third Year Running", True),
+    ("Fishing quotas cut for the third year running", False),  # sentence case
+    ("Fishing Quotas Cut for Third Year Running.", False),  # sentence punctuation
+    ("Fishing Quotas | Third Year", False),  # a table row or a menu, not a headline
+    ("Quotas", False),  # one word
+    ("Of the In", False),  # no significant word
+])
+def test_is_title_like(line, title_like):
+    assert is_title_like(line, 16, 0.6) is title_like
+
+
+def test_is_title_like_respects_max_words():
+    line = " ".join(["Word"] * 17)
+    assert is_title_like(line, 17, 0.6) and not is_title_like(line, 16, 0.6)
+
+
+@pytest.mark.parametrize("line, name_like", [
+    ("Aleksandra Novak", True), ("Jean-Luc O'Brien", True), ("J. R. Hartley", True),
+    ("Novak", False), ("aleksandra novak", False), ("Energy Correspondent, Oslo", False),
+    ("Agent 007 Returns", False), ("One Two Three Four Five", False),
+])
+def test_is_name_like(line, name_like):
+    assert is_name_like(line) is name_like
+
+
+def test_strip_bullet_only_strips_a_leading_bullet():
+    assert strip_bullet("• Story") == "Story"
+    assert strip_bullet("Story - Part Two") == "Story - Part Two"
+
+
+# --- byline ---------------------------------------------------------------------------------
+
+def test_byline_label_name_and_role_removed_author_recorded_article_kept(rules):
+    text = "\n".join(["Written by", "Aleksandra Novak", "Energy Correspondent", "", *ARTICLE])
+    kept, result = run_rule(rules, "bylines.label", text)
+    assert kept == ARTICLE
+    assert removed_texts(result) == ["Written by\nAleksandra Novak\nEnergy Correspondent"]
+    assert result.meta == {"author": "Aleksandra Novak"}
+
+
+def test_byline_label_stops_at_a_sentence(rules):
+    text = "\n".join(["By", "The ministry published the figures on Monday.", *ARTICLE])
+    kept, result = run_rule(rules, "bylines.label", text)
+    assert kept == ["The ministry published the figures on Monday.", *ARTICLE]
+    assert removed_texts(result) == ["By"]
+    assert "author" not in result.meta
+
+
+def test_byline_label_takes_at_most_max_following_lines(rules):
+    text = "\n".join(["Edited By", "Mackenzie Ferguson", "Senior Editor", "Harbour Desk Weekly", *ARTICLE])
+    kept, _ = run_rule(rules, "bylines.label", text)
+    assert kept == ["Harbour Desk Weekly", *ARTICLE]
+    kept, _ = run_rule(rules, "bylines.label", text, max_following=3)
+    assert kept == ARTICLE
+
+
+def test_byline_words_inside_a_sentence_are_not_a_label(rules):
+    text = "Written by hand, the letter was delivered on Monday.\nBy the end of the year the plan had changed."
+    kept, result = run_rule(rules, "bylines.label", text)
+    assert kept == text.splitlines() and result.removed == []
+
+
+# --- line -----------------------------------------------------------------------------------
+
+def test_inline_byline_removed_author_and_date_go_to_meta(rules):
+    text = "\n".join(["By Jane Doe | Reuters", "Updated: May 3, 2025", *ARTICLE])
+    kept, result = run_rule(rules, "bylines.inline", text)
+    assert kept == ARTICLE
+    assert result.meta == {"author": "Jane Doe", "date": "May 3, 2025"}
+
+
+def test_line_rule_max_words_spares_a_long_sentence(rules):
+    long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
+    kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
+    assert kept == [long_cta]
+    assert removed_texts(result) == ["New collection. Shop now »"]
+    kept, _ = run_rule(rules, "ads.call-to-action", long_cta, max_words=0)  # 0: no limit
+    assert kept == []
+
+
+def test_stray_symbols_removed_but_figures_kept(rules):
+    kept, result = run_rule(rules, "structure.stray-symbols", "()\n42%\n|\n0\nIt rose to 1,204.")
+    assert kept == ["42%", "It rose to 1,204."]
+    assert removed_texts(result) == ["()", "|", "0"]
+
+
+def test_line_rule_sees_indented_and_padded_lines_normalised(rules):
+    kept, result = run_rule(rules, "ads.advertisement-label", "   Advertisement\t\n\u00a0Ad hoc committees met.")
+    assert kept == ["Ad hoc committees met."]
+    assert removed_texts(result) == ["Advertisement"]
+
+
+# --- run ------------------------------------------------------------------------------------
+
+WIDGET = ["0 0 votes", "Article Rating", "Subscribe", "Notify of", "guest", "4 Comments", "View all comments"]
+
+
+def test_comment_widget_run_removed_but_quote_before_it_kept(rules):
+    quote = "“We are not closing the library. We are moving it,” Wrobel said."
+    kept, result = run_rule(rules, "comments.widget", "\n".join([*ARTICLE, quote, *WIDGET]))
+    assert kept == [*ARTICLE, quote]
+    assert removed_texts(result) == ["\n".join(WIDGET)]
+
+
+def test_two_widget_lines_are_below_min_lines_and_kept(rules):
+    text = "\n".join(["Subscribe", "Comments", ARTICLE[0]])
+    kept, result = run_rule(rules, "comments.widget", text)
+    assert kept == ["Subscribe", "Comments", ARTICLE[0]]
+    assert result.removed == []
+
+
+def test_logo_wall_removed_but_sentence_naming_partner_kept(rules):
+    partner = "The hub was built with Northgate Logistics, whose logo is on every truck."
+    logos = ["Northgate Logistics Logo", "Velden Bank Logo", "FreshChain logo"]
+    kept, result = run_rule(rules, "logos.wall", "\n".join([partner, *logos, "Canva Logo", ARTICLE[0], "Zapier Logo"]))
+    assert kept == [partner, ARTICLE[0], "Zapier Logo"]
+    assert removed_texts(result) == ["\n".join([*logos, "Canva Logo"])]
+
+
+# --- author_bio -----------------------------------------------------------------------------
+
+def test_author_bio_with_repeated_name_removed_and_author_recorded(rules):
+    bio = "Ines has been covering housing and local politics for the Courier since 2015."
+    kept, result = run_rule(rules, "bylines.author-bio", "\n".join([*ARTICLE, "Ines Maartens", "Ines Maartens", bio]))
+    assert kept == ARTICLE
+    assert removed_texts(result) == ["Ines Maartens\nInes Maartens\n" + bio]
+    assert result.meta == {"author": "Ines Maartens"}
+
+
+def test_author_bio_needs_the_paragraph_to_start_with_the_name(rules):
+    text = "\n".join([*ARTICLE, "Satya Nadella", "Microsoft has been covering the costs of the data centres since 2019."])
+    kept, result = run_rule(rules, "bylines.author-bio", text)
+    assert kept == text.splitlines() and result.removed == []
+
+
+def test_author_bio_needs_a_name_line_before_it(rules):
+    bio = "Ines is a staff writer who covers housing."
+    text = "\n".join([ARTICLE[0], bio])
+    kept, result = run_rule(rules, "bylines.author-bio", text)
+    assert kept == [ARTICLE[0], bio] and result.removed == []
+
+
+def test_author_bio_longer_than_max_words_is_an_article_paragraph(rules):
+    bio = "Ines has been covering housing for years. " + " ".join(["More"] * 80) + "."
+    kept, result = run_rule(rules, "bylines.author-bio", "\n".join([ARTICLE[0], "Ines Maartens", bio]))
+    assert result.removed == [] and len(kept) == 3
+
+
+# --- trailer --------------------------------------------------------------------------------
+
+def test_trailer_heading_in_tail_removed_with_short_lines_after_it(rules):
+    text = "\n".join([*ARTICLE, "Recent News", "Markets Rally on Rate Hopes", "Ferry Strike Called Off"])
+    kept, result = run_rule(rules, "navigation.trailer", text)
+    assert kept == ARTICLE
+    assert removed_texts(result) == ["Recent News\nMarkets Rally on Rate Hopes\nFerry Strike Called Off"]
+
+
+def test_trailer_heading_in_first_half_is_kept(rules):
+    text = "\n".join(["Related Articles", "Markets Rally on Rate Hopes", *ARTICLE[:1]])
+    kept, result = run_rule(rules, "navigation.trailer", text)
+    assert kept == text.splitlines() and result.removed == []
+
+
+def test_trailer_heading_followed_by_a_long_paragraph_is_a_section_heading(rules):
+    long_paragraph = " ".join(["The ferry operator said passenger numbers would recover."] * 5)
+    text = "\n".join([*ARTICLE, "More to Come", long_paragraph])
+    kept, result = run_rule(rules, "navigation.trailer", text)
+    assert kept == text.splitlines() and result.removed == []
+
+
+# --- combinations: protect rules, fixed point, line spans -----------------------------------
+
+def test_protect_rule_keeps_a_line_another_rule_would_remove(rules):
+    grabby = dataclasses.replace(rules.by_id("ads.advertisement-label"), id="test.grabby",
+                                 regex=compile_pattern("(?i)^key", "test"))
+    text = "Key Takeaways\nKey rates rose."
+    protected = apply_text_rules(text, RuleSet([grabby, rules.by_id("allow.key-takeaways")]))
+    assert kept_lines(protected.text) == ["Key Takeaways"]
+    unprotected = apply_text_rules(text, RuleSet([grabby]))
+    assert kept_lines(unprotected.text) == []
+
+
+def test_removing_a_label_joins_a_logo_wall_in_a_second_pass(rules):
+    text = "\n".join([ARTICLE[0], "Canva Logo", "Advertisement", "Zapier Logo", "Notion Logo", ARTICLE[1]])
+    result = apply_text_rules(text, rules)
+    assert kept_lines(result.text) == ARTICLE[:2]
+    assert {r.rule for r in result.removed} == {"logos.wall", "ads.advertisement-label"}
+
+
+def test_removal_line_spans_point_at_the_input_lines(rules):
+    text = "\n".join([ARTICLE[0], "", "Advertisement", "", ARTICLE[1], *WIDGET])
+    result = apply_text_rules(text, rules)
+    lines = text.splitlines()
+    for removal in result.removed:
+        start, end = removal.lines
+        assert [line for line in lines[start - 1:end] if line] == removal.text.splitlines()
+    assert kept_lines(result.text) == ARTICLE[:2]
