@@ -167,8 +167,9 @@ def compile_pattern(pattern: Any, where: str) -> Any:
     try:
         regex = re2.compile(pattern, options)
     except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)  # RE2 gives bytes
         raise RuleError(
-            f"{where}: invalid pattern {pattern!r}: {exc} "
+            f"{where}: invalid pattern {pattern!r}: {reason} "
             "(patterns use RE2 syntax: no backreferences or lookaround)"
         ) from None
     if regex.search(""):
