@@ -38,13 +38,19 @@ def removed_texts(result):
 
 
 # --- repeated_block -------------------------------------------------------------------------
+# The detector's parameters are pinned here (min_lines=2, min_repeats=2) so these tests follow
+# the detector, not the tuning of the bundled rule, which has its own test below.
 
 PROMO = ["Learn to use AI like a Pro", "Get the latest workflows, delivered weekly."]
 
 
+def run_block(rules, text, **params):
+    return run_rule(rules, "ads.repeated-block", text, **{"min_lines": 2, "min_repeats": 2, **params})
+
+
 def test_repeated_block_every_copy_removed_but_paragraphs_between_kept(rules):
     text = "\n".join([ARTICLE[0], *PROMO, ARTICLE[1], *PROMO, ARTICLE[2], *PROMO])
-    kept, result = run_rule(rules, "ads.repeated-block", text)
+    kept, result = run_block(rules, text)
     assert kept == ARTICLE
     assert removed_texts(result) == ["\n".join(PROMO)] * 3
     assert [r.lines for r in result.removed] == [(2, 3), (5, 6), (8, 9)]
@@ -52,33 +58,47 @@ def test_repeated_block_every_copy_removed_but_paragraphs_between_kept(rules):
 
 def test_repeated_block_matches_case_insensitively_but_removes_each_copy_as_written(rules):
     text = "\n".join([ARTICLE[0], *PROMO, ARTICLE[1], *(line.upper() for line in PROMO)])
-    kept, result = run_rule(rules, "ads.repeated-block", text)
+    kept, result = run_block(rules, text)
     assert kept == ARTICLE[:2]
     assert removed_texts(result)[1] == "\n".join(PROMO).upper()
 
 
 def test_single_repeated_line_is_not_a_block_and_survives(rules):
-    # min_lines 2: a refrain repeated with different neighbours is content
+    # a refrain repeated with different neighbours is content
     refrain = "The chorus repeats once."
     text = "\n".join([refrain, ARTICLE[0], refrain, ARTICLE[1]])
-    kept, result = run_rule(rules, "ads.repeated-block", text)
+    kept, result = run_block(rules, text)
     assert kept == [refrain, ARTICLE[0], refrain, ARTICLE[1]]
     assert result.removed == []
 
 
+def test_repeated_block_shorter_than_min_lines_survives(rules):
+    text = "\n".join([*PROMO, ARTICLE[0], *PROMO])
+    kept, _ = run_block(rules, text, min_lines=3)
+    assert kept == [*PROMO, ARTICLE[0], *PROMO]
+
+
 def test_repeated_block_needs_min_repeats_copies(rules):
     text = "\n".join([*PROMO, ARTICLE[0], *PROMO])
-    kept, _ = run_rule(rules, "ads.repeated-block", text, min_repeats=3)
+    kept, _ = run_block(rules, text, min_repeats=3)
     assert kept == [*PROMO, ARTICLE[0], *PROMO]
-    kept, _ = run_rule(rules, "ads.repeated-block", text + "\n" + "\n".join(PROMO), min_repeats=3)
+    kept, _ = run_block(rules, text + "\n" + "\n".join(PROMO), min_repeats=3)
     assert kept == [ARTICLE[0]]
 
 
 def test_blank_lines_inside_a_repeated_block_do_not_hide_it(rules):
     text = "\n".join([PROMO[0], "", PROMO[1], ARTICLE[0], PROMO[0], PROMO[1]])
-    kept, result = run_rule(rules, "ads.repeated-block", text)
+    kept, result = run_block(rules, text)
     assert kept == [ARTICLE[0]]
     assert len(result.removed) == 2
+
+
+def test_bundled_repeated_block_rule_removes_an_injected_promo(rules):
+    promo = [*PROMO, "Sign up free"]
+    text = "\n".join([ARTICLE[0], *promo, ARTICLE[1], *promo, ARTICLE[2]])
+    result = apply_text_rules(text, rules)
+    assert kept_lines(result.text) == ARTICLE
+    assert [r.rule for r in result.removed].count("ads.repeated-block") == 2
 
 
 # --- headline_list --------------------------------------------------------------------------

@@ -1,0 +1,371 @@
+"""The command line through typer's CliRunner: clean, run, explain, check, rules list/test;
+exit codes (0 ok, 1 a check failed or --strict stopped, 2 bad usage or broken rules)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.bundled import seeds_dir
+from pipeline.cli import app
+from pipeline.rules import load_rules
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+ARTICLE = textwrap.dedent("""\
+    Harbour Town Council Extends Island Ferry Subsidy
+
+    The council of Harbour Town voted seven to two on Tuesday evening to extend its subsidy for the island ferry.
+
+    Under the agreement, the operator will receive 2.1 million euros a year for keeping the early crossing.
+
+    Advertisement
+
+    The operator declined to comment.
+
+    More Stories
+    Island School Reopens After Storm Repairs
+    Fishing Quotas Cut for Third Year Running
+    Coastal Rail Line Faces Weekend Closures
+    New Harbour Master Named After Long Search
+    """)
+FURNITURE = ["Advertisement", "More Stories", "Island School Reopens", "New Harbour Master"]
+HTML = textwrap.dedent("""\
+    <!DOCTYPE html><html><head><title>Night Market Returns</title>
+    <link rel="canonical" href="https://example.com/night-market"></head><body>
+    <nav><a href="/">Home</a> <a href="/city">City</a> <a href="/sport">Sport</a></nav>
+    <article><h1>Night Market Returns</h1>
+    <p>The Canal Street night market will reopen on the first Friday of June after a two-year break, the events office said.</p>
+    <p>The market closed in 2024 when the canal wall was found to be unstable, and engineers finished the repairs in March.</p>
+    <p>Stallholders will pay a flat fee of 45 euros a night, and a quarter of the pitches are reserved for new traders.</p>
+    </article></body></html>
+    """)
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A folder with documents of every kind, good and bad."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-article.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "b-page.html").write_text(HTML, encoding="utf-8")
+    (folder / "c-empty.txt").write_bytes(b"")
+    (folder / "d-records.jsonl").write_text(
+        json.dumps({"id": "r1", "text": ARTICLE}) + "\n"
+        + "{broken\n"
+        + json.dumps({"id": "r3", "html": HTML, "url": "https://example.com/r3"}) + "\n"
+        + json.dumps({"id": "r4", "title": "no body"}) + "\n",
+        encoding="utf-8",
+    )
+    (folder / "e-image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    return folder
+
+
+# --- clean ----------------------------------------------------------------------------------
+
+def test_clean_to_stdout(tmp_path):
+    path = tmp_path / "ferry.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    result = invoke("clean", path)
+    assert result.exit_code == 0
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["id"] == "ferry.txt" and record["title"] == "Harbour Town Council Extends Island Ferry Subsidy"
+    assert record["text"].endswith("The operator declined to comment.")
+    assert not any(f in record["text"] for f in FURNITURE)
+    assert {r["rule"] for r in record["removed"]} == {"ads.advertisement-label", "navigation.headline-list"}
+
+
+def test_clean_to_file_with_rejects_beside_it(tmp_path, corpus):
+    out = tmp_path / "out" / "clean.jsonl"
+    result = invoke("clean", corpus, "--out", out)
+    assert result.exit_code == 0 and result.stdout == ""
+    records = jsonl(out)
+    assert [r["id"] for r in records] == ["a-article.txt", "b-page.html", "r1", "r3"]
+    rejects = jsonl(out.parent / "clean.jsonl.rejects.jsonl")
+    assert [r["reason"].split(":")[0] for r in rejects] == [
+        "empty document", "line is not valid JSON", "record has no string field 'text' or 'html'",
+        "unsupported file type '.png'"]
+    assert "storysift: rejected" in result.stderr
+    html_record = records[1]
+    assert html_record["url"] == "https://example.com/night-market" and html_record["kind"] == "html"
+    assert "Home City Sport" not in html_record["text"] and "Canal Street night market" in html_record["text"]
+
+
+def test_clean_strict_stops_at_first_reject_and_keeps_what_was_written(tmp_path, corpus):
+    out = tmp_path / "clean.jsonl"
+    result = invoke("clean", corpus, "--out", out, "--strict")
+    assert result.exit_code == 1
+    assert [r["id"] for r in jsonl(out)] == ["a-article.txt", "b-page.html"]
+    assert [r["id"] for r in jsonl(tmp_path / "clean.jsonl.rejects.jsonl")] == ["c-empty.txt"]
+
+
+def test_clean_field_options(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"key": "k1", "body": ARTICLE, "link": "https://news.example/a"}) + "\n", encoding="utf-8")
+    result = invoke("clean", path, "--text-field", "body", "--id-field", "key", "--url-field", "link")
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (record["id"], record["url"]) == ("k1", "https://news.example/a")
+
+
+# --- run ------------------------------------------------------------------------------------
+
+def test_run_on_a_folder_accounts_for_every_input(tmp_path, corpus):
+    out = tmp_path / "out"
+    result = invoke("run", corpus, "--out", out)
+    assert result.exit_code == 0
+    clean = jsonl(out / "clean.jsonl")
+    rejects = jsonl(out / "rejects.jsonl")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in clean] == ["a-article.txt", "b-page.html", "r1", "r3"]
+    assert len(rejects) == 4
+    assert report["inputs"] == {"read": 8, "written": 4, "rejected": 4}
+    files = report["files"]
+    jsonl_name = (corpus / "d-records.jsonl").as_posix()
+    assert files[jsonl_name] == {"read": 4, "written": 2, "rejected": 2}
+    assert files[str(corpus / "c-empty.txt")] == {"read": 1, "written": 0, "rejected": 1}
+    for counts in files.values():
+        assert counts["read"] == counts["written"] + counts["rejected"]
+    assert sum(c["read"] for c in files.values()) == report["inputs"]["read"]
+    assert sum(c["written"] for c in files.values()) == len(clean)
+    assert sum(c["rejected"] for c in files.values()) == len(rejects)
+    removals = [r["rule"] for record in clean for r in record["removed"]]
+    assert report["removals_per_rule"] == {rule: removals.count(rule) for rule in sorted(set(removals))}
+    assert report["reject_reasons"]["empty document"] == 1
+    assert "8 read, 4 written, 4 rejected" in result.stderr
+
+
+def test_run_without_inputs_cleans_the_bundled_seeds(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", "--out", out, "--quiet")
+    assert result.exit_code == 0 and result.stderr == ""
+    records = jsonl(out / "clean.jsonl")
+    assert [r["id"] for r in records] == sorted(p.name for p in seeds_dir().glob("*.txt"))
+    assert json.loads((out / "report.json").read_text())["inputs"] == {"read": 5, "written": 5, "rejected": 0}
+    assert (out / "rejects.jsonl").read_text() == ""
+
+
+def test_run_strict_exits_1_and_keeps_what_was_written(tmp_path, corpus):
+    out = tmp_path / "out"
+    result = invoke("run", corpus, "--out", out, "--strict")
+    assert result.exit_code == 1
+    assert "c-empty.txt" in result.stderr
+    assert [r["id"] for r in jsonl(out / "clean.jsonl")] == ["a-article.txt", "b-page.html"]
+    assert [r["id"] for r in jsonl(out / "rejects.jsonl")] == ["c-empty.txt"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["inputs"] == {"read": 3, "written": 2, "rejected": 1}
+    assert "c-empty.txt" in report["stopped"]
+
+
+def test_run_twice_gives_byte_identical_outputs(tmp_path, corpus):
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert invoke("run", corpus, "--out", first, "-q").exit_code == 0
+    assert invoke("run", corpus, "--out", second, "-q").exit_code == 0
+    names = sorted(p.name for p in first.iterdir())
+    assert {"clean.jsonl", "rejects.jsonl", "report.json"} <= set(names)
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_run_leaves_no_temporary_files(tmp_path, corpus):
+    out = tmp_path / "out"
+    invoke("run", corpus, "--out", out, "-q")
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+# --- broken rules: exit 2 before any work ---------------------------------------------------
+
+@pytest.fixture
+def broken_rules(tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: mine.broken
+            kind: line
+            description: Unbalanced.
+            pattern: '(oops'
+            examples: {match: [oops], keep: [fine]}
+        """), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("command", [["run", "--out", "{out}"], ["clean", "--out", "{out}/clean.jsonl"],
+                                     ["rules", "test"], ["rules", "list"], ["check", "{fixtures}"],
+                                     ["explain"]])
+def test_broken_extra_rules_fail_with_exit_2_before_any_work(tmp_path, corpus, broken_rules, command):
+    out = tmp_path / "out"
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(ROOT / "fixtures" / "seed-000", fixtures / "seed-000")
+    golden = (fixtures / "seed-000" / "expected.txt").read_bytes()
+    args = [a.format(out=out, fixtures=fixtures) for a in command]
+    if command[0] in ("run", "clean"):
+        args.insert(1, str(corpus))
+    if command[0] == "explain":
+        args.append(str(corpus / "a-article.txt"))
+    if command[0] == "check":
+        args.append("--update")
+    result = invoke(*args, "--rules", broken_rules)
+    assert result.exit_code == 2
+    assert str(broken_rules / "mine.yaml") in result.stderr and "'mine.broken'" in result.stderr
+    assert "invalid pattern" in result.stderr
+    assert not out.exists()
+    assert (fixtures / "seed-000" / "expected.txt").read_bytes() == golden
+
+
+def test_missing_rules_folder_is_exit_2(tmp_path):
+    result = invoke("rules", "list", "--rules", tmp_path / "nope")
+    assert result.exit_code == 2 and "rules directory not found" in result.stderr
+
+
+# --- explain --------------------------------------------------------------------------------
+
+def test_explain_marks_removed_lines_with_rule_ids(tmp_path):
+    path = tmp_path / "ferry.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    result = invoke("explain", path, "--no-color")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("# ferry.txt (text)")
+    marked = {line.split("] ", 1)[1].strip(): line.split("]")[0].lstrip("- [") for line in lines if line.startswith("- [")}
+    assert marked == {
+        "Advertisement": "ads.advertisement-label",
+        "More Stories": "navigation.headline-list",
+        "Island School Reopens After Storm Repairs": "navigation.headline-list",
+        "Fishing Quotas Cut for Third Year Running": "navigation.headline-list",
+        "Coastal Rail Line Faces Weekend Closures": "navigation.headline-list",
+        "New Harbour Master Named After Long Search": "navigation.headline-list",
+    }
+    kept = [line.strip() for line in lines[1:] if line.strip() and not line.startswith("- [")]
+    assert kept[-1] == "The operator declined to comment." and len(kept) == 4
+    assert "\x1b[" not in result.stdout
+
+
+def test_explain_lists_removed_html_elements(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+    result = invoke("explain", path, "--no-color")
+    assert "## HTML elements removed before extraction" in result.stdout
+    assert "- [navigation.css] Home City Sport" in result.stdout
+
+
+def test_explain_of_a_reject_exits_1(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    result = invoke("explain", path)
+    assert result.exit_code == 1 and "empty document" in result.stderr
+
+
+# --- check ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def fixture_copy(tmp_path):
+    root = tmp_path / "fixtures"
+    for slug in ("related-headlines-short-ending", "html-site-rule"):
+        shutil.copytree(ROOT / "fixtures" / slug, root / slug)
+    return root
+
+
+def test_check_passes_on_the_fixtures(fixture_copy):
+    result = invoke("check", fixture_copy)
+    assert result.exit_code == 0 and "2 fixtures checked, 0 differ" in result.stdout
+
+
+def test_check_on_a_modified_golden_prints_a_unified_diff_and_exits_1(fixture_copy):
+    golden = fixture_copy / "related-headlines-short-ending" / "expected.txt"
+    golden.write_text(golden.read_text(encoding="utf-8").replace("declined to comment", "refused to comment"), encoding="utf-8")
+    result = invoke("check", fixture_copy)
+    assert result.exit_code == 1
+    out = result.stdout
+    assert f"--- {golden}\n" in out and f"+++ {golden} (actual)\n" in out and "@@ " in out
+    assert "-The operator refused to comment.\n" in out and "+The operator declined to comment.\n" in out
+    assert "2 fixtures checked, 1 differ" in out
+
+
+def test_check_update_rewrites_goldens(fixture_copy):
+    folder = fixture_copy / "related-headlines-short-ending"
+    before = (folder / "expected.json").read_bytes()
+    (folder / "expected.txt").write_text("wrong\n", encoding="utf-8")
+    (folder / "expected.json").unlink()
+    result = invoke("check", fixture_copy, "--update")
+    assert result.exit_code == 0 and "2 fixtures updated" in result.stdout
+    assert (folder / "expected.json").read_bytes() == before
+    assert (folder / "expected.txt").read_text(encoding="utf-8").endswith("The operator declined to comment.\n")
+    assert invoke("check", fixture_copy).exit_code == 0
+
+
+def test_check_uses_a_fixtures_own_site_rules(fixture_copy):
+    shutil.rmtree(fixture_copy / "html-site-rule" / "rules")
+    result = invoke("check", fixture_copy)
+    assert result.exit_code == 1 and "Got a tip for the City Desk" in result.stdout
+
+
+def test_check_without_fixtures_is_exit_2(tmp_path):
+    assert invoke("check", tmp_path).exit_code == 2
+    assert invoke("check", tmp_path / "missing").exit_code == 2
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+def test_rules_list_shows_every_rule_with_kind_scope_and_file(tmp_path):
+    site = tmp_path / "rules" / "sites"
+    shutil.copytree(ROOT / "fixtures" / "html-site-rule" / "rules" / "sites", site)
+    result = invoke("rules", "list", "--rules", tmp_path / "rules")
+    assert result.exit_code == 0
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()}
+    assert set(rows) == {rule.id for rule in load_rules([tmp_path / "rules"]).rules}
+    assert rows["navigation.headline-list"][1:4] == ["headline_list", "generic", "navigation.yaml"]
+    assert rows["example.com.tip-line"][1:4] == ["line", "example.com", "example.com.yaml"]
+
+
+def test_rules_list_marks_disabled_rules(tmp_path):
+    (tmp_path / "off.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: structure.stray-symbols
+            kind: line
+            description: Off.
+            pattern: '^[|]$'
+            enabled: false
+            examples: {match: ["|"], keep: ["a"]}
+        """), encoding="utf-8")
+    result = invoke("rules", "list", "--rules", tmp_path)
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("structure.stray-symbols\t")]
+    assert "off.yaml (disabled)" in row
+
+
+def test_rules_test_passes_on_bundled_rules():
+    result = invoke("rules", "test")
+    assert result.exit_code == 0
+    rules = load_rules().rules
+    examples = sum(len(r.examples["match"]) + len(r.examples["keep"]) for r in rules)
+    assert result.stdout.strip().endswith(f"{len(rules)} rules, {examples} examples: {examples} passed, 0 failed")
+
+
+def test_rules_test_fails_on_a_rule_whose_example_does_not_hold(tmp_path):
+    (tmp_path / "mine.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: mine.too-greedy
+            kind: line
+            description: Removes any line about tips.
+            pattern: '(?i)tip'
+            examples:
+              match: ["Got a tip? Write to us."]
+              keep: ["Police asked anyone with a tip to call."]
+        """), encoding="utf-8")
+    result = invoke("rules", "test", "--rules", tmp_path)
+    assert result.exit_code == 1
+    assert f"FAIL {tmp_path / 'mine.yaml'}: rule 'mine.too-greedy': keep example" in result.stdout
+    assert "1 failed" in result.stdout
