@@ -28,6 +28,7 @@ Detector = Callable[[Rule, list[str], list[int]], list[Hit]]
 POSSESSIVE = re.compile(r"['’]s$")
 BULLET_PREFIX = ("- ", "* ", "• ", "· ", "– ", "— ")
 SENTENCE_END = (".", ":", ";", ",", "…")
+HEADING_NOT = (".", "!", "?")  # a line ending so is a sentence, never a trailer heading
 
 
 def words(line: str) -> list[str]:
@@ -144,7 +145,9 @@ def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     params = rule.params
     first_allowed = int(len(live) * (1 - params["tail_share"]))
     for position in range(max(first_allowed, 1), len(live)):
-        if not rule.regex.search(lines[live[position]]):
+        line = lines[live[position]]
+        # A heading, not a sentence: "More to follow." or "Other councils disagree." can end an article.
+        if line.endswith(HEADING_NOT) or not rule.regex.search(line):
             continue
         if all(len(words(lines[i])) <= params["max_words"] for i in live[position + 1:]):
             return [Hit(live[position:])]

@@ -310,6 +310,19 @@ def test_trailer_heading_in_tail_removed_with_short_lines_after_it(rules):
     assert removed_texts(result) == ["Recent News\nMarkets Rally on Rate Hopes\nFerry Strike Called Off"]
 
 
+@pytest.mark.parametrize("last", ["More to follow.", "Other councils disagree.", "Top marks, she said.",
+                                  "Related talks continue next week!", "More delays?"])
+def test_short_final_sentence_starting_like_a_trailer_heading_is_kept(rules, last):
+    kept, result = run_rule(rules, "navigation.trailer", "\n".join([*ARTICLE, last]))
+    assert kept == [*ARTICLE, last] and result.removed == []
+
+
+@pytest.mark.parametrize("heading", ["See Also", "Related", "More From the Courier", "You may also like"])
+def test_trailer_headings_are_removed(rules, heading):
+    kept, result = run_rule(rules, "navigation.trailer", "\n".join([*ARTICLE, heading, "Ferry Strike Called Off"]))
+    assert kept == ARTICLE
+
+
 def test_trailer_heading_in_first_half_is_kept(rules):
     text = "\n".join(["Related Articles", "Markets Rally on Rate Hopes", *ARTICLE[:1]])
     kept, result = run_rule(rules, "navigation.trailer", text)
