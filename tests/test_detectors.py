@@ -224,6 +224,22 @@ def test_inline_byline_removed_author_and_date_go_to_meta(rules):
     assert result.meta == {"author": "Jane Doe", "date": "May 3, 2025"}
 
 
+@pytest.mark.parametrize("line, author", [
+    ("By Jane Doe, Staff Writer.", "Jane Doe"), ("By Jane Doe and John Smith", "Jane Doe"),
+    ("By Jane Doe, staff writer", "Jane Doe"), ("Reporting by Ines Maartens | Harbour Desk", "Ines Maartens"),
+])
+def test_inline_byline_forms_removed(rules, line, author):
+    kept, result = run_rule(rules, "bylines.inline", "\n".join([line, ARTICLE[0]]))
+    assert kept == [ARTICLE[0]] and result.meta == {"author": author}
+
+
+@pytest.mark.parametrize("sentence", ["By Christmas Eve, the ferry will run again.", "By New Year, prices had doubled.",
+                                      "By the end of the year the plan had changed."])
+def test_short_sentence_starting_with_by_and_a_capitalised_phrase_is_kept(rules, sentence):
+    kept, result = run_rule(rules, "bylines.inline", "\n".join([ARTICLE[0], sentence]))
+    assert kept == [ARTICLE[0], sentence] and result.meta == {}
+
+
 def test_line_rule_max_words_spares_a_long_sentence(rules):
     long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
     kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
