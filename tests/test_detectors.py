@@ -240,6 +240,16 @@ def test_short_sentence_starting_with_by_and_a_capitalised_phrase_is_kept(rules,
     assert kept == [ARTICLE[0], sentence] and result.meta == {}
 
 
+def test_cookie_banner_removed_but_privacy_news_about_cookies_kept(rules):
+    news = ["The regulator fined the retailer 2 million euros over its cookie policy, which it said misled users.",
+            "Users who accept all cookies are tracked across 300 sites, the study found."]
+    banner = ["We use cookies to improve your experience. By continuing to use this site, you agree to our cookie policy.",
+              "Accept all cookies", "Manage cookies"]
+    kept, result = run_rule(rules, "prompts.cookie-notice", "\n".join([news[0], *banner, news[1]]))
+    assert kept == news
+    assert removed_texts(result) == banner
+
+
 def test_line_rule_max_words_spares_a_long_sentence(rules):
     long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
     kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
