@@ -112,6 +112,21 @@ def test_clean_strict_stops_at_first_reject_and_keeps_what_was_written(tmp_path,
     assert [r["id"] for r in jsonl(tmp_path / "clean.jsonl.rejects.jsonl")] == ["c-empty.txt"]
 
 
+def test_clean_reads_a_document_from_stdin():
+    result = runner.invoke(app, ["clean", "-"], input=ARTICLE.encode("utf-8"), catch_exceptions=False)
+    assert result.exit_code == 0
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (record["id"], record["source"]) == ("stdin", "<stdin>")
+    assert record["text"].endswith("The operator declined to comment.") and "More Stories" not in record["text"]
+
+
+def test_clean_reads_json_lines_from_stdin():
+    data = json.dumps({"id": "s1", "text": ARTICLE}) + "\n" + json.dumps({"id": "s2", "html": HTML}) + "\n"
+    result = runner.invoke(app, ["clean", "-"], input=data.encode("utf-8"), catch_exceptions=False)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["kind"], r["source"]) for r in records] == [("s1", "text", "<stdin>:1"), ("s2", "html", "<stdin>:2")]
+
+
 def test_clean_field_options(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({"key": "k1", "body": ARTICLE, "link": "https://news.example/a"}) + "\n", encoding="utf-8")
