@@ -23,13 +23,18 @@ def render_explanation(doc: Document, style: Style = plain) -> str:
             snippet = removal.text if len(removal.text) <= 160 else removal.text[:157] + "..."
             out.append(style(f"- [{removal.rule}] {snippet}", "removed"))
         out.append(style("## Text", "header"))
+    seen = doc.seen_text.splitlines()
     rule_of_line: dict[int, str] = {}
     for removal in doc.removed:
         if removal.lines is not None:
-            for number in range(removal.lines[0], removal.lines[1] + 1):
-                rule_of_line[number] = removal.rule
+            # A span can hold lines this rule did not remove: a protected line it skipped (kept),
+            # or a line an earlier rule removed. Mark only the lines the removal holds.
+            removed_here = set(removal.text.splitlines())
+            for number in range(removal.lines[0], min(removal.lines[1], len(seen)) + 1):
+                if seen[number - 1] in removed_here:
+                    rule_of_line[number] = removal.rule
     width = max((len(rule) for rule in rule_of_line.values()), default=0) + 2
-    for number, line in enumerate(doc.seen_text.splitlines(), 1):
+    for number, line in enumerate(seen, 1):
         rule = rule_of_line.get(number)
         if rule and line:
             out.append(style(f"- {('[' + rule + ']').ljust(width)} {line}", "removed"))

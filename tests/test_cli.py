@@ -269,6 +269,23 @@ def test_explain_marks_removed_lines_with_rule_ids(tmp_path):
     assert "\x1b[" not in result.stdout
 
 
+def test_explain_does_not_mark_a_protected_line_inside_a_removed_run(tmp_path):
+    path = tmp_path / "kt.txt"
+    path.write_text(textwrap.dedent("""\
+        The council voted on Tuesday to extend the ferry subsidy for another three years.
+
+        Markets Rally on Rate Hopes
+        Key Takeaways
+        Ferry Strike Called Off
+        School Reopens After Repairs
+        Quotas Cut Again This Year
+        """), encoding="utf-8")
+    lines = invoke("explain", path, "--no-color").stdout.splitlines()
+    (takeaways,) = [line for line in lines if line.endswith("Key Takeaways")]
+    assert not takeaways.startswith("- [")  # kept by allow.key-takeaways, so not marked
+    assert sum(line.startswith("- [navigation.headline-list]") for line in lines) == 4
+
+
 def test_explain_lists_removed_html_elements(tmp_path):
     path = tmp_path / "page.html"
     path.write_text(HTML, encoding="utf-8")
