@@ -42,12 +42,27 @@ def strip_bullet(line: str) -> str:
     return line
 
 
+def is_data_line(line: str) -> bool:
+    """A list item that states a quantity or a fact rather than a headline: it starts with a
+    digit ("250 g Mehl", "1. Dorothea Wierer", "1957–1959 Erster Bauabschnitt") or is a short
+    "Label: value" pair ("Laufzeit: drei Jahre", "Termin: 29.02.2020, 19 Uhr"). Recipes, spec
+    sheets and results tables are such lists, and in German every noun is capitalised, so they
+    pass for Title Case. A headline's colon is followed by a longer phrase."""
+    if line[:1].isdigit():
+        return True
+    label, colon, value = line.partition(":")
+    rest = value.split()
+    return bool(colon and rest) and len(label.split()) <= 3 and (len(rest) <= 4 or rest[0][:1].isdigit())
+
+
 def is_title_like(line: str, max_words: int, min_title_ratio: float) -> bool:
     """A short line in Title Case without sentence punctuation: a headline, a heading, a
     name. Words of three letters or fewer (of, the, in, a) do not count either way."""
     line = strip_bullet(line)
     tokens = words(line)
     if not 2 <= len(tokens) <= max_words or line.endswith(SENTENCE_END) or "|" in line:
+        return False
+    if is_data_line(line):
         return False
     significant = [t for t in tokens if len(t) > 3 and t[0].isalpha()]
     if not significant:
