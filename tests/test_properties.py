@@ -193,6 +193,24 @@ def test_clean_text_never_adds_words_and_is_idempotent(text):
     assert clean_text(text, RULES).as_record() == doc.as_record()
 
 
+@SETTINGS
+@given(document())
+def test_explain_marks_exactly_the_removed_lines(text):
+    from pipeline.explain import render_explanation
+
+    try:
+        doc = clean_text(text, RULES)
+    except InputError:
+        return
+    if doc.kind != "text":
+        return
+    body = render_explanation(doc).splitlines()[1:]
+    marked = [line.split("] ", 1)[1].strip() for line in body if line.startswith("- [")]
+    unmarked = [line.strip() for line in body if line.strip() and not line.startswith("- [")]
+    assert Counter(marked) == Counter(line for r in doc.removed for line in r.text.splitlines())
+    assert unmarked == [line for line in doc.text.splitlines() if line]
+
+
 # --- HTML -----------------------------------------------------------------------------------
 
 # Text always sits in a leaf element (p, h2, li...), never beside a sibling element: bare text
