@@ -34,6 +34,7 @@ READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 # 1.3 MB); override with --max-bytes.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 SNIFF_BYTES = 8192
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -207,7 +208,9 @@ def make_document(data: bytes | str, doc_id: str, source: str, url: str | None =
     """A raw document from bytes or text; raises InputError with the reject reason."""
     if not data:
         raise InputError("empty document")
-    text = decode(data) if isinstance(data, bytes) else data
+    # Text from JSON may hold half of a UTF-16 pair ("\ud83d" of a cut emoji): not a character,
+    # and no UTF-8 can hold it, so it becomes U+FFFD like any other broken character.
+    text = decode(data) if isinstance(data, bytes) else LONE_SURROGATE.sub("\ufffd", data)
     if not text.strip():
         raise InputError("no text: only whitespace")
     kind = "html" if html_hint or looks_like_html(text) else "text"

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -27,10 +28,15 @@ PARQUET_GROUP_ROWS = 1000
 PARQUET_GROUP_BYTES = 64 * 1024 * 1024
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+# A lone surrogate (from a file name that is not UTF-8, or a JSON "\ud83d" cut from its pair) has
+# no UTF-8 form and made the whole run fail; JSON holding one is written with \u escapes, which
+# read back to the same string.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dumps(record: Any) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+def dumps(record: Any, **options: Any) -> str:
+    text = json.dumps(record, ensure_ascii=False, **({"separators": (",", ":")} | options))
+    return json.dumps(record, **({"separators": (",", ":")} | options)) if LONE_SURROGATE.search(text) else text
 
 
 @contextmanager
@@ -87,7 +93,7 @@ def _compressor(raw: BinaryIO, suffix: str) -> BinaryIO:
 
 def write_json(path: Path | str, data: Any) -> None:
     with atomic_text(path) as stream:
-        json.dump(data, stream, ensure_ascii=False, indent=2, sort_keys=False)
+        stream.write(dumps(data, indent=2, separators=(",", ": ")))
         stream.write("\n")
 
 
