@@ -12,10 +12,13 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.bundled import seeds_dir
+from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, DedupOptions,
+                            dedup_file, summary)
 from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
+from pipeline.furniture import DEFAULT_MIN_STORIES
 from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, iter_inputs
 from pipeline.rules import RuleError, RuleSet, load_rules
-from pipeline.writers import JsonlSink, atomic_text
+from pipeline.writers import JsonlSink, atomic_text, write_json
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
@@ -36,6 +39,21 @@ UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page U
 MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
+Threshold = Annotated[float, typer.Option(help="Jaccard similarity (0..1] of word shingles at which two pages are copies.")]
+ShingleSize = Annotated[int, typer.Option(help="Words per shingle for copy detection.")]
+NumPerm = Annotated[int, typer.Option(help="MinHash permutations per signature.")]
+MinStoriesFurniture = Annotated[int, typer.Option(
+    help="A block found in at least this many distinct stories is furniture (corpus.repeated-block).")]
+
+
+def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_stories: int,
+                  text_field: str = "text", id_field: str = "id") -> DedupOptions:
+    """Dedup options, refused before any work starts when one is out of range."""
+    options = DedupOptions(threshold, shingle_size, num_perm, min_stories, text_field=text_field, id_field=id_field)
+    problems = options.problems()
+    if problems:
+        raise fail("; ".join(problems))
+    return options
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -105,11 +123,16 @@ def run(
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     strict: Strict = False,
     quiet: Quiet = False,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
+    num_perm: NumPerm = DEFAULT_NUM_PERM,
+    min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
 ) -> None:
-    """Run the whole pipeline into a folder: clean.jsonl, rejects.jsonl, report.json."""
+    """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json."""
     ruleset = get_rules(rules)
+    dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture)
     sources = inputs or [str(seeds_dir())]
-    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict)
+    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup)
     started = time.perf_counter()
     try:
         report = run_cleaning(sources, out, ruleset, options)
@@ -119,9 +142,33 @@ def run(
         elapsed = time.perf_counter() - started
         typer.echo(
             f"storysift: {report.written + report.rejected} read, {report.written} written, "
-            f"{report.rejected} rejected, {sum(report.rules.values())} removals -> {out}/ ({elapsed:.1f}s)",
+            f"{report.rejected} rejected, {sum(report.rules.values())} removals; "
+            f"{summary(report.stages['dedup'])} -> {out}/ ({elapsed:.1f}s)",
             err=True,
         )
+
+
+@app.command()
+def dedup(
+    clean_file: Annotated[Path, typer.Argument(help="JSON Lines with a text field (e.g. a clean.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: clean.jsonl, stories.jsonl, report.json.")] = Path("storysift-out"),
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
+    num_perm: NumPerm = DEFAULT_NUM_PERM,
+    min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
+    text_field: TextField = "text",
+    id_field: IdField = "id",
+    quiet: Quiet = False,
+) -> None:
+    """Collapse copies into distinct stories and remove furniture repeated across stories."""
+    options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field)
+    if not clean_file.is_file():
+        raise fail(f"{clean_file}: no such file")
+    started = time.perf_counter()
+    stats = dedup_file(clean_file, out, options)
+    write_json(out / "report.json", {"dedup": stats})
+    if not quiet:
+        typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
 
 
 @app.command()

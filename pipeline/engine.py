@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.cleaner import clean_document
+from pipeline.dedup import DedupOptions, dedup_file
 from pipeline.document import Document, RawDocument
 from pipeline.readers import ReadOptions, Reject, iter_inputs
 from pipeline.report import RunReport
@@ -28,6 +29,7 @@ class StrictStop(Exception):
 class RunOptions:
     read: ReadOptions = ReadOptions()
     strict: bool = False
+    dedup: DedupOptions | None = DedupOptions()  # None: clean only, no stories.jsonl
 
 
 def clean_stream(items: Iterable[RawDocument | Reject], rules: RuleSet) -> Iterator[Document | Reject]:
@@ -67,6 +69,9 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     if stop is not None:
         # What was written up to the stop is kept; the report says where it stopped.
         report.stopped = f"--strict: stopped at the first reject ({stop.source})"
+    elif options.dedup is not None:
+        # Our own records: the dedup options' field names are those of clean.jsonl.
+        report.stages["dedup"] = dedup_file(out_dir / "clean.jsonl", out_dir, options.dedup)
     write_json(out_dir / "report.json", report.as_dict())
     if stop is not None:
         raise StrictStop(stop)

@@ -1,0 +1,127 @@
+"""Shingling for the corpus stages: clean text to hashed casefolded words, and words to the
+set of hashed word n-grams (shingles) that MinHash signatures and Jaccard checks are computed
+over. Hashes are stable across processes and machines (fixed constants, no salted hash())."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+# A page longer than this many words is shingled on its first MAX_WORDS words only, so one
+# dump cannot dominate time or memory; the longest clean devset page has 11,866 words (median 506).
+MAX_WORDS = 20_000
+# One odd 64-bit multiplier per position in a shingle, so "a b" and "b a" hash apart.
+_POSITION_MULTIPLIERS = np.array(
+    [int.from_bytes(hashlib.blake2b(b"storysift-shingle-%d" % i, digest_size=8).digest(), "little") | 1
+     for i in range(64)], dtype=np.uint64)
+_FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
+
+
+# Bytes of a word in casefolded UTF-8: ASCII letters, digits and "_", and every byte of a
+# non-ASCII character except the punctuation blocks below (quotes, dashes, ellipsis, nbsp,
+# guillemets, CJK punctuation), which separate words like ASCII punctuation does.
+_WORD_BYTE = np.zeros(256, dtype=bool)
+for _range in (range(ord("0"), ord("9") + 1), range(ord("a"), ord("z") + 1), [ord("_")], range(0x80, 0x100)):
+    _WORD_BYTE[list(_range)] = True
+# Lead byte of a punctuation block, and the second bytes that make it one: U+2000..U+207F
+# (quotes, dashes, ellipsis), U+3000..U+303F (CJK punctuation), U+00A0..U+00BF (nbsp, «, »).
+_PUNCTUATION_UTF8 = {0xE2: (3, (0x80, 0x81)), 0xE3: (3, (0x80,)), 0xC2: (2, tuple(range(0xA0, 0xC0)))}
+# A word's hash is the polynomial sum of its bytes, sum((b + 1) * P^k), taken from a prefix sum
+# over the page (mod 2^64, where an odd P is invertible), then mixed: a few numpy passes per
+# page instead of a Python call per word.
+_P = np.uint64(0x100000001B3)  # the FNV-1a 64-bit prime
+_POWERS_SIZE = 1 << 16
+_powers = np.empty(0, dtype=np.uint64)
+_inverse_powers = np.empty(0, dtype=np.uint64)
+
+
+def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    global _powers, _inverse_powers
+    if len(_powers) < size:
+        size = max(size, _POWERS_SIZE)
+        inverse = pow(int(_P), -1, 1 << 64)
+        with np.errstate(over="ignore"):
+            _powers = np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, _P, dtype=np.uint64))))
+            _inverse_powers = np.cumprod(np.concatenate(
+                ([np.uint64(1)], np.full(size - 1, np.uint64(inverse), dtype=np.uint64))))
+    return _powers, _inverse_powers
+
+
+def hashed_words(text: str, limit: int = MAX_WORDS) -> tuple[np.ndarray, list[int]]:
+    """A stable 64-bit hash per word of `text` (casefolded, split at spaces and punctuation,
+    at most `limit` words) and the number of words each line holds, vectorised over the UTF-8
+    bytes: a Python call per word was the slowest part of signing a page."""
+    data = np.frombuffer(text.casefold().encode("utf-8"), dtype=np.uint8)
+    n = len(data)
+    inside = _WORD_BYTE[data]
+    for lead, (width, seconds) in _PUNCTUATION_UTF8.items():
+        at = np.flatnonzero(data[:max(n - width + 1, 0)] == lead)
+        if len(at):
+            at = at[np.isin(data[at + 1], seconds)]
+            for k in range(width):
+                inside[at + k] = False
+    edges = np.diff(np.concatenate(([False], inside, [False])).astype(np.int8))
+    starts = np.flatnonzero(edges == 1)[:limit]
+    ends = np.flatnonzero(edges == -1)[:limit]
+    newlines = np.flatnonzero(data == 10)
+    per_line = np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [n])))).tolist()
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.uint64), per_line
+    powers, inverse = _power_tables(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate(([np.uint64(0)], np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[:n])))
+        sums = (prefix[ends] - prefix[starts]) * inverse[starts]
+        return _fmix64(sums ^ (ends - starts).astype(np.uint64)), per_line
+
+
+def word_hashes(tokens: list[str]) -> np.ndarray:
+    """A stable 64-bit hash per token of a list (salient terms; pages use `hashed_words`)."""
+    return np.array([int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little")
+                     for t in tokens], dtype=np.uint64)
+
+
+def _fmix64(values: np.ndarray) -> np.ndarray:
+    shift, m1, m2 = _FMIX64
+    values = values ^ (values >> shift)
+    values = values * m1
+    values = values ^ (values >> shift)
+    values = values * m2
+    return values ^ (values >> shift)
+
+
+def shingle_set(hashes: np.ndarray, size: int) -> np.ndarray:
+    """The sorted, distinct uint32 hashes of every run of `size` consecutive words. A text
+    shorter than `size` words is one shingle of all its words; no words, no shingles."""
+    return np.unique(shingle_hashes(hashes, size))
+
+
+def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:
+    """The uint32 hash of the shingle starting at each word, in order, repeats included (a
+    MinHash signature needs no more; the Jaccard of two texts needs `shingle_set`)."""
+    if size < 1 or size > len(_POSITION_MULTIPLIERS):
+        raise ValueError(f"shingle size must be in 1..{len(_POSITION_MULTIPLIERS)}, got {size}")
+    n = len(hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    width = min(size, n)
+    count = n - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in range(width):
+            combined += hashes[position:position + count] * _POSITION_MULTIPLIERS[position]
+        mixed = _fmix64(combined)
+    return (mixed >> np.uint64(32)).astype(np.uint32)
+
+
+def shingles(text: str, size: int, limit: int = MAX_WORDS) -> np.ndarray:
+    """The shingle set of a text: see `shingle_set`."""
+    return shingle_set(hashed_words(text, limit)[0], size)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted distinct shingle arrays; two empty sets are 0."""
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)

@@ -1,0 +1,174 @@
+"""Copies of one story: exact duplicates by digest, near duplicates by MinHash LSH (datasketch)
+with every join verified on the exact Jaccard of the shingle sets, clusters by union-find (a
+copy of a copy is in the same story), a canonical member by a fixed rule, stable story ids."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterable
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from pipeline.minhash import Signer
+from pipeline.shingles import jaccard
+
+
+@dataclass(frozen=True)
+class Member:
+    """What story clustering knows of one document: no text, only what the rules read."""
+
+    index: int  # position in the corpus
+    id: str
+    source: str
+    words: int
+    removals: int
+    date: str | None = None
+
+
+class UnionFind:
+    """Disjoint sets over hashable keys; a set's root is its smallest key, so the result does
+    not depend on the order the pairs were joined in."""
+
+    def __init__(self, keys: Iterable[Hashable] = ()):
+        self.parent: dict = {key: key for key in keys}
+
+    def add(self, key: Hashable) -> None:
+        self.parent.setdefault(key, key)
+
+    def find(self, key: Hashable) -> Hashable:
+        self.add(key)
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:  # path compression
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: Hashable, b: Hashable) -> bool:
+        """Join the sets of a and b; False when they were already one set."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+    def groups(self) -> dict[Hashable, list[Hashable]]:
+        """Root to sorted members, for every set."""
+        out: dict = {}
+        for key in sorted(self.parent):
+            out.setdefault(self.find(key), []).append(key)
+        return out
+
+
+def exact_groups(digests: dict[int, bytes]) -> dict[int, list[int]]:
+    """Documents with identical text: the smallest index of each digest to all its indices."""
+    by_digest: dict[bytes, list[int]] = {}
+    for index in sorted(digests):
+        by_digest.setdefault(digests[index], []).append(index)
+    return {group[0]: group for group in by_digest.values()}
+
+
+@lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's bands and rows for a threshold; worked out once (it integrates numerically)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def new_lsh(threshold: float, num_perm: int) -> MinHashLSH:
+    return MinHashLSH(threshold=threshold, num_perm=num_perm, params=lsh_params(threshold, num_perm))
+
+
+# The LSH proposes pairs at this fraction of the verification threshold. datasketch's bands for
+# 0.5 itself (b=25, r=5) propose a pair of Jaccard 0.5 with probability 0.55 only; for 0.3
+# (b=37, r=3) with 0.99, and 0.64 at Jaccard 0.3. Verification removes what is proposed extra.
+LSH_SLACK = 0.6
+
+
+def lsh_buckets(signer: Signer, rows: dict[int, np.ndarray], threshold: float,
+                slack: float = LSH_SLACK) -> list[list[int]]:
+    """The band buckets of datasketch's MinHashLSH (set up for `slack` x `threshold`, so that
+    pairs at the threshold are rarely missed) that hold two or more keys: sorted, distinct."""
+    lsh = new_lsh(threshold * slack, signer.num_perm)
+    for key, row in sorted(rows.items()):
+        lsh.insert(key, signer.lean(row), check_duplication=False)
+    buckets = set()
+    for table in lsh.hashtables:
+        for band in table.keys():
+            members = table.get(band)
+            if len(members) > 1:
+                buckets.add(tuple(sorted(members)))
+    return [list(bucket) for bucket in sorted(buckets)]
+
+
+def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float,
+                   slack: float = LSH_SLACK) -> list[tuple[int, int]]:
+    """Every pair (i < j) that shares a bucket: for small inputs (events) and for tests."""
+    pairs = {(a, b) for bucket in lsh_buckets(signer, rows, threshold, slack)
+             for i, a in enumerate(bucket) for b in bucket[i + 1:]}
+    return sorted(pairs)
+
+
+# In one bucket a key is checked against at most this many sets already formed there. Copies
+# join the first set they are checked against; the cap keeps a bucket of thousands of near
+# copies (or of unrelated pages colliding by chance) linear instead of quadratic.
+MAX_CHECKS_PER_KEY = 3
+
+
+def join_buckets(buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], threshold: float,
+                 union: UnionFind) -> tuple[int, int]:
+    """Join keys that share a bucket when their shingle sets have Jaccard >= threshold. A pair
+    already in one set needs no check; every join is verified. Returns (candidates, checks)."""
+    candidates = checks = 0
+    for bucket in buckets:
+        heads: list[int] = []  # the first key of each set met in this bucket
+        for key in bucket:
+            candidates += 1
+            root = union.find(key)
+            tried = 0
+            joined = False
+            for head in heads:
+                if union.find(head) == root:
+                    joined = True
+                    break
+                if tried < MAX_CHECKS_PER_KEY:
+                    tried += 1
+                    checks += 1
+                    if jaccard(shingles_of(head), shingles_of(key)) >= threshold:
+                        union.union(head, key)
+                        joined = True
+                        break
+            if not joined:
+                heads.append(key)
+    return candidates, checks
+
+
+def canonical_key(member: Member) -> tuple:
+    """The canonical member of a story sorts first: the most complete text (most words), then
+    the fewest removals (the cleanest page), then the earliest date when one is known, then the
+    smallest id and source, so the choice never depends on input order."""
+    dated = (0, member.date) if member.date else (1, "")
+    return (-member.words, member.removals, dated, member.id, member.source)
+
+
+def choose_canonical(members: Iterable[Member]) -> Member:
+    return min(members, key=canonical_key)
+
+
+def stable_id(prefix: str, key: str) -> str:
+    """A short id that depends only on `key` (not on input order or on the process)."""
+    return prefix + hashlib.blake2b(key.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def member_keys(members: Iterable[Member]) -> dict[int, str]:
+    """The key that names each document: its id, or id and source when ids repeat."""
+    members = list(members)
+    seen: dict[str, int] = {}
+    for member in members:
+        seen[member.id] = seen.get(member.id, 0) + 1
+    return {m.index: m.id if seen[m.id] == 1 else f"{m.id}\t{m.source}" for m in members}

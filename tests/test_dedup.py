@@ -1,0 +1,188 @@
+"""The dedup stage end to end (issue 3): copies collapse into stories, same-site stories stay
+apart, furniture repeated across stories goes, events group coverage of one event, and output
+is deterministic whatever the input order."""
+
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.dedup import MIN_WORDS, DedupOptions, dedup_file
+from pipeline.furniture import RULE_ID
+from tests.conftest import ROOT
+
+CORPUS = ROOT / "fixtures" / "corpora" / "three-sites"
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def three_sites(tmp_path_factory):
+    out = tmp_path_factory.mktemp("three-sites")
+    stats = dedup_file(CORPUS / "pages.jsonl", out)
+    clean = {r["id"]: r for r in read_jsonl(out / "clean.jsonl")}
+    return stats, clean, read_jsonl(out / "stories.jsonl"), json.loads((CORPUS / "expected.json").read_text())
+
+
+def test_copies_with_different_furniture_collapse_into_one_story(three_sites):
+    stats, clean, stories, expected = three_sites
+    assert (stats["documents"], stats["distinct_stories"], stats["events"]) == (
+        expected["documents"], expected["distinct_stories"], expected["events"])
+    for copies in expected["copies"]:
+        assert len({clean[i]["story"] for i in copies}) == 1, copies
+    for member, canonical in expected["canonical"].items():
+        assert clean[member]["copy_of"] is None
+        record = next(s for s in stories if s["canonical"] == canonical)
+        assert record["size"] == len(next(c for c in expected["copies"] if member in c))
+        assert all(clean[m["id"]]["copy_of"] in (None, canonical) for m in record["members"])
+        assert record["members"][0] == {"id": canonical, "source": clean[canonical]["source"], "similarity": 1.0}
+
+
+def test_different_stories_from_one_site_stay_apart(three_sites):
+    _, clean, _, expected = three_sites
+    grouped = {i for copies in expected["copies"] for i in copies}
+    by_site = {}
+    for doc in clean.values():
+        if doc["id"] not in grouped:
+            by_site.setdefault(doc["source"].split("/")[0], []).append(doc["story"])
+    for site, stories in by_site.items():
+        assert len(stories) == len(set(stories)), site
+
+
+def test_furniture_across_stories_removed_with_its_rule_and_story_text_kept(three_sites):
+    _, clean, stories, expected = three_sites
+    for doc in clean.values():
+        for snippet in expected["furniture"]:
+            assert snippet not in doc["text"], (doc["id"], snippet)
+        assert any(r["rule"] == RULE_ID for r in doc["removed"])
+    texts = " ".join(doc["text"] for doc in clean.values())
+    for snippet in expected["kept"]:
+        assert snippet in texts
+    assert all(s["text"] and "Related stories" not in s["text"] for s in stories)
+
+
+def test_independent_articles_on_one_event_share_an_event_but_not_a_story(three_sites):
+    _, clean, stories, expected = three_sites
+    event_of = {s["story"]: s["event"] for s in stories}
+    for a, b in expected["same_event"]:
+        assert clean[a]["story"] != clean[b]["story"]
+        assert event_of[clean[a]["story"]] == event_of[clean[b]["story"]]
+    others = [s["event"] for s in stories if not any(clean[a]["story"] == s["story"] for pair in expected["same_event"] for a in pair)]
+    assert len(others) == len(set(others))  # unrelated stories: one event each
+
+
+def test_story_ids_and_output_do_not_depend_on_input_order_or_run(tmp_path, three_sites):
+    _, clean, _, _ = three_sites
+    records = read_jsonl(CORPUS / "pages.jsonl")
+    random.Random(5).shuffle(records)
+    shuffled = write_jsonl(tmp_path / "shuffled.jsonl", records)
+    dedup_file(shuffled, tmp_path / "a")
+    dedup_file(shuffled, tmp_path / "b")
+    for name in ("clean.jsonl", "stories.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    again = {r["id"]: r for r in read_jsonl(tmp_path / "a" / "clean.jsonl")}
+    assert {i: (r["story"], r["copy_of"], r["text"]) for i, r in again.items()} == {
+        i: (r["story"], r["copy_of"], r["text"]) for i, r in clean.items()}
+    unshuffled = tmp_path / "c"
+    dedup_file(CORPUS / "pages.jsonl", unshuffled)
+    assert (unshuffled / "stories.jsonl").read_bytes() == (tmp_path / "a" / "stories.jsonl").read_bytes()
+
+
+def test_seeds_give_five_documents_five_stories_one_event(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "5 documents, 5 distinct stories, 1 event" in result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    dedup = report["dedup"]
+    assert (dedup["documents"], dedup["distinct_stories"], dedup["events"]) == (5, 5, 1)
+    assert dedup["corpus_furniture"]["applied"] is False and "needs at least" in dedup["corpus_furniture"]["reason"]
+    stories = read_jsonl(tmp_path / "stories.jsonl")
+    assert len(stories) == 5 and len({s["event"] for s in stories}) == 1
+    assert all(r["copy_of"] is None and r["story"] for r in read_jsonl(tmp_path / "clean.jsonl"))
+
+
+PARAGRAPH = ("The regional water company will raise prices by eight percent in January to pay for new "
+             "pipes, after a third of its mains were found to be more than eighty years old. ")
+
+
+def test_short_and_empty_texts_are_written_but_kept_out_with_a_reason(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [
+        {"id": "empty", "text": ""}, {"id": "stub", "text": "Read more"}, {"id": "full", "text": PARAGRAPH * 3},
+        {"id": "no-text", "body": PARAGRAPH}])
+    stats = dedup_file(path, tmp_path / "out")
+    clean = {r["id"]: r for r in read_jsonl(tmp_path / "out" / "clean.jsonl")}
+    assert set(clean) == {"empty", "stub", "full", "no-text"}
+    assert clean["empty"]["story"] is None and clean["empty"]["excluded"] == "empty text"
+    assert clean["stub"]["excluded"] == f"fewer than {MIN_WORDS} words"
+    assert clean["no-text"]["excluded"] == "no text field 'text'"
+    assert clean["full"]["story"] and stats["distinct_stories"] == 1
+    assert stats["excluded"] == {"documents": 3, "reasons": {
+        "empty text": 1, f"fewer than {MIN_WORDS} words": 1, "no text field 'text'": 1}}
+
+
+def test_one_document_and_only_duplicates(tmp_path):
+    one = dedup_file(write_jsonl(tmp_path / "one.jsonl", [{"id": "a", "text": PARAGRAPH}]), tmp_path / "o1")
+    assert (one["documents"], one["distinct_stories"], one["events"]) == (1, 1, 1)
+    dupes = dedup_file(write_jsonl(tmp_path / "d.jsonl", [{"id": f"p{i}", "text": PARAGRAPH} for i in range(5)]),
+                       tmp_path / "o2")
+    assert (dupes["distinct_stories"], dupes["exact_duplicates"]) == (1, 4)
+    clean = read_jsonl(tmp_path / "o2" / "clean.jsonl")
+    assert [r["copy_of"] for r in clean] == [None, "p0", "p0", "p0", "p0"]
+
+
+def test_thousands_of_near_copies_of_one_page(tmp_path):
+    records = [{"id": f"copy-{i:04d}", "text": f"Edition {i}. " + PARAGRAPH * 4} for i in range(3000)]
+    stats = dedup_file(write_jsonl(tmp_path / "many.jsonl", records), tmp_path / "out")
+    assert stats["distinct_stories"] == 1
+    (story,) = read_jsonl(tmp_path / "out" / "stories.jsonl")
+    assert story["size"] == 3000
+
+
+def test_a_very_long_document_is_capped(tmp_path):
+    long = " ".join(f"word{i}" for i in range(200_000))
+    stats = dedup_file(write_jsonl(tmp_path / "long.jsonl", [{"id": "long", "text": long}, {"id": "p", "text": PARAGRAPH}]),
+                       tmp_path / "out")
+    assert stats["distinct_stories"] == 2
+
+
+def test_other_tools_output_with_its_own_field_names(tmp_path):
+    path = tmp_path / "other.jsonl"
+    path.write_text(json.dumps({"doc": "x1", "body": PARAGRAPH}) + "\n" + "not json\n"
+                    + json.dumps({"doc": "x2", "body": PARAGRAPH}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "body",
+                                      "--id-field", "doc"])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out" / "clean.jsonl").read_text().splitlines()
+    assert lines[1] == "not json"
+    records = [json.loads(lines[0]), json.loads(lines[2])]
+    assert records[1]["copy_of"] == "x1" and records[0]["story"] == records[1]["story"]
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["dedup"]["distinct_stories"] == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--threshold", "0"], "--threshold must be in (0, 1]"),
+    (["--threshold", "1.5"], "--threshold must be in (0, 1]"),
+    (["--shingle-size", "0"], "--shingle-size must be 1..64"),
+    (["--num-perm", "4"], "--num-perm must be 16..4096"),
+    (["--min-stories-furniture", "1"], "--min-stories-furniture must be at least 2"),
+])
+def test_bad_options_are_refused_before_any_work(tmp_path, args, message):
+    for command in (["dedup", str(CORPUS / "pages.jsonl")], ["run"]):
+        result = CliRunner().invoke(app, [*command, "--out", str(tmp_path / "out"), *args])
+        assert result.exit_code == 2
+        assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_options_problems_name_the_fix():
+    assert DedupOptions().problems() == []
+    assert "e.g. 0.5" in DedupOptions(threshold=0).problems()[0]
