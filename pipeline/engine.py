@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Iterator
 from pipeline.cleaner import clean_document
 from pipeline.dedup import DedupOptions, dedup_file
 from pipeline.document import Document, RawDocument
-from pipeline.readers import ReadOptions, Reject, iter_inputs
+from pipeline.readers import InputError, ReadOptions, Reject, iter_inputs
 from pipeline.report import RunReport
 from pipeline.rules import RuleSet
 from pipeline.writers import JsonlSink, atomic_text, write_json
@@ -40,6 +40,8 @@ def clean_stream(items: Iterable[RawDocument | Reject], rules: RuleSet) -> Itera
             continue
         try:
             yield clean_document(item, rules)
+        except InputError as exc:  # a page past a parser's limit (pipeline.htmllimits)
+            yield Reject(item.source, str(exc), item.id)
         except RecursionError:
             yield Reject(item.source, "document too deeply nested to parse", item.id)
         except Exception as exc:  # one broken page must not take the run down

@@ -18,6 +18,8 @@ from trafilatura.settings import set_date_params
 from trafilatura.utils import line_processing
 
 from pipeline.document import Removal
+from pipeline.htmllimits import html_limit_problem
+from pipeline.readers import InputError
 from pipeline.rules import RuleSet
 
 # A selector that matches an element holding most of the page's text has hit a layout wrapper
@@ -134,6 +136,8 @@ def _trimmed(value: str | None) -> str | None:
 
 
 def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extraction:
+    if problem := html_limit_problem(html):
+        raise InputError(problem)
     tree = LexborHTMLParser(html)
     url = url or canonical_url(tree)
     host = host_of(url)

@@ -1,0 +1,136 @@
+"""Limits of the HTML parsers behind extraction, checked on the raw page before either parser
+sees it. A page past one would come out empty (libxml2, under trafilatura, gives up on it) or
+take minutes (lexbor's tree building is quadratic in these shapes), so it is rejected instead,
+with the limit it broke as the reason."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+# libxml2 stops at 256 open elements and trafilatura then extracts nothing; lexbor took 36 s
+# to parse 100,000 nested <div>. The estimate below is within about 20 of lexbor's real depth
+# on the devset, whose deepest page is 42 levels (607 pages).
+MAX_HTML_DEPTH = 200
+# libxml2 refuses a text node longer than this (XML_MAX_TEXT_LENGTH, in bytes).
+MAX_TEXT_NODE_BYTES = 10_000_000
+# lexbor's <select> parsing is quadratic in its options: 20,000 options took 3 s. A long
+# country list has 250.
+MAX_OPTIONS = 5_000
+# lexbor checks an element's attributes for duplicates pairwise: 20,000 attributes on one
+# element took 1.5 s; 1,000 take 2 ms.
+MAX_ATTRIBUTES = 1_000
+
+# [^<>]: a tag never spans a "<", so an unclosed "<a" costs one step, not a scan to the end.
+TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)[^<>]*>")
+ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>]*))?""")
+VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
+                 "source track wbr".split())
+RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
+            for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
+# An element opened while one of these is the current element closes it first, as the parser
+# does: "<li>a<li>b" are siblings, "<p>a<div>" ends the paragraph.
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+RUBY = frozenset({"rb", "rt", "rtc", "rp"})
+P_CLOSERS = frozenset("address article aside blockquote details dialog div dl fieldset figcaption figure footer "
+                      "form header hgroup hr main menu nav ol p pre section table ul".split()) | HEADINGS
+IMPLIED_END: dict[str, frozenset[str]] = {
+    "li": frozenset({"li", "p"}), "dt": frozenset({"dt", "dd", "p"}), "dd": frozenset({"dt", "dd", "p"}),
+    "option": frozenset({"option"}), "optgroup": frozenset({"option", "optgroup"}),
+    "tr": frozenset({"tr", "td", "th"}), "td": frozenset({"td", "th"}), "th": frozenset({"td", "th"}),
+    "thead": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    "tbody": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    "tfoot": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    **{name: RUBY for name in RUBY},
+    **{name: frozenset({"p"}) | HEADINGS for name in HEADINGS},
+    **{name: frozenset({"p"}) for name in P_CLOSERS - HEADINGS},
+}
+
+
+def count_attributes(tag: str) -> int:
+    return sum(1 for _ in ATTRIBUTE.finditer(tag)) - 1  # the first is the tag's name
+
+
+def html_limit_problem(html: str) -> str | None:
+    """Which parser limit the page breaks (the reject reason), or None. Linear in the page:
+    a stack of open tag names, closed the way the HTML parsers close them, roughly."""
+    if len(html) > MAX_TEXT_NODE_BYTES // 4:
+        longest = max(html.split("<"), key=len)
+        if len(longest.encode("utf-8")) > MAX_TEXT_NODE_BYTES:
+            return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
+    stack: list[str] = []
+    open_count: dict[str, int] = {}  # so a stray closing tag costs no scan of the stack
+    options = 0
+    skip_to = 0
+    for match in TAG.finditer(html):
+        start, end = match.span()
+        if start < skip_to:
+            continue
+        closing, name = match.group(1, 2)
+        name = name.lower()
+        if closing:  # closes the nearest open element of its name, and all opened after it
+            if open_count.get(name):
+                while (popped := stack.pop()) != name:
+                    open_count[popped] -= 1
+                open_count[name] -= 1
+            continue
+        if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
+            return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
+        if name == "option":
+            options += 1
+            if options > MAX_OPTIONS:
+                return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
+        if name in VOID or html[end - 2] == "/":
+            continue
+        raw_text_end = RAW_TEXT.get(name)
+        if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
+            found = raw_text_end.search(html, end)
+            if found is None:
+                break
+            skip_to = found.start()
+            continue
+        closes = IMPLIED_END.get(name)
+        while closes and stack and stack[-1] in closes:
+            popped = stack.pop()
+            open_count[popped] -= 1
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+        if len(stack) > MAX_HTML_DEPTH:
+            return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
+    return None
+    stack: list[str] = []
+    open_count: Counter[str] = Counter()  # so a stray closing tag costs no scan of the stack
+    options = 0
+    position = 0
+    while match := TAG.search(html, position):
+        position = match.end()
+        name = match.group(2).lower()
+        if match.group(1):  # a closing tag closes the nearest open element of its name
+            if open_count[name]:
+                while (popped := stack.pop()) != name:
+                    open_count[popped] -= 1
+                open_count[name] -= 1
+            continue
+        if position - match.start() > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
+            return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
+        if name == "option":
+            options += 1
+            if options > MAX_OPTIONS:
+                return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
+        if name in VOID or match.group(0).endswith("/>"):
+            continue
+        end = RAW_TEXT.get(name)
+        if end is not None:  # script, style...: text up to the closing tag, not markup
+            found = end.search(html, position)
+            if found is None:
+                break
+            position = found.start()
+            continue
+        closes = IMPLIED_END.get(name)
+        while closes and stack and stack[-1] in closes:
+            open_count[stack.pop()] -= 1
+        stack.append(name)
+        open_count[name] += 1
+        if len(stack) > MAX_HTML_DEPTH:
+            return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
+    return None
