@@ -144,22 +144,25 @@ class BlockIndex:
         for position, node in enumerate(by_digest):
             cluster_of[node] = union.find(position)
         self.cluster_of = cluster_of
+        # What `furniture` reads on every round: the pages of each cluster, and per page the
+        # words it holds in each cluster.
+        self._docs: dict[int, set[int]] = {}
+        self._clusters_of_doc: dict[int, dict[int, int]] = {}
+        for node, places in enumerate(self.occurrences):
+            cluster, words = cluster_of[node], self.node_words[node]
+            self._docs.setdefault(cluster, set()).update(doc for doc, _ in places)
+            for doc, _ in places:
+                held = self._clusters_of_doc.setdefault(doc, {})
+                held[cluster] = held.get(cluster, 0) + words
         return len(set(self.cluster_of))
 
     def furniture(self, story_of: dict[int, Hashable], min_stories: int) -> dict[int, list[tuple[int, ...]]]:
         """Per document, the blocks (line indices) whose cluster occurs in `min_stories` or more
         distinct stories and is not story text (see STORY_SHARE). A document absent from
         `story_of` counts as a story of its own."""
-        docs: dict[int, set[int]] = {}
-        for node, places in enumerate(self.occurrences):
-            docs.setdefault(self.cluster_of[node], set()).update(doc for doc, _ in places)
-        clusters_of_doc: dict[int, dict[int, int]] = {}  # doc -> cluster -> words
-        for node, places in enumerate(self.occurrences):
-            for doc, _ in places:
-                held = clusters_of_doc.setdefault(doc, {})
-                held[self.cluster_of[node]] = held.get(self.cluster_of[node], 0) + self.node_words[node]
-        candidates = {cluster for cluster, members in docs.items()
-                      if len({story_of.get(doc, ("doc", doc)) for doc in members}) >= min_stories}
+        docs, clusters_of_doc = self._docs, self._clusters_of_doc
+        candidates = {cluster for cluster, members in docs.items() if len(members) >= min_stories
+                      and len({story_of.get(doc, ("doc", doc)) for doc in members}) >= min_stories}
         furniture = set()
         for cluster in candidates:
             members = docs[cluster]
