@@ -1,0 +1,78 @@
+"""The HTML stage's guards and metadata: an element marked as the article is never pruned as
+furniture, one element is removed (and recorded) once, and title/author/date are what
+trafilatura's own metadata extraction finds. Also the headline-list detector's data lines."""
+
+import pytest
+import trafilatura
+from trafilatura.settings import set_date_params
+
+from pipeline.detectors import is_data_line, is_title_like
+from pipeline.html import extract_html, page_metadata
+
+PARAGRAPHS = [
+    "The harbour board approved the new ferry timetable on Tuesday after a long debate about the early crossings.",
+    "Residents of the island had asked for a sailing before six so that nurses could reach the hospital in time.",
+    "The operator said the extra crossing would cost about two hundred thousand euros a year to run.",
+    "The board will review the timetable again in the autumn, when the winter schedule is drawn up.",
+]
+ARTICLE_HTML = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+SIDEBAR = "".join(f"<li><a href='/n{i}'>Another story about the region number {i}</a></li>" for i in range(60))
+
+
+def test_a_share_token_on_the_entry_wrapper_does_not_remove_the_story(rules):
+    # The Hueman WordPress theme: <div class="entry themeform share"> holds the whole post, and
+    # a long sidebar keeps it under the share-of-the-page guard.
+    html = (f'<html><body><div class="entry themeform share"><div class="entry-inner">{ARTICLE_HTML}</div>'
+            f'<div class="sharrre-container"><span>Share</span></div></div>'
+            f'<div class="widget"><ul>{SIDEBAR}</ul></div></body></html>')
+    extraction = extract_html(html, rules)
+    assert all(p in extraction.text for p in PARAGRAPHS)
+    assert not any(r.rule == "social.css" and PARAGRAPHS[0] in r.text for r in extraction.removed)
+
+
+@pytest.mark.parametrize("wrapper", ['<article class="share">', '<div class="post sharing">', '<div itemprop="articleBody" class="share">'])
+def test_an_element_marked_as_the_article_is_never_pruned(rules, wrapper):
+    tag = wrapper[1:wrapper.index(" ")]
+    html = f"<html><body>{wrapper}{ARTICLE_HTML}</{tag}><ul>{SIDEBAR}</ul></body></html>"
+    assert all(p in extract_html(html, rules).text for p in PARAGRAPHS)
+
+
+def test_an_element_two_selectors_match_is_removed_and_recorded_once(rules):
+    html = (f"<html><body><article>{ARTICLE_HTML}</article>"
+            '<div class="related-posts"><h3>Related posts</h3><ul><li><a href="/a">Other Story</a></li></ul></div>'
+            "</body></html>")
+    removed = [(r.rule, r.text) for r in extract_html(html, rules).removed]
+    assert removed == [("navigation.css", "Related posts Other Story")]
+
+
+def test_metadata_matches_trafilaturas_own(rules):
+    html = ('<html><head><title>Ferry Timetable Approved | The Courier</title>'
+            '<meta property="article:published_time" content="2025-03-14T10:00:00Z">'
+            '<link rel="canonical" href="https://courier.example/news/ferry"></head>'
+            f'<body><article><h1>Ferry Timetable Approved</h1><p class="byline">By Ruth Calloway</p>{ARTICLE_HTML}'
+            "</article></body></html>")
+    reference = trafilatura.bare_extraction(html, url="https://courier.example/news/ferry", with_metadata=True,
+                                            date_extraction_params=set_date_params(extensive=False))
+    title, author, date, _ = page_metadata(trafilatura.load_html(html), "https://courier.example/news/ferry")
+    assert (title, author, date) == (reference.title, reference.author, reference.date)
+    extraction = extract_html(html, rules, "https://courier.example/news/ferry")
+    assert (extraction.title, extraction.author, extraction.date) == (title, author, date)
+
+
+@pytest.mark.parametrize("line", [
+    "250 Gramm Mehl", "1. Dorothea Wierer (ITA) 35.58,7", "1957–1959 Erster Bauabschnitt", "- Laufzeit: drei Jahre",
+    "Termin: 29.02.2020, 19 Uhr", "Ausstattung Sicherheit: 1", "Ort: Kasberg im Frankenland",
+])
+def test_quantities_and_label_value_pairs_are_data_not_headlines(line):
+    assert is_data_line(line.removeprefix("- "))
+    assert not is_title_like(line, 18, 0.6)
+
+
+@pytest.mark.parametrize("line", [
+    "OpenAI and Microsoft: A Tech Partnership Under Strain",
+    "Uber Ordered to Pay $8.5 Million in Bellwether Sexual Assault Lawsuit",
+    "Elon Musk’s Empire: SpaceX, Tesla, and xAI Merger Talks Spark Investor Debate",
+])
+def test_headlines_with_a_colon_or_a_figure_stay_title_like(line):
+    assert not is_data_line(line)
+    assert is_title_like(line, 18, 0.6)
