@@ -17,7 +17,7 @@ from pipeline.cleaner import title_from_text
 from pipeline.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms
 from pipeline.furniture import DEFAULT_MIN_STORIES, MIN_CORPUS_STORIES_FACTOR, RULE_ID, BlockIndex, remove_blocks
 from pipeline.minhash import Signer
-from pipeline.shingles import hashed_words, jaccard, shingle_set
+from pipeline.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set
 from pipeline.stories import (LSH_SLACK, Member, UnionFind, choose_canonical, exact_groups, join_buckets, lsh_buckets,
                               lsh_params, member_keys, stable_id)
 from pipeline.writers import JsonlSink, atomic_text
@@ -40,9 +40,10 @@ MIN_WORDS = 20
 # nothing changes (the bench settles in two or three rounds).
 MAX_FURNITURE_ROUNDS = 4
 SIGN_BATCH_DOCS = 512
-# Shingle sets are kept for verification up to this many bytes (4 per shingle: ~60,000 pages
-# of 1,000 words); a larger corpus re-reads the texts it verifies, so memory stays bounded.
-SHINGLE_CACHE_BYTES = 256 * 1024 * 1024
+# Shingle sets (4 bytes a shingle) and word hashes (8 bytes a word) are kept for verification
+# and furniture rounds up to this many bytes, ~20,000 pages of 1,000 words; past it, texts are
+# re-read from the file when needed (slower, same result), so memory stays bounded.
+CACHE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ class Dedup:
         self.blocks = BlockIndex()
         self.removed_blocks: dict[int, list[tuple[int, ...]]] = {}
         self.labels: dict[int, int] = {}
-        self.cache: dict[int, np.ndarray] = {}
+        self.meta: dict[int, tuple[str, str, int, str | None]] = {}  # id, source, removals, date
+        self.cache: dict[int, np.ndarray] = {}  # shingle sets
+        self.word_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # word hashes, line starts
         self.cache_bytes = 0
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -166,13 +169,22 @@ class Dedup:
                 continue
             hashes, per_line = hashed_words(text)
             self.blocks.add(index, per_line, hashes)
-            pending.extend(self._admit(index, record, hashes))
+            raw_id, removed, date = record.get(self.options.id_field), record.get("removed"), record.get("date")
+            self.meta[index] = (
+                str(raw_id) if raw_id is not None and raw_id != "" else f"#{index + 1}",
+                str(record.get("source") or f"{self.corpus.path}:{index + 1}"),
+                len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
+            if len(hashes) < MAX_WORDS:  # a capped page is re-read instead: its cap moves
+                starts = np.concatenate(([0], np.cumsum(per_line)))
+                if self._fits(hashes.nbytes + starts.nbytes):
+                    self.word_cache[index] = (hashes, starts)
+            pending.extend(self._admit(index, hashes))
             if len(pending) >= SIGN_BATCH_DOCS:
                 self._sign(pending)
                 pending = []
         self._sign(pending)
 
-    def _admit(self, index: int, record: dict, hashes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    def _admit(self, index: int, hashes: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Register a document for clustering, or exclude it with its reason."""
         self.members.pop(index, None)
         self.excluded.pop(index, None)
@@ -183,17 +195,18 @@ class Dedup:
             self.excluded[index] = reason
             self.rows.pop(index, None)
             return []
-        raw_id = record.get(self.options.id_field)
-        doc_id = str(raw_id) if raw_id is not None and raw_id != "" else f"#{index + 1}"
-        removed = record.get("removed")
-        date = record.get("date")
-        self.members[index] = Member(
-            index, doc_id, str(record.get("source") or f"{self.corpus.path}:{index + 1}"), len(hashes),
-            len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
+        doc_id, source, removals, date = self.meta[index]
+        self.members[index] = Member(index, doc_id, source, len(hashes), removals, date)
         self.digests[index] = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
         shingles = shingle_set(hashes, self.options.shingle_size)
         self._keep(index, shingles)
         return [(index, shingles)]
+
+    def _fits(self, size: int) -> bool:
+        if self.cache_bytes + size > CACHE_BYTES:
+            return False
+        self.cache_bytes += size
+        return True
 
     def _keep(self, index: int, shingles: np.ndarray) -> None:
         """Keep a shingle set for verification and similarity while the budget allows; past
@@ -201,9 +214,19 @@ class Dedup:
         old = self.cache.pop(index, None)
         if old is not None:
             self.cache_bytes -= old.nbytes
-        if self.cache_bytes + shingles.nbytes <= SHINGLE_CACHE_BYTES:
+        if self._fits(shingles.nbytes):
             self.cache[index] = shingles
-            self.cache_bytes += shingles.nbytes
+
+    def words_without_furniture(self, index: int) -> np.ndarray:
+        """The word hashes of the text with its furniture blocks removed: cut from the kept
+        hashes (blank lines hold no words, so this equals re-reading), or re-read."""
+        if index not in self.word_cache:
+            return hashed_words(self.current_text(index))[0]
+        hashes, starts = self.word_cache[index]
+        keep = np.ones(len(hashes), dtype=bool)
+        for block in self.removed_blocks.get(index, []):
+            keep[starts[block[0]]:starts[block[-1] + 1]] = False
+        return hashes[keep]
 
     def _sign(self, pending: list[tuple[int, np.ndarray]]) -> None:
         if pending:
@@ -258,8 +281,7 @@ class Dedup:
             self.removed_blocks = found
             pending = []
             for index in sorted(changed):
-                record = self.corpus.record(index)
-                pending.extend(self._admit(index, record, hashed_words(self.current_text(index, record))[0]))
+                pending.extend(self._admit(index, self.words_without_furniture(index)))
             self._sign(pending)
             self.cluster()
         blocks = sum(len(b) for b in self.removed_blocks.values())

@@ -12,7 +12,7 @@ from typing import Hashable
 import numpy as np
 
 from pipeline.document import Removal
-from pipeline.minhash import Signer, estimate
+from pipeline.minhash import Signer
 from pipeline.normalize import join_paragraphs
 from pipeline.shingles import shingle_hashes
 from pipeline.stories import LSH_SLACK, UnionFind, lsh_params
@@ -116,7 +116,7 @@ class BlockIndex:
         """Join near-duplicate nodes; returns the number of clusters. Bands of the signatures
         are bucketed with numpy (datasketch's banding for LSH_SLACK x threshold, without a Python
         call per block); each node in a bucket is verified against the bucket's first node on
-        the signature estimate."""
+        the signature estimate (blocks are short: their shingle sets are not kept)."""
         self._flush()
         # Nodes in the order of their digests, not of the input, so clusters do not depend on it.
         by_digest = [node for _, node in sorted((digest, node) for digest, node in self.nodes.items())]
@@ -124,22 +124,21 @@ class BlockIndex:
         if len(self.rows) > 1:
             table = np.vstack([self.rows[node] for node in by_digest])
             bands, rows = lsh_params(threshold * LSH_SLACK, self.signer.num_perm)
-            for band in range(bands):
-                keys = np.ascontiguousarray(table[:, band * rows:(band + 1) * rows]).view(
-                    np.dtype((np.void, 4 * rows))).ravel()
-                order = np.argsort(keys, kind="stable")
-                sorted_keys = keys[order]
-                starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-                sizes = np.diff(np.r_[starts, len(order)])
-                for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-                    members = order[start:start + size]
-                    first = members[0]
-                    others = [int(m) for m in members[1:] if union.find(int(m)) != union.find(int(first))]
-                    if others:
-                        similar = estimate(table[first], table[others]) >= threshold
-                        for other, ok in zip(others, similar):
-                            if ok:
-                                union.union(int(first), other)
+            multipliers = np.array([(0x9E3779B97F4A7C15 * (2 * k + 1)) % (1 << 64) for k in range(rows)],
+                                   dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for band in range(bands):
+                    # The band's slots folded into one 64-bit key (a collision only costs a check).
+                    keys = (table[:, band * rows:(band + 1) * rows].astype(np.uint64) * multipliers).sum(axis=1)
+                    order = np.argsort(keys, kind="stable")
+                    sorted_keys = keys[order]
+                    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+                    sizes = np.diff(np.r_[starts, len(order)])
+                    # Every member of a bucket against the bucket's first member, in one pass.
+                    firsts = np.repeat(order[starts], sizes)
+                    similar = (firsts != order) & (estimate_pairs(table, firsts, order) >= threshold)
+                    for first, other in zip(firsts[similar].tolist(), order[similar].tolist()):
+                        union.union(first, other)
         cluster_of = [0] * len(self.rows)
         for position, node in enumerate(by_digest):
             cluster_of[node] = union.find(position)
@@ -182,6 +181,15 @@ class BlockIndex:
                 for doc, block in places:
                     removed.setdefault(doc, []).append(block)
         return {doc: sorted(blocks) for doc, blocks in sorted(removed.items())}
+
+
+def estimate_pairs(table: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard of row pairs (left[i], right[i]), in chunks to bound memory."""
+    out = np.empty(len(left))
+    for start in range(0, len(left), 8192):
+        end = start + 8192
+        out[start:end] = (table[left[start:end]] == table[right[start:end]]).mean(axis=1)
+    return out
 
 
 def remove_blocks(text: str, blocks: list[tuple[int, ...]]) -> tuple[str, list[Removal]]:

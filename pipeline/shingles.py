@@ -27,6 +27,7 @@ for _range in (range(ord("0"), ord("9") + 1), range(ord("a"), ord("z") + 1), [or
 # Lead byte of a punctuation block, and the second bytes that make it one: U+2000..U+207F
 # (quotes, dashes, ellipsis), U+3000..U+303F (CJK punctuation), U+00A0..U+00BF (nbsp, «, »).
 _PUNCTUATION_UTF8 = {0xE2: (3, (0x80, 0x81)), 0xE3: (3, (0x80,)), 0xC2: (2, tuple(range(0xA0, 0xC0)))}
+_SECOND_BYTE = {lead: np.isin(np.arange(256), seconds) for lead, (_, seconds) in _PUNCTUATION_UTF8.items()}
 # A word's hash is the polynomial sum of its bytes, sum((b + 1) * P^k), taken from a prefix sum
 # over the page (mod 2^64, where an odd P is invertible), then mixed: a few numpy passes per
 # page instead of a Python call per word.
@@ -55,10 +56,10 @@ def hashed_words(text: str, limit: int = MAX_WORDS) -> tuple[np.ndarray, list[in
     data = np.frombuffer(text.casefold().encode("utf-8"), dtype=np.uint8)
     n = len(data)
     inside = _WORD_BYTE[data]
-    for lead, (width, seconds) in _PUNCTUATION_UTF8.items():
+    for lead, (width, _) in _PUNCTUATION_UTF8.items():
         at = np.flatnonzero(data[:max(n - width + 1, 0)] == lead)
         if len(at):
-            at = at[np.isin(data[at + 1], seconds)]
+            at = at[_SECOND_BYTE[lead][data[at + 1]]]
             for k in range(width):
                 inside[at + k] = False
     edges = np.diff(np.concatenate(([False], inside, [False])).astype(np.int8))

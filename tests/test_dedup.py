@@ -186,3 +186,13 @@ def test_bad_options_are_refused_before_any_work(tmp_path, args, message):
 def test_options_problems_name_the_fix():
     assert DedupOptions().problems() == []
     assert "e.g. 0.5" in DedupOptions(threshold=0).problems()[0]
+
+
+def test_memory_budget_changes_speed_not_output(tmp_path, monkeypatch):
+    import pipeline.dedup
+
+    dedup_file(CORPUS / "pages.jsonl", tmp_path / "cached")
+    monkeypatch.setattr(pipeline.dedup, "CACHE_BYTES", 0)  # every text re-read from the file
+    dedup_file(CORPUS / "pages.jsonl", tmp_path / "uncached")
+    for name in ("clean.jsonl", "stories.jsonl"):
+        assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "uncached" / name).read_bytes()
