@@ -4,6 +4,7 @@ into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the r
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -166,7 +167,14 @@ def dedup(
         raise fail(f"{clean_file}: no such file")
     started = time.perf_counter()
     stats = dedup_file(clean_file, out, options)
-    write_json(out / "report.json", {"dedup": stats})
+    report_path = out / "report.json"
+    report = {}
+    if clean_file.resolve() == (out / "clean.jsonl").resolve() and report_path.is_file():
+        try:  # deduplicating a run's own output in place: its report gains the dedup section
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+        except ValueError:
+            report = {}
+    write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
 

@@ -196,3 +196,12 @@ def test_memory_budget_changes_speed_not_output(tmp_path, monkeypatch):
     dedup_file(CORPUS / "pages.jsonl", tmp_path / "uncached")
     for name in ("clean.jsonl", "stories.jsonl"):
         assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "uncached" / name).read_bytes()
+
+
+def test_dedup_of_a_runs_own_output_keeps_its_report(tmp_path):
+    assert CliRunner().invoke(app, ["run", "--out", str(tmp_path), "-q"]).exit_code == 0
+    result = CliRunner().invoke(app, ["dedup", str(tmp_path / "clean.jsonl"), "--out", str(tmp_path), "--threshold", "0.9"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["inputs"]["written"] == 5 and report["dedup"]["options"]["threshold"] == 0.9
+    assert all(r["story"] for r in read_jsonl(tmp_path / "clean.jsonl"))
