@@ -98,7 +98,9 @@ def test_clean_to_file_with_rejects_beside_it(tmp_path, corpus):
     assert [r["reason"].split(":")[0] for r in rejects] == [
         "empty document", "line is not valid JSON", "record has no string field 'text' or 'html'",
         "unsupported file type '.png'"]
-    assert "storysift: rejected" in result.stderr
+    assert f"storysift: rejected {(corpus / 'd-records.jsonl').as_posix()}:2: line is not valid JSON" in result.stderr
+    assert f"{(corpus / 'd-records.jsonl').as_posix()}:4: record has no string field 'text' or 'html'" in result.stderr
+    assert [r["source"] for r in rejects][1:3] == [f"{(corpus / 'd-records.jsonl').as_posix()}:{n}" for n in (2, 4)]
     html_record = records[1]
     assert html_record["url"] == "https://example.com/night-market" and html_record["kind"] == "html"
     assert "Home City Sport" not in html_record["text"] and "Canal Street night market" in html_record["text"]
@@ -193,6 +195,25 @@ def test_run_twice_gives_byte_identical_outputs(tmp_path, corpus):
     assert names == sorted(p.name for p in second.iterdir())
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_path, corpus):
+    """Set and dict orders that depend on string hashing must not reach the outputs."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(corpus), "--out", str(out), "-q"],
+                       env=env, check=True, cwd=ROOT, capture_output=True)
+        outs.append(out)
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == sorted(p.name for p in outs[1].iterdir())
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
 def test_run_leaves_no_temporary_files(tmp_path, corpus):
