@@ -41,6 +41,7 @@ BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
+LEADING_BLOCKS = ("<style", "<script", "<!--", "<?xml")
 HTML_MARKERS = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.I)
 HTML_TAGS = re.compile(r"</?(p|div|br|a|span|h[1-6]|li|ul|ol|table|tr|td|article|section|img|meta|title|script)\b[^<>]{0,500}>", re.I)
 
@@ -78,6 +79,10 @@ class InputError(ValueError):
 
 def looks_like_html(text: str) -> bool:
     head = text[:SNIFF_BYTES]
+    # A page may open with a long <style> or <script> block (51 KB on one devset page) that
+    # pushes every other tag past the sniffed bytes; no plain text starts that way.
+    if head.lstrip()[:8].lower().startswith(LEADING_BLOCKS):
+        return True
     if HTML_MARKERS.search(head):
         return True
     return len(HTML_TAGS.findall(head)) >= 3
