@@ -29,6 +29,12 @@ POSSESSIVE = re.compile(r"['’]s$")
 BULLET_PREFIX = ("- ", "* ", "• ", "· ", "– ", "— ")
 SENTENCE_END = (".", ":", ";", ",", "…")
 HEADING_NOT = (".", "!", "?")  # a line ending so is a sentence, never a trailer heading
+CLOSING_QUOTES = "\"'”’»)]"
+
+
+def is_sentence(line: str) -> bool:
+    """Ends like a sentence, before any closing quote or bracket: 'It was closed.', '“Go.”'."""
+    return line.rstrip(CLOSING_QUOTES).endswith(HEADING_NOT + ("…",))
 
 
 def words(line: str) -> list[str]:
@@ -156,7 +162,9 @@ def author_bio(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
 
 def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     """A trailer heading ("Recent News", "Recommended Tools") in the last part of the page
-    that is followed only by short lines: the heading and all that follows are furniture."""
+    that is followed only by short lines that are not sentences (links, headlines, labels):
+    the heading and all that follows are furniture. A section heading ("More Trouble Ahead")
+    followed by short closing paragraphs is content."""
     params = rule.params
     first_allowed = int(len(live) * (1 - params["tail_share"]))
     for position in range(max(first_allowed, 1), len(live)):
@@ -164,7 +172,7 @@ def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
         # A heading, not a sentence: "More to follow." or "Other councils disagree." can end an article.
         if line.endswith(HEADING_NOT) or not rule.regex.search(line):
             continue
-        if all(len(words(lines[i])) <= params["max_words"] for i in live[position + 1:]):
+        if all(len(words(lines[i])) <= params["max_words"] and not is_sentence(lines[i]) for i in live[position + 1:]):
             return [Hit(live[position:])]
     return []
 

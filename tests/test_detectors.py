@@ -349,6 +349,13 @@ def test_trailer_headings_are_removed(rules, heading):
     assert kept == ARTICLE
 
 
+def test_section_heading_like_a_trailer_followed_by_short_paragraphs_is_kept(rules):
+    closing = ["More Trouble Ahead", "The operator warned that fuel costs could force fare rises next spring.",
+               "“We will see,” the mayor said.", "Councillors will review the timetable again in 2027."]
+    kept, result = run_rule(rules, "navigation.trailer", "\n".join([*ARTICLE, *closing]))
+    assert kept == [*ARTICLE, *closing] and result.removed == []
+
+
 def test_trailer_heading_in_first_half_is_kept(rules):
     text = "\n".join(["Related Articles", "Markets Rally on Rate Hopes", *ARTICLE[:1]])
     kept, result = run_rule(rules, "navigation.trailer", text)
