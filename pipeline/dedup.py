@@ -1,7 +1,7 @@
 """The dedup stage: reads clean JSON Lines (ours, or any with a text field), removes furniture
 repeated across stories, collapses copies into distinct stories and groups stories into events;
 writes clean.jsonl (with `story`, `copy_of`) and stories.jsonl. Memory holds signatures, file
-offsets and (within a fixed budget) shingle sets, never text: texts are re-read by offset."""
+offsets and, within a fixed budget, shingle sets and word hashes; texts are re-read by offset."""
 
 from __future__ import annotations
 
@@ -265,7 +265,7 @@ class Dedup:
     def remove_furniture(self) -> dict[str, Any]:
         """Alternate furniture detection and story clustering until neither changes."""
         k = self.options.min_stories_furniture
-        stories = len(set(self.labels.values())) + len(self.excluded)
+        stories = len(set(self.labels.values())) + sum(1 for index in self.excluded if index in self.meta)
         needed = MIN_CORPUS_STORIES_FACTOR * k
         if stories < needed:
             return {"applied": False, "min_stories": k, "blocks_removed": 0, "documents_changed": 0, "rounds": 0,
@@ -409,8 +409,9 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
 
 def summary(stats: dict[str, Any]) -> str:
     """The run's summary in words: documents, distinct stories, events."""
-    def count(n: int, noun: str) -> str:
-        return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
 
-    return (f"{count(stats['documents'], 'document')}, {count(stats['distinct_stories'], 'distinct story')}"
-            .replace("storys", "stories") + f", {count(stats['events'], 'event')}")
+    return ", ".join((count(stats["documents"], "document", "documents"),
+                      count(stats["distinct_stories"], "distinct story", "distinct stories"),
+                      count(stats["events"], "event", "events")))

@@ -150,8 +150,9 @@ def join_buckets(buckets: list[list[int]], shingles_of: Callable[[int], np.ndarr
 
 def canonical_key(member: Member) -> tuple:
     """The canonical member of a story sorts first: the most complete text (most words), then
-    the fewest removals (the cleanest page), then the earliest date when one is known, then the
-    smallest id and source, so the choice never depends on input order."""
+    the fewest removals (the cleanest page), then the earliest date when one is known (ISO
+    dates compare as text), then the smallest id and source, so the choice never depends on
+    input order."""
     dated = (0, member.date) if member.date else (1, "")
     return (-member.words, member.removals, dated, member.id, member.source)
 
