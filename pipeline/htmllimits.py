@@ -6,13 +6,13 @@ with the limit it broke as the reason."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 # libxml2 stops at 256 open elements and trafilatura then extracts nothing; lexbor took 36 s
 # to parse 100,000 nested <div>. The estimate below is within about 20 of lexbor's real depth
 # on the devset, whose deepest page is 42 levels (607 pages).
 MAX_HTML_DEPTH = 200
-# libxml2 refuses a text node longer than this (XML_MAX_TEXT_LENGTH, in bytes).
+# libxml2 refuses a text node or an attribute value longer than this (XML_MAX_TEXT_LENGTH, in
+# bytes): trafilatura then extracts nothing. Comments and scripts of any length are fine.
 MAX_TEXT_NODE_BYTES = 10_000_000
 # lexbor's <select> parsing is quadratic in its options: 20,000 options took 3 s. A long
 # country list has 250.
@@ -22,7 +22,8 @@ MAX_OPTIONS = 5_000
 MAX_ATTRIBUTES = 1_000
 
 # [^<>]: a tag never spans a "<", so an unclosed "<a" costs one step, not a scan to the end.
-TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)[^<>]*>")
+# A comment's end is found with str.find, once, for the same reason.
+MARKUP = re.compile(r"<!--|<(/?)([a-zA-Z][^\s/<>]*)[^<>]*>")
 ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>]*))?""")
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
@@ -54,17 +55,23 @@ def count_attributes(tag: str) -> int:
 def html_limit_problem(html: str) -> str | None:
     """Which parser limit the page breaks (the reject reason), or None. Linear in the page:
     a stack of open tag names, closed the way the HTML parsers close them, roughly."""
-    if len(html) > MAX_TEXT_NODE_BYTES // 4:
-        longest = max(html.split("<"), key=len)
-        if len(longest.encode("utf-8")) > MAX_TEXT_NODE_BYTES:
-            return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
     stack: list[str] = []
     open_count: dict[str, int] = {}  # so a stray closing tag costs no scan of the stack
     options = 0
-    skip_to = 0
-    for match in TAG.finditer(html):
+    skip_to = 0  # the end of a comment, script or style, whose "tags" are text
+    text_from = 0  # where the text since the last tag starts
+    for match in MARKUP.finditer(html):
         start, end = match.span()
         if start < skip_to:
+            continue
+        if start - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, start):
+            return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
+        text_from = end
+        if match.group(0) == "<!--":
+            found = html.find("-->", end)
+            if found < 0:
+                return None  # the rest of the page is a comment
+            skip_to = text_from = found + 3
             continue
         closing, name = match.group(1, 2)
         name = name.lower()
@@ -76,6 +83,8 @@ def html_limit_problem(html: str) -> str | None:
             continue
         if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
             return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
+        if end - start > MAX_TEXT_NODE_BYTES // 4 and too_long(html, start, end):
+            return f"HTML attribute value longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
         if name == "option":
             options += 1
             if options > MAX_OPTIONS:
@@ -86,8 +95,8 @@ def html_limit_problem(html: str) -> str | None:
         if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
             found = raw_text_end.search(html, end)
             if found is None:
-                break
-            skip_to = found.start()
+                return None
+            skip_to = text_from = found.start()
             continue
         closes = IMPLIED_END.get(name)
         while closes and stack and stack[-1] in closes:
@@ -97,40 +106,11 @@ def html_limit_problem(html: str) -> str | None:
         open_count[name] = open_count.get(name, 0) + 1
         if len(stack) > MAX_HTML_DEPTH:
             return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
+    if len(html) - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, len(html)):
+        return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
     return None
-    stack: list[str] = []
-    open_count: Counter[str] = Counter()  # so a stray closing tag costs no scan of the stack
-    options = 0
-    position = 0
-    while match := TAG.search(html, position):
-        position = match.end()
-        name = match.group(2).lower()
-        if match.group(1):  # a closing tag closes the nearest open element of its name
-            if open_count[name]:
-                while (popped := stack.pop()) != name:
-                    open_count[popped] -= 1
-                open_count[name] -= 1
-            continue
-        if position - match.start() > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
-            return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
-        if name == "option":
-            options += 1
-            if options > MAX_OPTIONS:
-                return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
-        if name in VOID or match.group(0).endswith("/>"):
-            continue
-        end = RAW_TEXT.get(name)
-        if end is not None:  # script, style...: text up to the closing tag, not markup
-            found = end.search(html, position)
-            if found is None:
-                break
-            position = found.start()
-            continue
-        closes = IMPLIED_END.get(name)
-        while closes and stack and stack[-1] in closes:
-            open_count[stack.pop()] -= 1
-        stack.append(name)
-        open_count[name] += 1
-        if len(stack) > MAX_HTML_DEPTH:
-            return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
-    return None
+
+
+def too_long(html: str, start: int, end: int) -> bool:
+    """html[start:end] takes more than libxml2's limit in UTF-8 (a character takes 1 to 4 bytes)."""
+    return end - start > MAX_TEXT_NODE_BYTES or len(html[start:end].encode("utf-8", "surrogatepass")) > MAX_TEXT_NODE_BYTES
