@@ -33,8 +33,10 @@ CLOSING_QUOTES = "\"'”’»)]"
 
 
 def is_sentence(line: str) -> bool:
-    """Ends like a sentence, before any closing quote or bracket: 'It was closed.', '“Go.”'."""
-    return line.rstrip(CLOSING_QUOTES).endswith(HEADING_NOT + ("…",))
+    """Ends with a full stop, before any closing quote or bracket: 'It was closed.', '“Go.”'.
+    Headlines end in "!" or "?" often ("44 Clean Jokes for Kids, by Kids!"), prose in "." ."""
+    line = line.rstrip(CLOSING_QUOTES)
+    return line.endswith(".") and not line.endswith("...")
 
 
 def words(line: str) -> list[str]:
