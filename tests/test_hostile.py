@@ -1,0 +1,431 @@
+"""Hostile and broken inputs (issue 6): rules that cannot hang or execute anything, and pages
+that end as a clean document or as a reject with a precise reason, while the run goes on."""
+
+import gzip
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cleaner import clean_text
+from pipeline.cli import app
+from pipeline.htmllimits import MAX_HTML_DEPTH, html_limit_problem
+from pipeline.rules import RuleError, load_rules
+
+runner = CliRunner()
+
+
+def storysift(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def run(tmp_path, *inputs, options=()):
+    """`storysift run` into tmp_path/out: (result, clean records by id, reject reasons by source)."""
+    out = tmp_path / "out"
+    result = storysift("run", *inputs, "--out", out, "-q", *options)
+    clean = {r["id"]: r for r in read_jsonl(out / "clean.jsonl")}
+    rejects = {Path(r["source"]).name: r["reason"] for r in read_jsonl(out / "rejects.jsonl")}
+    return result, clean, rejects
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def article(*paragraphs, head=""):
+    body = "".join(f"<p>{p}</p>\n" for p in paragraphs)
+    return f"<html><head>{head}<title>Page</title></head><body><article>{body}</article></body></html>"
+
+
+FRENCH = (
+    "Le chef a préparé une crème brûlée délicieuse pour le déjeuner, et toute la salle a applaudi.",
+    "« C’est très réussi », a-t-il déclaré devant la façade de l’église, un peu naïf mais heureux.",
+    "Le prix reste de 12 € par personne, soit une économie de 30 % par rapport à l’an dernier.",
+)
+JAPANESE = (
+    "東京都の天気は晴れです。今日は公園を散歩する人がとても多く、気温も二十度まで上がりました。",
+    "日本語のテキストが正しく読み込めるかどうかを確認するために、この段落を用意しました。",
+    "明日は雨が降る予報なので、傘を持って出かけることをおすすめします。",
+)
+
+
+# Rules -------------------------------------------------------------------------------------------
+
+
+def write_rule(folder: Path, pattern: str, rule_id="user.nested-plus") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "user.yaml"
+    path.write_text(
+        "rules:\n"
+        f"  - id: {rule_id}\n"
+        "    kind: line\n"
+        "    description: A user rule with a pattern that backtracks exponentially in a naive engine.\n"
+        f"    pattern: '{pattern}'\n"
+        "    examples:\n"
+        "      match: [aaaa]\n"
+        "      keep: [aaaa!]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_catastrophic_user_pattern_runs_in_linear_time(tmp_path):
+    write_rule(tmp_path / "rules", "(a+)+$")
+    rules = load_rules([tmp_path / "rules"])
+    assert rules.by_id("user.nested-plus").regex is not None
+    hostile = "Some prose before the line.\n\n" + "a" * 50_000 + "!\n\naaaa\n"
+    started = time.perf_counter()
+    doc = clean_text(hostile, rules)
+    elapsed = time.perf_counter() - started
+    # Backtracking engines take exponential time here; RE2 is linear. The bound only guards
+    # against the exponential case, so it is generous for a loaded CI machine.
+    assert elapsed < 1.0
+    assert "a" * 50_000 + "!" in doc.text
+    assert [r.text for r in doc.removed if r.rule == "user.nested-plus"] == ["aaaa"]
+
+
+@pytest.mark.parametrize("pattern, construct", [(r"(\w+) \1", "backreference"), ("foo(?=bar)", "lookahead"),
+                                                 ("(?<!x)y", "lookbehind")])
+def test_pattern_re2_cannot_take_fails_at_load_naming_file_and_rule(tmp_path, pattern, construct):
+    path = write_rule(tmp_path / "rules", pattern, rule_id=f"user.{construct}")
+    with pytest.raises(RuleError) as error:
+        load_rules([tmp_path / "rules"])
+    message = str(error.value)
+    assert str(path) in message and f"'user.{construct}'" in message and "RE2" in message
+    result = storysift("run", tmp_path / "rules", "--out", tmp_path / "out", "--rules", tmp_path / "rules")
+    assert result.exit_code == 2 and f"user.{construct}" in result.stderr
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_rule_file_with_python_tag_is_refused_not_executed(tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    marker = tmp_path / "PWNED"
+    path = folder / "evil.yaml"
+    path.write_text(f"rules: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8")
+    with pytest.raises(RuleError) as error:
+        load_rules([folder])
+    assert str(path) in str(error.value) and "cannot read rule file" in str(error.value)
+    assert "python/object/apply" in str(error.value)
+    result = storysift("rules", "list", "--rules", folder)
+    assert result.exit_code == 2 and "evil.yaml" in result.stderr
+    assert not marker.exists()
+
+
+# Oversized and malformed files -------------------------------------------------------------------
+
+
+def test_50_mb_page_rejected_quickly_by_the_byte_limit(tmp_path):
+    page = tmp_path / "in" / "huge.html"
+    page.parent.mkdir()
+    with page.open("wb") as stream:
+        stream.write(b"<html><body>")
+        chunk = b"<p>The council met again to discuss the budget.</p>\n" * 20_000
+        while stream.tell() < 50_000_000:
+            stream.write(chunk)
+    (tmp_path / "in" / "fine.txt").write_text("A short article that is fine.\n", encoding="utf-8")
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "in")
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0
+    assert rejects == {"huge.html": "larger than the 20,971,520-byte limit per document (--max-bytes)"}
+    assert list(clean) == ["fine.txt"]
+    assert elapsed < 5  # reads at most the limit, then stops (measured: ~0.3 s)
+
+
+def test_gzip_bomb_rejected_without_expanding_it(tmp_path):
+    bomb = tmp_path / "bomb.html.gz"
+    member = gzip.compress(b"\0" * 2**26, compresslevel=9)  # 64 MiB of zeros in ~65 KB
+    bomb.write_bytes(member * 160)  # gzip members concatenate: 10 GiB from a 10 MB file
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, bomb)
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0 and not clean
+    assert rejects == {"bomb.html.gz": "larger than the 20,971,520-byte limit per document (--max-bytes)"}
+    assert elapsed < 5  # decompressing all 10 GiB would take well over that
+
+
+def test_100000_nested_divs_rejected_with_the_depth_limit(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "nested.html").write_text(
+        "<html><body>" + "<div>" * 100_000 + "<p>Deep inside.</p>" + "</div>" * 100_000 + "</body></html>")
+    depth = MAX_HTML_DEPTH - 50
+    (folder / "deep-but-fine.html").write_text(
+        "<html><body>" + "<div>" * depth + article(*FRENCH) + "</div>" * depth + "</body></html>")
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, folder)
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0
+    assert rejects == {"nested.html": f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"}
+    assert "crème brûlée" in clean["deep-but-fine.html"]["text"]
+    assert elapsed < 5  # the HTML parser alone took 36 s on the nested page before the check
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("<span>" * 5_000, "HTML nested more than 200 elements deep"),
+    ("<ul><li>item" * 300, "HTML nested more than 200 elements deep"),
+    ("".join(f"<i class=c{n}>word " for n in range(300)), "HTML nested more than 200 elements deep"),
+    ("<select>" + "<option>choice</option>" * 6_000 + "</select>", "HTML with more than 5,000 <option> elements"),
+    ("<div " + " ".join(f"data-a{n}=1" for n in range(1_500)) + ">x</div>", "HTML element with more than 1,000 attributes"),
+    ("<p>" + "word " * 2_100_000 + "</p>", "HTML text run longer than the parser's 10,000,000-byte limit"),
+], ids=["spans", "lists", "formatting", "options", "attributes", "text-run"])
+def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, body, reason):
+    (tmp_path / "page.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "page.html")
+    assert result.exit_code == 0 and not clean
+    assert rejects["page.html"].startswith(reason)
+    assert time.perf_counter() - started < 5
+
+
+def test_shapes_the_parsers_close_on_their_own_stay_within_the_depth_limit():
+    # Unclosed <p>, <li>, <td>, <dt>/<dd>, <option> and headings end at their next sibling, as
+    # the parsers end them: thousands of them are a long page, not a deep one.
+    body = ("<p>para" * 3_000 + "<ul>" + "<li>item" * 3_000 + "</ul><table>" + "<tr><td>a<td>b" * 3_000
+            + "</table><dl>" + "<dt>term<dd>definition" * 3_000 + "</dl>" + "<h2>title<p>text<div>block</div>" * 3_000
+            + "<select>" + "<option>choice" * 3_000 + "</select><script>" + "<div>" * 3_000 + "</script>")
+    assert html_limit_problem(f"<html><body>{body}</body></html>") is None
+
+
+def test_unclosed_tag_of_140_kb_is_scanned_in_linear_time():
+    # Found by bench/fuzz.py: the limit scan's tag pattern backtracked over every split of an
+    # unclosed tag's name and attributes (37 s for this page).
+    page = "<html><body><d" + "\u00d8\x82zC\u00ac\u00b5d" * 20_000
+    started = time.perf_counter()
+    assert html_limit_problem(page) is None
+    assert time.perf_counter() - started < 1
+
+
+UNREADABLE = [
+    ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40, "binary content (NUL bytes), not text or HTML"),
+    ("archive.html", gzip.compress(b"<html><body><p>zipped</p></body></html>" * 50), "binary content (NUL bytes), not text or HTML"),
+    ("noise.html", bytes((i * 7919 + 13) % 255 + 1 for i in range(20_000)), "undecodable bytes: not UTF-8 and no text encoding fits"),
+    ("empty.html", b"", "empty document"),
+    ("blank.txt", b" \n\t\r\n   \n", "no text: only whitespace"),
+]
+
+
+@pytest.mark.parametrize("name, data, reason", UNREADABLE, ids=[case[0] for case in UNREADABLE])
+def test_unreadable_file_rejected_with_its_reason(tmp_path, name, data, reason):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    (folder / "ok.txt").write_text("A good article, kept.\n", encoding="utf-8")
+    result, clean, rejects = run(tmp_path, folder)
+    assert result.exit_code == 0
+    assert rejects == {name: reason}
+    assert list(clean) == ["ok.txt"]
+
+
+def test_strict_run_stops_at_a_hostile_file_with_exit_1(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-empty.html").write_bytes(b"")
+    (folder / "b-ok.txt").write_text("A good article.\n", encoding="utf-8")
+    result, clean, rejects = run(tmp_path, folder, options=["--strict"])
+    assert result.exit_code == 1 and "a-empty.html" in result.stderr
+    assert rejects == {"a-empty.html": "empty document"} and not clean
+    assert "stopped" in json.loads((tmp_path / "out" / "report.json").read_text())
+
+
+# Encodings ---------------------------------------------------------------------------------------
+
+
+ENCODED = [
+    ("cp1252-meta.html", article(*FRENCH, head='<meta charset="windows-1252">').encode("cp1252"),
+     ["crème brûlée", "« C’est très réussi »", "naïf", "12 €", "façade"]),
+    ("cp1252-unlabelled.html", article(*FRENCH).encode("cp1252"), ["crème brûlée", "naïf", "12 €", "l’église"]),
+    ("shift-jis-meta.html",
+     article(*JAPANESE, head='<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">').encode("shift_jis"),
+     ["東京都の天気は晴れです", "傘を持って出かける"]),
+    ("shift-jis-unlabelled.html", article(*JAPANESE).encode("shift_jis"), ["東京都の天気は晴れです", "日本語のテキスト"]),
+    ("utf-16-le-bom.html", b"\xff\xfe" + article(*FRENCH, *JAPANESE).encode("utf-16-le"), ["crème brûlée", "12 €", "東京都"]),
+    ("utf-16-be-bom.html", b"\xfe\xff" + article(*FRENCH).encode("utf-16-be"), ["crème brûlée", "« C’est très réussi »"]),
+    ("cp1252.txt", "\n\n".join(FRENCH).encode("cp1252"), ["crème brûlée", "naïf", "12 €"]),
+]
+
+
+@pytest.mark.parametrize("name, data, expected", ENCODED, ids=[case[0] for case in ENCODED])
+def test_legacy_encodings_decode_without_mojibake(tmp_path, name, data, expected):
+    (tmp_path / name).write_bytes(data)
+    result, clean, rejects = run(tmp_path, tmp_path / name)
+    assert result.exit_code == 0 and not rejects
+    text = clean[name]["text"]
+    for snippet in expected:
+        assert snippet in text
+    assert "Ã" not in text and "\ufffd" not in text
+
+
+# JSON Lines --------------------------------------------------------------------------------------
+
+
+def test_broken_jsonl_lines_rejected_one_by_one(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "good-1", "text": "The first good record has text."}) + "\n"
+        + "this line is not JSON\n"
+        + json.dumps({"id": "no-text", "body": "the text is under another name"}) + "\n"
+        + json.dumps(["a", "list"]) + "\n"
+        + json.dumps({"id": "good-2", "text": "The second good record has text too."}) + "\n"
+        + '{"id": "cut", "text": "the download stopped in the midd',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = storysift("run", corpus, "--out", out, "-q")
+    assert result.exit_code == 0
+    reasons = {r["source"].rsplit(":", 1)[1]: r["reason"] for r in read_jsonl(out / "rejects.jsonl")}
+    assert reasons["2"].startswith("line is not valid JSON: ")
+    assert reasons["3"] == "record has no string field 'text' or 'html'"
+    assert reasons["4"] == "record is not a JSON object"
+    assert reasons["6"].startswith("truncated last line: ")
+    assert [r["id"] for r in read_jsonl(out / "clean.jsonl")] == ["good-1", "good-2"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["inputs"] == {"read": 6, "written": 2, "rejected": 4}
+
+
+# Long lines --------------------------------------------------------------------------------------
+
+
+def test_one_line_of_10_mb_cleans_in_reasonable_time(tmp_path):
+    # No per-line cap on rule matching: every text rule is linear (RE2; word counts stop at the
+    # rule's max_words), so the byte limit bounds the work. Measured: ~1 s to clean, ~4 s for
+    # the whole run with dedup.
+    words = "the council voted on the harbour budget after a long debate about ferries".split()
+    line = " ".join(words[i % len(words)] + str(i % 97) for i in range(1_200_000))[:10_000_000]
+    (tmp_path / "one-line.txt").write_text(line, encoding="utf-8")
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "one-line.txt")
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0 and not rejects
+    assert clean["one-line.txt"]["text"] == line.strip()
+    assert elapsed < 30
+
+
+def test_line_of_ten_thousand_repeated_words_is_kept(tmp_path):
+    text = "Headline of the day\n\n" + "buffalo " * 10_000 + "\n\nThe story ends here with a sentence.\n"
+    (tmp_path / "buffalo.txt").write_text(text, encoding="utf-8")
+    result, clean, rejects = run(tmp_path, tmp_path / "buffalo.txt")
+    assert result.exit_code == 0 and not rejects
+    assert clean["buffalo.txt"]["text"].count("buffalo") == 10_000
+
+
+# Nothing lost ------------------------------------------------------------------------------------
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_input_accounted_for_and_left_unchanged(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("Plain text article about the harbour.\n", encoding="utf-8")
+    (folder / "b.html").write_bytes(article(*FRENCH).encode("cp1252"))
+    (folder / "c.html").write_bytes(b"")
+    (folder / "sub" / "d.html").write_bytes(b"\x00\x01binary")
+    (folder / "sub" / "e.pdf").write_bytes(b"%PDF-1.7")
+    (folder / "sub" / "f.html.gz").write_bytes(gzip.compress(article(*JAPANESE).encode("utf-8")))
+    (folder / "g.jsonl").write_text(
+        "\n".join([json.dumps({"id": "g1", "text": "One."}), "{broken", json.dumps({"id": "g3", "html": article(*FRENCH)}),
+                   json.dumps({"id": "g4"}), "", json.dumps({"id": "g6", "text": "   "})]) + "\n", encoding="utf-8")
+    single = tmp_path / "single.txt"
+    single.write_text("A file given on its own.\n", encoding="utf-8")
+    before = digest(tmp_path)
+    out = tmp_path / "out"
+    result = storysift("run", folder, single, tmp_path / "missing.html", "--out", out, "-q")
+    assert result.exit_code == 0
+    assert {k: v for k, v in digest(tmp_path).items() if not k.startswith("out/")} == before
+    report = json.loads((out / "report.json").read_text())
+    inputs, files = report["inputs"], report["files"]
+    assert inputs["read"] == inputs["written"] + inputs["rejected"]
+    # 6 files in the folder + 5 non-blank JSON Lines records + single.txt + missing.html
+    assert inputs["read"] == 13 and inputs["written"] == 6
+    for name, counts in files.items():
+        assert counts["read"] == counts["written"] + counts["rejected"], name
+    assert sum(c["read"] for c in files.values()) == inputs["read"]
+    assert files[f"{folder}/g.jsonl"] == {"read": 5, "written": 2, "rejected": 3}
+    assert inputs["written"] == len(read_jsonl(out / "clean.jsonl"))
+    assert inputs["rejected"] == len(read_jsonl(out / "rejects.jsonl"))
+
+
+# Outputs never land on inputs --------------------------------------------------------------------
+
+
+def test_clean_refuses_to_overwrite_its_input(tmp_path):
+    source = tmp_path / "pages.jsonl"
+    source.write_text(json.dumps({"id": "1", "text": "Some text."}) + "\n", encoding="utf-8")
+    before = source.read_bytes()
+    result = storysift("clean", source, "--out", source)
+    assert result.exit_code == 2
+    assert f"output {source} is the input file {source}" in result.stderr
+    assert source.read_bytes() == before
+
+
+def test_run_refuses_out_inside_an_input_folder_unless_allowed(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.txt").write_text("An article in the input folder.\n", encoding="utf-8")
+    result = storysift("run", folder, "--out", folder / "out", "-q")
+    assert result.exit_code == 2
+    assert f"--out {folder / 'out'} is inside the input folder {folder}" in result.stderr
+    assert "--allow-out-in-input" in result.stderr and not (folder / "out").exists()
+    allowed = storysift("run", folder, "--out", folder / "out", "-q", "--allow-out-in-input")
+    assert allowed.exit_code == 0 and (folder / "out" / "clean.jsonl").exists()
+    # even when allowed, files read as input are not replaced
+    again = storysift("run", folder, "--out", folder / "out", "-q", "--allow-out-in-input")
+    assert again.exit_code == 2 and "would overwrite clean.jsonl" in again.stderr
+
+
+def test_run_refuses_to_overwrite_an_input_file_in_out(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = out / "clean.jsonl"
+    previous.write_text(json.dumps({"id": "1", "text": "Cleaned before."}) + "\n", encoding="utf-8")
+    result = storysift("run", previous, "--out", out, "-q")
+    assert result.exit_code == 2 and f"would overwrite the input file {previous}" in result.stderr
+
+
+def test_run_refuses_an_out_that_is_a_file(tmp_path):
+    (tmp_path / "a.txt").write_text("An article.\n", encoding="utf-8")
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n", encoding="utf-8")
+    result = storysift("run", tmp_path / "a.txt", "--out", target, "-q")
+    assert result.exit_code == 2 and f"--out {target} is a file" in result.stderr
+    assert target.read_text(encoding="utf-8") == "mine\n"
+
+
+# Strings no UTF-8 can hold ------------------------------------------------------------------------------
+
+
+def test_lone_surrogates_in_jsonl_neither_crash_nor_reject(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(  # JSON escapes for half of a UTF-16 pair, as a cut emoji leaves them
+        '{"id": "in-text", "text": "The emoji was cut \\ud83d in two by the scraper."}\n'
+        '{"id": "id-\\udc00", "url": "https://x.example/\\ud800", "text": "The id and url hold one."}\n'
+        '{"id": "ok", "text": "A plain record."}\n', encoding="utf-8")
+    result, clean, rejects = run(tmp_path, corpus)
+    assert result.exit_code == 0 and not rejects
+    assert clean["in-text"]["text"] == "The emoji was cut \ufffd in two by the scraper."
+    assert clean["id-\udc00"]["url"] == "https://x.example/\ud800"  # written as \u escapes, read back the same
+    assert set(clean) == {"in-text", "id-\udc00", "ok"}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names as bytes")
+def test_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as stream:  # Latin-1 file name
+        stream.write(b"A page saved under a Latin-1 file name.\n")
+    (folder / "ok.txt").write_text("Fine.\n", encoding="utf-8")
+    result, clean, rejects = run(tmp_path, folder)
+    assert result.exit_code == 0
+    assert set(clean) == {"caf\udce9.txt", "ok.txt"}
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["inputs"] == {"read": 2, "written": 2, "rejected": 0}
+
