@@ -40,6 +40,7 @@ BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
+LABEL_AS = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 LEADING_BLOCKS = ("<style", "<script", "<!--", "<?xml")
 HTML_MARKERS = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.I)
@@ -106,9 +107,17 @@ def decode(data: bytes) -> str:
     declared = META_CHARSET.search(data[:SNIFF_BYTES])
     if declared:
         try:
-            return data.decode(declared.group(1).decode("ascii"))
-        except (LookupError, UnicodeDecodeError):
-            pass
+            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
+        except LookupError:
+            encoding = None
+        # As browsers do (WHATWG Encoding): a page labelled ISO-8859-1 or ASCII is read as
+        # windows-1252, whose 0x80-0x9F are the “smart quotes”, dashes and € such pages use;
+        # the label itself if one of the five bytes windows-1252 leaves undefined turns up.
+        for candidate in dict.fromkeys([LABEL_AS.get(encoding, encoding), encoding] if encoding else []):
+            try:
+                return data.decode(candidate)
+            except UnicodeDecodeError:
+                pass
     matches = from_bytes(data[:1_000_000])
     best = matches.best()
     if best is None or best.encoding is None:

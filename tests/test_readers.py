@@ -75,6 +75,24 @@ def test_declared_charset_is_used_when_not_utf8(tmp_path):
     assert SMART in doc.content
 
 
+@pytest.mark.parametrize("label", ["iso-8859-1", "ISO-8859-1", "latin1", "us-ascii"])
+def test_page_labelled_latin1_is_read_as_windows_1252_like_browsers_do(tmp_path, label):
+    body = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={label}"></head><body><p>{SMART}</p></body></html>'
+    doc = read_all(tmp_path, "page.html", body.encode("cp1252"))[0]
+    assert SMART in doc.content
+    assert not any("\x80" <= c <= "\x9f" for c in doc.content)  # no C1 control characters
+
+
+def test_wrong_utf8_label_falls_back_to_detection(tmp_path):
+    body = f'<html><head><meta charset="utf-8"></head><body><p>{SMART}</p></body></html>'
+    assert SMART in read_all(tmp_path, "page.html", body.encode("cp1252"))[0].content
+
+
+def test_declared_non_western_charset_is_honoured(tmp_path):
+    body = '<html><head><meta charset="koi8-r"></head><body><p>Привет, мир. Новости дня.</p></body></html>'
+    assert "Привет, мир. Новости дня." in read_all(tmp_path, "page.html", body.encode("koi8-r"))[0].content
+
+
 @pytest.mark.parametrize("encoding, bom", [
     ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
     ("utf-8", codecs.BOM_UTF8), ("utf-32-le", codecs.BOM_UTF32_LE),
