@@ -32,7 +32,11 @@ VOID = frozenset("area base basefont bgsound br col embed frame hr img input key
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
 # An element opened while one of these is the current element closes it first, as the parser
-# does: "<li>a<li>b" are siblings, "<p>a<div>" ends the paragraph.
+# does: "<li>a<li>b" are siblings, "<p>a<div>" ends the paragraph, also through unclosed inline
+# elements ("<p><font>a<p><font>b": the parser reopens the font inside the new paragraph).
+INLINE_SCAN = 16  # so a page of deep inline nesting costs no long walk per tag
+INLINE = frozenset("a abbr b bdi bdo big cite code dfn em font i kbd label mark nobr q s samp small span "
+                   "strike strong sub sup time tt u var".split())
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 RUBY = frozenset({"rb", "rt", "rtc", "rp"})
 P_CLOSERS = frozenset("address article aside blockquote details dialog div dl fieldset figcaption figure footer "
@@ -101,9 +105,8 @@ def html_limit_problem(html: str) -> str | None:
             skip_to = text_from = found.start()
             continue
         closes = IMPLIED_END.get(name)
-        while closes and stack and stack[-1] in closes:
-            popped = stack.pop()
-            open_count[popped] -= 1
+        if closes:
+            close_implied(stack, open_count, closes)
         stack.append(name)
         open_count[name] = open_count.get(name, 0) + 1
         if len(stack) > MAX_HTML_DEPTH:
@@ -111,6 +114,24 @@ def html_limit_problem(html: str) -> str | None:
     if len(html) - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, len(html)):
         return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
     return None
+
+
+def close_implied(stack: list[str], open_count: dict[str, int], closes: frozenset[str]) -> None:
+    """Pop the elements an opening tag ends: the nearest open element in `closes` when only
+    inline elements lie above it (at most INLINE_SCAN), and those; then any more of `closes`
+    directly below."""
+    if not any(open_count.get(name) for name in closes):
+        return
+    for k in range(len(stack) - 1, max(len(stack) - 1 - INLINE_SCAN, -1), -1):
+        if stack[k] in closes:
+            for popped in stack[k:]:
+                open_count[popped] -= 1
+            del stack[k:]
+            while stack and stack[-1] in closes:
+                open_count[stack.pop()] -= 1
+            return
+        if stack[k] not in INLINE:
+            return
 
 
 def too_long(html: str, start: int, end: int) -> bool:

@@ -185,8 +185,9 @@ def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, bo
 
 def test_shapes_the_parsers_close_on_their_own_stay_within_the_depth_limit():
     # Unclosed <p>, <li>, <td>, <dt>/<dd>, <option> and headings end at their next sibling, as
-    # the parsers end them: thousands of them are a long page, not a deep one.
-    body = ("<p>para" * 3_000 + "<ul>" + "<li>item" * 3_000 + "</ul><table>" + "<tr><td>a<td>b" * 3_000
+    # the parsers end them, also past unclosed inline elements: thousands of them are a long
+    # page, not a deep one.
+    body = ("<p>para" * 3_000 + "<p><font face=Arial>old-style paragraph" * 3_000 + "<li><b>item" * 3_000 + "<ul>" + "<li>item" * 3_000 + "</ul><table>" + "<tr><td>a<td>b" * 3_000
             + "</table><dl>" + "<dt>term<dd>definition" * 3_000 + "</dl>" + "<h2>title<p>text<div>block</div>" * 3_000
             + "<select>" + "<option>choice" * 3_000 + "</select><script>" + "<div>" * 3_000 + "</script>")
     assert html_limit_problem(f"<html><body>{body}</body></html>") is None
