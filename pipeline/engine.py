@@ -1,10 +1,14 @@
-"""The local engine: stream documents from the readers through cleaning into the output
-folder (clean.jsonl, rejects.jsonl, report.json). Stages after cleaning read what cleaning
-wrote, so the corpus text is never held in memory."""
+"""The engine: stream documents from the readers through cleaning (in this process, on a
+process pool, or on Ray) into shards, merge them into the output folder (clean.jsonl,
+rejects.jsonl), then run the dedup stage and write report.json. Stages after cleaning read
+what cleaning wrote, so the corpus text is never held in memory."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -14,7 +18,8 @@ from pipeline.document import Document, RawDocument
 from pipeline.readers import InputError, ReadOptions, Reject, iter_inputs
 from pipeline.report import RunReport
 from pipeline.rules import RuleSet
-from pipeline.writers import JsonlSink, atomic_text, write_json
+from pipeline.shards import SHARD_SIZE, ShardStore
+from pipeline.writers import write_json
 
 
 class StrictStop(Exception):
@@ -30,6 +35,12 @@ class RunOptions:
     read: ReadOptions = ReadOptions()
     strict: bool = False
     dedup: DedupOptions | None = DedupOptions()  # None: clean only, no stories.jsonl
+    workers: int = 1
+    timeout: float = 30.0  # seconds of cleaning per document before it is rejected
+    resume: bool = False
+    engine: str = "local"  # or "ray"
+    ray_address: str | None = None
+    rule_dirs: tuple[str, ...] = ()  # the --rules folders, for workers to load the same rules
 
 
 def clean_stream(items: Iterable[RawDocument | Reject], rules: RuleSet) -> Iterator[Document | Reject]:
@@ -48,33 +59,64 @@ def clean_stream(items: Iterable[RawDocument | Reject], rules: RuleSet) -> Itera
             yield Reject(item.source, f"cleaning failed: {type(exc).__name__}: {exc}", item.id)
 
 
+def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
+                options: RunOptions) -> Iterator[Document | Reject]:
+    """The cleaning stage on the engine the options name; results keep the input order."""
+    if options.engine == "ray":
+        from pipeline.ray_engine import clean_ray
+
+        return clean_ray(items, list(options.rule_dirs), options.ray_address, options.timeout)
+    if options.workers > 1:
+        from pipeline.parallel import clean_parallel
+
+        return clean_parallel(items, list(options.rule_dirs), options.workers, options.timeout)
+    from pipeline.parallel import clean_limited
+
+    return clean_limited(items, rules, options.timeout)
+
+
+def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
+    """What must be the same for --resume to continue a run: inputs, reading options, rules."""
+    rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
+    return {
+        "inputs": [str(Path(name).resolve()) if name != "-" else "-" for name in inputs],
+        "read": asdict(options.read),
+        "rules": hashlib.sha256(json.dumps(rules_state, sort_keys=True, default=str).encode()).hexdigest(),
+    }
+
+
 def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),
                  on_progress: Callable[[int], None] | None = None) -> RunReport:
-    """Clean every input into `out_dir`; returns the report (also written as report.json)."""
-    report = RunReport()
+    """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
+    stages; returns the report (also written as report.json)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stop: Reject | None = None
-    with atomic_text(out_dir / "clean.jsonl") as clean_out, atomic_text(out_dir / "rejects.jsonl") as rejects_out:
-        clean_sink, reject_sink = JsonlSink(clean_out), JsonlSink(rejects_out)
-        for item in clean_stream(iter_inputs(inputs, options.read), rules):
-            if isinstance(item, Reject):
-                report.add_reject(item)
-                reject_sink.write(item.as_record())
-                if options.strict:
-                    stop = item
-                    break
-            else:
-                report.add_document(item)
-                clean_sink.write(item.as_record())
+    store = ShardStore(out_dir, fingerprint(inputs, rules, options))
+    skip = store.start(options.resume) * SHARD_SIZE
+    stop: list[Reject] = []
+
+    def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
+        for count, item in enumerate(items, skip + 1):
+            yield item
             if on_progress:
-                on_progress(report.written + report.rejected)
-    if stop is not None:
+                on_progress(count)
+            if options.strict and isinstance(item, Reject):
+                stop.append(item)
+                return
+
+    stream = watched(clean_items(islice(iter_inputs(inputs, options.read), skip, None), rules, options))
+    index = skip // SHARD_SIZE
+    for first in stream:
+        store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
+        index += 1
+    report = store.merge(out_dir)
+    if stop:
         # What was written up to the stop is kept; the report says where it stopped.
-        report.stopped = f"--strict: stopped at the first reject ({stop.source})"
+        report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
     elif options.dedup is not None:
         # Our own records: the dedup options' field names are those of clean.jsonl.
         report.stages["dedup"] = dedup_file(out_dir / "clean.jsonl", out_dir, options.dedup)
     write_json(out_dir / "report.json", report.as_dict())
-    if stop is not None:
-        raise StrictStop(stop)
+    store.remove()
+    if stop:
+        raise StrictStop(stop[0])
     return report

@@ -26,6 +26,7 @@ WARC_SUFFIXES = {".warc", ".arc"}
 PARQUET_SUFFIXES = {".parquet"}
 # Any of the above may also be compressed: the outer suffix says how.
 COMPRESSED_SUFFIXES = {".gz", ".zst"}
+MULTI_RECORD_SUFFIXES = JSONL_SUFFIXES | WARC_SUFFIXES | PARQUET_SUFFIXES
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 # Rows held in memory at once when reading Parquet: each row is a whole page.
 PARQUET_BATCH_ROWS = 256
@@ -193,6 +194,24 @@ def iter_inputs(inputs: list[str], options: ReadOptions = ReadOptions()) -> Iter
             yield from read_file(root, root.name, options)
         else:
             yield Reject(name, "no such file or folder")
+
+
+def count_documents(inputs: list[str]) -> int | None:
+    """How many documents (or rejects) the inputs give, when that is known without reading
+    them: files and folders of single documents. None for stdin and multi-record files."""
+    total = 0
+    for name in inputs:
+        root = Path(name)
+        if root.is_dir():
+            files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        elif root.is_file():
+            files = [root]
+        else:
+            return None
+        if any(_base_suffix(p) in MULTI_RECORD_SUFFIXES for p in files):
+            return None
+        total += len(files)
+    return total
 
 
 def read_file(path: Path, doc_id: str, options: ReadOptions, from_folder: bool = False) -> Iterator[RawDocument | Reject]:

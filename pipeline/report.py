@@ -37,6 +37,21 @@ class RunReport:
         self.files[source_file(reject.source)]["rejected"] += 1
         self.reasons[reject.reason.split(":")[0]] += 1
 
+    def counts(self) -> dict[str, Any]:
+        """The mergeable part of the report (what a shard's completion marker holds)."""
+        return {
+            "written": self.written, "rejected": self.rejected, "rules": dict(self.rules),
+            "reasons": dict(self.reasons), "files": {name: dict(c) for name, c in self.files.items()},
+        }
+
+    def add_counts(self, counts: dict[str, Any]) -> None:
+        self.written += counts["written"]
+        self.rejected += counts["rejected"]
+        self.rules.update(counts["rules"])
+        self.reasons.update(counts["reasons"])
+        for name, file_counts in counts["files"].items():
+            self.files[name].update(file_counts)
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "inputs": {"read": self.written + self.rejected, "written": self.written, "rejected": self.rejected},

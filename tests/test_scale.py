@@ -1,0 +1,124 @@
+"""The streaming engine: process pool, per-document time limit, crash isolation, resumable
+shards and progress (issue 4). Outputs must not depend on how the work was split."""
+
+import io
+import os
+import time
+
+import pytest
+
+from pipeline import engine, shards
+from pipeline.engine import RunOptions, run_cleaning
+from pipeline.progress import Progress
+from pipeline.readers import iter_inputs
+from pipeline.shards import ResumeError
+
+ARTICLE = ("The harbour authority approved the new ferry timetable on Tuesday after months of talks.\n"
+           "Ferries will leave every forty minutes in summer and every hour in winter.\n"
+           "Local shops expect more visitors from the mainland.\n")
+
+
+def corpus(folder, count=12):
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"doc{n:02d}.txt").write_text(f"Story number {n}\n{ARTICLE}Closing line {n}.\n", encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    return folder
+
+
+def outputs(out):
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def test_two_workers_give_byte_identical_output(rules, tmp_path):
+    folder = corpus(tmp_path / "in", 40)
+    run_cleaning([str(folder)], tmp_path / "one", rules, RunOptions(workers=1))
+    run_cleaning([str(folder)], tmp_path / "two", rules, RunOptions(workers=2))
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+    assert not (tmp_path / "two" / shards.WORK_DIR).exists()
+
+
+def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
+    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+    folder = corpus(tmp_path / "in", 12)
+    run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
+
+    real_iter = iter_inputs
+
+    def killed_after_seven(inputs, options):
+        for count, item in enumerate(real_iter(inputs, options)):
+            if count == 7:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(engine, "iter_inputs", killed_after_seven)
+    with pytest.raises(KeyboardInterrupt):
+        run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())
+    assert not (tmp_path / "resumed" / "clean.jsonl").exists()
+    assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()  # two shards of three finished
+
+    cleaned = []
+    real_clean = engine.clean_document
+    monkeypatch.setattr(engine, "iter_inputs", real_iter)
+    monkeypatch.setattr(engine, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions(resume=True))
+    assert outputs(tmp_path / "resumed") == outputs(tmp_path / "whole")
+    assert len(cleaned) == 12 - 6  # 13 inputs, one is an empty-file reject; the first 6 were done
+    assert "doc00.txt" not in cleaned
+
+
+def test_resume_refuses_a_work_folder_of_other_inputs(rules, tmp_path, monkeypatch):
+    folder = corpus(tmp_path / "in", 3)
+    out = tmp_path / "out"
+    monkeypatch.setattr(engine, "iter_inputs", lambda inputs, options: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        run_cleaning([str(folder)], out, rules, RunOptions())
+    monkeypatch.undo()
+    other = corpus(tmp_path / "other", 2)
+    with pytest.raises(ResumeError, match="without --resume"):
+        run_cleaning([str(other)], out, rules, RunOptions(resume=True))
+
+
+def test_slow_document_is_rejected_at_the_time_limit_and_the_run_goes_on(rules, tmp_path, monkeypatch):
+    folder = corpus(tmp_path / "in", 3)
+    real_clean = engine.clean_document
+
+    def slow_on_doc01(raw, r):
+        if raw.id == "doc01.txt":
+            time.sleep(5)
+        return real_clean(raw, r)
+
+    monkeypatch.setattr(engine, "clean_document", slow_on_doc01)
+    started = time.perf_counter()
+    report = run_cleaning([str(folder)], tmp_path / "out", rules, RunOptions(timeout=0.3, dedup=None))
+    assert time.perf_counter() - started < 4
+    rejects = (tmp_path / "out" / "rejects.jsonl").read_text(encoding="utf-8")
+    assert "doc01.txt" in rejects and "0.3s limit" in rejects
+    assert report.written == 2
+
+
+def test_a_document_that_kills_its_worker_is_rejected_and_the_others_are_cleaned(rules, tmp_path, monkeypatch):
+    folder = corpus(tmp_path / "in", 6)
+    real_clean = engine.clean_document
+
+    def crash_on_doc02(raw, r):  # inherited by the forked workers
+        if raw.id == "doc02.txt":
+            os._exit(3)
+        return real_clean(raw, r)
+
+    monkeypatch.setattr(engine, "clean_document", crash_on_doc02)
+    report = run_cleaning([str(folder)], tmp_path / "out", rules, RunOptions(workers=2, dedup=None))
+    rejects = (tmp_path / "out" / "rejects.jsonl").read_text(encoding="utf-8")
+    assert "doc02.txt" in rejects and "crashed" in rejects
+    assert report.written == 5 and report.rejected == 2  # the crash and the empty file
+
+
+def test_progress_line_shows_rate_and_eta_when_the_total_is_known():
+    stream = io.StringIO()
+    progress = Progress(total=10, enabled=True, stream=stream)
+    progress.last_draw = -1e9
+    progress.update(4)
+    line = stream.getvalue()
+    assert "4/10 documents" in line and "docs/s" in line and "ETA" in line
+    assert Progress(total=None, enabled=False, stream=io.StringIO()).enabled is False
