@@ -29,6 +29,7 @@ MARKUP = re.compile(r"<!--|<(/?)([a-zA-Z][^\s/<>]*+)[^<>]*+>")
 ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>]*))?""")
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
+FOREIGN = ("svg", "math")
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
 # An element opened while one of these is the current element closes it first, as the parser
@@ -95,7 +96,8 @@ def html_limit_problem(html: str) -> str | None:
             options += 1
             if options > MAX_OPTIONS:
                 return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
-        if name in VOID or html[end - 2] == "/":
+        # "/>" closes only void and foreign (SVG, MathML) elements: "<div/>" opens a div.
+        if name in VOID or html[end - 2] == "/" and (name in FOREIGN or any(open_count.get(f) for f in FOREIGN)):
             continue
         raw_text_end = RAW_TEXT.get(name)
         if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
