@@ -5,11 +5,12 @@ report still accounts for every record the archive holds."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import BinaryIO, Iterator
 
 from pipeline.document import RawDocument
-from pipeline.readers import InputError, ReadOptions, Reject, decode, looks_like_html, make_document
+from pipeline.readers import LABEL_AS, InputError, ReadOptions, Reject, decode, looks_like_html, make_document
 
 # Bytes a WARC (plain, or after decompression) or an ARC file starts with.
 WARC_MAGIC = (b"WARC/", b"filedesc://")
@@ -117,7 +118,8 @@ def _decode(body: bytes, content_type: str) -> str:
     declared = CHARSET.search(content_type)
     if declared and body:
         try:
-            return body.decode(declared.group(1))
+            encoding = codecs.lookup(declared.group(1)).name
+            return body.decode(LABEL_AS.get(encoding, encoding))  # ISO-8859-1 means windows-1252
         except (LookupError, UnicodeDecodeError):
             pass
     return decode(body)

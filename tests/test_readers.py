@@ -83,6 +83,16 @@ def test_page_labelled_latin1_is_read_as_windows_1252_like_browsers_do(tmp_path,
     assert not any("\x80" <= c <= "\x9f" for c in doc.content)  # no C1 control characters
 
 
+def test_warc_http_header_latin1_is_read_as_windows_1252(tmp_path):
+    from tests.test_warc import response, write_warc
+
+    body = f"<html><body><article><p>{SMART}</p></article></body></html>".encode("cp1252")
+    path = write_warc(tmp_path / "crawl.warc.gz", [
+        lambda w: response(w, "https://example.com/a", body, content_type="text/html; charset=ISO-8859-1")])
+    (doc,) = list(iter_inputs([str(path)]))
+    assert SMART in doc.content
+
+
 def test_wrong_utf8_label_falls_back_to_detection(tmp_path):
     body = f'<html><head><meta charset="utf-8"></head><body><p>{SMART}</p></body></html>'
     assert SMART in read_all(tmp_path, "page.html", body.encode("cp1252"))[0].content
