@@ -250,6 +250,16 @@ def test_cookie_banner_removed_but_privacy_news_about_cookies_kept(rules):
     assert removed_texts(result) == banner
 
 
+@pytest.mark.parametrize("line, removed", [
+    ("Learn to use AI like a Pro. Learn More", True), ("Get started", True), ("New collection | Shop now »", True),
+    ("Residents have until Friday to sign up.", False), ("Visitors to the new wing will learn more.", False),
+    ("Only 40 people turned up to sign up today.", False),
+])
+def test_call_to_action_must_stand_alone(rules, line, removed):
+    kept, result = run_rule(rules, "ads.call-to-action", line)
+    assert bool(result.removed) is removed and (kept == []) is removed
+
+
 def test_line_rule_max_words_spares_a_long_sentence(rules):
     long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
     kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
