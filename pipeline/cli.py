@@ -17,6 +17,7 @@ from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRE
                             dedup_file, summary)
 from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
 from pipeline.furniture import DEFAULT_MIN_STORIES
+from pipeline.htmlreport import DEFAULT_REPORT_DOCS
 from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, iter_inputs
 from pipeline.rules import RuleError, RuleSet, load_rules
 from pipeline.writers import JsonlSink, atomic_text, write_json
@@ -128,12 +129,15 @@ def run(
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
     min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
+    html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
+    report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
 ) -> None:
-    """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json."""
+    """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json, report.html."""
     ruleset = get_rules(rules)
     dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture)
     sources = inputs or [str(seeds_dir())]
-    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup)
+    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
+                         html_report=html_report, report_docs=report_docs)
     started = time.perf_counter()
     try:
         report = run_cleaning(sources, out, ruleset, options)

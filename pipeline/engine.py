@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 from pipeline.cleaner import clean_document
 from pipeline.dedup import DedupOptions, dedup_file
 from pipeline.document import Document, RawDocument
+from pipeline.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
 from pipeline.readers import InputError, ReadOptions, Reject, iter_inputs
 from pipeline.report import RunReport
 from pipeline.rules import RuleSet
@@ -41,6 +42,8 @@ class RunOptions:
     engine: str = "local"  # or "ray"
     ray_address: str | None = None
     rule_dirs: tuple[str, ...] = ()  # the --rules folders, for workers to load the same rules
+    html_report: bool = True  # report.html beside report.json
+    report_docs: int = DEFAULT_REPORT_DOCS  # documents with a side-by-side view in report.html
 
 
 def clean_stream(items: Iterable[RawDocument | Reject], rules: RuleSet) -> Iterator[Document | Reject]:
@@ -93,9 +96,11 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
     skip = store.start(options.resume) * SHARD_SIZE
     stop: list[Reject] = []
+    views = DocumentViews(options.report_docs if options.html_report else 0)
 
     def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
         for count, item in enumerate(items, skip + 1):
+            views.add(item)
             yield item
             if on_progress:
                 on_progress(count)
@@ -116,6 +121,8 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
         # Our own records: the dedup options' field names are those of clean.jsonl.
         report.stages["dedup"] = dedup_file(out_dir / "clean.jsonl", out_dir, options.dedup)
     write_json(out_dir / "report.json", report.as_dict())
+    if options.html_report:
+        write_html_report(out_dir, report.as_dict(), views)
     store.remove()
     if stop:
         raise StrictStop(stop[0])
