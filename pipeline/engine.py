@@ -41,7 +41,6 @@ class RunOptions:
     resume: bool = False
     engine: str = "local"  # or "ray"
     ray_address: str | None = None
-    rule_dirs: tuple[str, ...] = ()  # the --rules folders, for workers to load the same rules
     html_report: bool = True  # report.html beside report.json
     report_docs: int = DEFAULT_REPORT_DOCS  # documents with a side-by-side view in report.html
 
@@ -68,11 +67,11 @@ def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
     if options.engine == "ray":
         from pipeline.ray_engine import clean_ray
 
-        return clean_ray(items, list(options.rule_dirs), options.ray_address, options.timeout)
+        return clean_ray(items, rules, options.ray_address, options.timeout)
     if options.workers > 1:
         from pipeline.parallel import clean_parallel
 
-        return clean_parallel(items, list(options.rule_dirs), options.workers, options.timeout)
+        return clean_parallel(items, rules, options.workers, options.timeout)
     from pipeline.parallel import clean_limited
 
     return clean_limited(items, rules, options.timeout)

@@ -7,16 +7,16 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from pipeline.document import Document, RawDocument
 from pipeline.engine import clean_stream
 from pipeline.readers import Reject
-from pipeline.rules import RuleSet, load_rules
+from pipeline.rules import RuleSet
 
 # Documents per task: large enough that pickling overhead stays small next to ~10-20 ms of
 # cleaning per HTML page, small enough that a crash costs little to redo one by one.
@@ -25,18 +25,14 @@ BATCH_SIZE = 16
 IN_FLIGHT_PER_WORKER = 4
 DEFAULT_TIMEOUT_S = 30.0
 
+Batch = list[RawDocument | Reject]
+
 _rules: RuleSet | None = None
 _timeout: float = DEFAULT_TIMEOUT_S
 
 
 class DocumentTimeout(BaseException):
     """Not an Exception: the stage's guard for broken pages must not swallow it."""
-
-
-def _init_worker(rule_dirs: list[str], timeout: float) -> None:
-    global _rules, _timeout
-    _rules, _timeout = load_rules(rule_dirs), timeout
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -68,59 +64,80 @@ def clean_limited(items: Iterable[RawDocument | Reject], rules: RuleSet,
         yield item if isinstance(item, Reject) else clean_with_limit(item, rules, timeout)
 
 
-def _clean_batch(batch: list[RawDocument]) -> list[Document | Reject]:
-    assert _rules is not None
-    return [clean_with_limit(raw, _rules, _timeout) for raw in batch]
+def clean_batch(batch: list[RawDocument], rules: RuleSet, timeout: float) -> list[Document | Reject]:
+    return list(clean_limited(batch, rules, timeout))
 
 
-def _batches(items: Iterable[RawDocument | Reject]) -> Iterator[list[RawDocument | Reject]]:
+def batches(items: Iterable[RawDocument | Reject]) -> Iterator[Batch]:
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH_SIZE)):
         yield batch
 
 
-def clean_parallel(items: Iterable[RawDocument | Reject], rule_dirs: list[Path | str], workers: int,
+def in_order(batch: Batch, cleaned: list[Document | Reject]) -> list[Document | Reject]:
+    """The batch's items with each raw document replaced by its cleaned result."""
+    results = iter(cleaned)
+    return [item if isinstance(item, Reject) else next(results) for item in batch]
+
+
+def _init_worker(rules: RuleSet, timeout: float) -> None:
+    global _rules, _timeout
+    _rules, _timeout = rules, timeout
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _clean_in_worker(batch: list[RawDocument]) -> list[Document | Reject]:
+    assert _rules is not None
+    return clean_batch(batch, _rules, _timeout)
+
+
+class _Pool:
+    def __init__(self, workers: int, rules: RuleSet, timeout: float):
+        self.workers, self.rules, self.timeout = workers, rules, timeout
+        self.executor = self._new(workers)
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(self.rules, self.timeout))
+
+    def submit(self, batch: Batch) -> Future:
+        return self.executor.submit(_clean_in_worker, [item for item in batch if isinstance(item, RawDocument)])
+
+    def collect(self, batch: Batch, future: Future) -> list[Document | Reject]:
+        try:
+            return in_order(batch, future.result())
+        except BrokenProcessPool:
+            # A worker died (segfault, out of memory). Redo the batch one document at a time
+            # in single-use pools to find the culprit; every other document is still cleaned.
+            self.executor.shutdown(cancel_futures=True)
+            self.executor = self._new(self.workers)
+            return in_order(batch, [self._isolated(raw) for raw in batch if isinstance(raw, RawDocument)])
+
+    def _isolated(self, raw: RawDocument) -> Document | Reject:
+        with self._new(1) as single:
+            try:
+                return single.submit(_clean_in_worker, [raw]).result()[0]
+            except BrokenProcessPool:
+                return Reject(raw.source, "the worker cleaning this document crashed", raw.id)
+
+    def close(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
+
+
+def clean_parallel(items: Iterable[RawDocument | Reject], rules: RuleSet, workers: int,
                    timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[Document | Reject]:
     """Like `engine.clean_stream`, on `workers` processes; results keep the input order."""
-    dirs = [str(d) for d in rule_dirs]
-    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(dirs, timeout))
-    pending: list[tuple[list[RawDocument | Reject], object]] = []
+    pool = _Pool(workers, rules, timeout)
+    pending: deque[tuple[Batch, Future]] = deque()
     try:
-        for batch in _batches(items):
-            docs = [item for item in batch if isinstance(item, RawDocument)]
-            pending.append((batch, pool.submit(_clean_batch, docs)))
-            while len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                pool, results = _collect(pending.pop(0), pool, dirs, workers, timeout)
-                yield from results
+        for batch in batches(items):
+            pending.append((batch, pool.submit(batch)))
+            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                yield from pool.collect(*pending.popleft())
         while pending:
-            pool, results = _collect(pending.pop(0), pool, dirs, workers, timeout)
-            yield from results
+            yield from pool.collect(*pending.popleft())
     finally:
-        pool.shutdown(cancel_futures=True)
-
-
-def _collect(entry, pool, dirs, workers, timeout):
-    batch, future = entry
-    try:
-        cleaned = iter(future.result())
-    except BrokenProcessPool:
-        # A worker died (segfault, out of memory). Redo the batch one document at a time in
-        # fresh single-use pools to find the culprit; every other document is still cleaned.
-        pool.shutdown(cancel_futures=True)
-        cleaned = iter([_isolate(raw, dirs, timeout) for raw in batch if isinstance(raw, RawDocument)])
-        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(dirs, timeout))
-    results = [item if isinstance(item, Reject) else next(cleaned) for item in batch]
-    return pool, results
-
-
-def _isolate(raw: RawDocument, dirs: list[str], timeout: float) -> Document | Reject:
-    with ProcessPoolExecutor(1, initializer=_init_worker, initargs=(dirs, timeout)) as single:
-        try:
-            return single.submit(_clean_batch, [raw]).result()[0]
-        except BrokenProcessPool:
-            return Reject(raw.source, "the worker cleaning this document crashed", raw.id)
+        pool.close()
 
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-

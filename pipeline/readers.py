@@ -292,7 +292,7 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 reason = "truncated last line" if truncated else "line is not valid JSON"
                 yield Reject(where, f"{reason}: {exc}")
                 continue
-            yield _record_document(record, where, options)
+            yield record_document(record, where, options)
     except READ_ERRORS as exc:
         yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
 
@@ -334,12 +334,12 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
                 if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
                     yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
                     continue
-                yield _record_document(record, where, options)
+                yield record_document(record, where, options)
     except (OSError, pyarrow.ArrowException) as exc:
         yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
 
 
-def _record_document(record: object, where: str, options: ReadOptions) -> RawDocument | Reject:
+def record_document(record: object, where: str, options: ReadOptions) -> RawDocument | Reject:
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
     raw_id = record.get(options.id_field)

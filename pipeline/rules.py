@@ -7,7 +7,7 @@ compiled with RE2, which runs in linear time, so no user pattern can hang a run.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -54,10 +54,19 @@ class Rule:
     enabled: bool = True
     regex: Any = field(default=None, compare=False, repr=False)
 
+    def __reduce__(self):  # compiled RE2 patterns do not pickle: workers compile their own
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "regex"}
+        return (_rebuild_rule, (state,))
+
     def applies_to(self, host: str | None) -> bool:
         if self.host is None:
             return True
         return host is not None and (host == self.host or host.endswith("." + self.host))
+
+
+def _rebuild_rule(state: dict[str, Any]) -> Rule:
+    pattern = state["params"].get("pattern")
+    return Rule(**state, regex=compile_pattern(pattern, state["id"]) if pattern else None)
 
 
 @dataclass

@@ -42,7 +42,7 @@ def kill_once_writing(corpus: Path, out: Path) -> None:
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            partial = [p for p in out.glob(".clean.jsonl.*.tmp") if p.stat().st_size > 64 * 1024]
+            partial = [p for p in out.rglob(".clean*.jsonl.*.tmp") if p.stat().st_size > 64 * 1024]  # shards too
             if partial:
                 break
             time.sleep(0.005)

@@ -1,0 +1,87 @@
+"""The Python API: storysift as a library inside other tools. Thin, typed wrappers over the
+same stages the command line runs; the rules are loaded once and reused.
+
+    >>> from pipeline import api
+    >>> doc = api.clean("Share on Facebook\\nThe council approved the budget on Monday.")
+    >>> doc.text
+    'The council approved the budget on Monday.'
+    >>> [r.rule for r in doc.removed]
+    ['social.share-line']
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from pipeline.dedup import DedupOptions, dedup_file
+from pipeline.document import Document
+from pipeline.engine import RunOptions, clean_stream, run_cleaning
+from pipeline.readers import InputError, ReadOptions, Reject, make_document, record_document
+from pipeline.rules import RuleSet, load_rules
+from pipeline.writers import JsonlSink, atomic_text
+
+__all__ = ["clean", "clean_records", "deduplicate", "run", "rules", "DedupOptions", "Document", "RuleSet"]
+
+
+@lru_cache(maxsize=8)
+def _cached_rules(extra: tuple[str, ...]) -> RuleSet:
+    return load_rules(extra)
+
+
+def rules(extra_dirs: Iterable[str | Path] = ()) -> RuleSet:
+    """The bundled rules plus extra rule folders (later ones override by id); cached."""
+    return _cached_rules(tuple(str(d) for d in extra_dirs))
+
+
+def clean(content: str, url: str | None = None, ruleset: RuleSet | None = None, doc_id: str = "document") -> Document:
+    """Clean one page, HTML or plain text (decided by its content). Raises ValueError with
+    the reason when the content cannot be a document (empty, binary)."""
+    try:
+        raw = make_document(content, doc_id, doc_id, url)
+    except InputError as exc:
+        raise ValueError(f"{doc_id}: {exc}") from None
+    (result,) = clean_stream([raw], ruleset or rules())
+    if isinstance(result, Reject):
+        raise ValueError(f"{doc_id}: {result.reason}")
+    return result
+
+
+def clean_records(records: Iterable[Mapping[str, Any]], ruleset: RuleSet | None = None, *,
+                  text_field: str = "text", html_field: str = "html", id_field: str = "id",
+                  url_field: str = "url") -> Iterator[dict[str, Any]]:
+    """Clean records (dicts with a text or HTML field), lazily, in order. A record that cannot
+    be cleaned comes back as `{"id", "source", "reason"}` with no `text`."""
+    options = ReadOptions(text_field, html_field, id_field, url_field)
+    raws = (record_document(dict(record), f"record {n}", options) for n, record in enumerate(records, 1))
+    for item in clean_stream(raws, ruleset or rules()):
+        yield item.as_record()
+
+
+def deduplicate(records: Iterable[Mapping[str, Any]], options: DedupOptions = DedupOptions()
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Group records with a text field into stories. Returns the records (each gaining
+    `story` and `copy_of`) and one record per distinct story, as `storysift dedup` writes."""
+    with tempfile.TemporaryDirectory(prefix="storysift-") as tmp:
+        source = Path(tmp) / "input.jsonl"
+        with atomic_text(source) as stream:
+            sink = JsonlSink(stream)
+            for record in records:
+                sink.write(dict(record))
+        dedup_file(source, Path(tmp) / "out", options)
+        return _read_jsonl(Path(tmp) / "out" / "clean.jsonl"), _read_jsonl(Path(tmp) / "out" / "stories.jsonl")
+
+
+def run(inputs: Iterable[str | Path], out_dir: str | Path, ruleset: RuleSet | None = None,
+        options: RunOptions = RunOptions()) -> dict[str, Any]:
+    """The whole pipeline, as `storysift run`: returns the report it writes as report.json."""
+    report = run_cleaning([str(i) for i in inputs], Path(out_dir), ruleset or rules(), options)
+    return report.as_dict()
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as stream:
+        return [json.loads(line) for line in stream if line.strip()]
