@@ -260,6 +260,18 @@ def test_call_to_action_must_stand_alone(rules, line, removed):
     assert bool(result.removed) is removed and (kept == []) is removed
 
 
+@pytest.mark.parametrize("rule_id, line, removed", [
+    ("prompts.paywall", "Already a subscriber? Log in", True),
+    ("prompts.paywall", "If you’re seeing this message but you’re already a subscriber, you can log in.", True),
+    ("prompts.paywall", "Customers who already have an account will be moved automatically, the bank said.", False),
+    ("prompts.newsletter", "Get the latest news. Enter your email address", True),
+    ("prompts.newsletter", "The fake page asked victims to enter your email address and password, police said.", False),
+])
+def test_prompts_said_to_the_reader_removed_but_reported_speech_kept(rules, rule_id, line, removed):
+    kept, result = run_rule(rules, rule_id, line)
+    assert bool(result.removed) is removed and (kept == []) is removed
+
+
 def test_line_rule_max_words_spares_a_long_sentence(rules):
     long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
     kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
