@@ -95,11 +95,11 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
     skip = store.start(options.resume) * SHARD_SIZE
     stop: list[Reject] = []
-    views = DocumentViews(options.report_docs if options.html_report else 0)
+    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
 
     def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
         for count, item in enumerate(items, skip + 1):
-            views.add(item)
+            views.add(item, count)
             yield item
             if on_progress:
                 on_progress(count)

@@ -35,19 +35,40 @@ MAX_EVENTS = 200
 
 class DocumentViews:
     """Collects, while cleaning streams past, what the view of each of the first `limit`
-    documents needs: the text the line rules saw and where each removal lies in it."""
+    documents needs: the text the line rules saw and where each removal lies in it.
 
-    def __init__(self, limit: int = DEFAULT_REPORT_DOCS):
+    With `saved` (a file in the run's work folder) each view is also appended there with its
+    input position, so a run resumed after input `resume_after` keeps the views of the inputs
+    it skips, and its report.html is the one an uninterrupted run writes."""
+
+    def __init__(self, limit: int = DEFAULT_REPORT_DOCS, saved: Path | None = None, resume_after: int = 0):
         self.limit = limit
+        self.saved = saved
         self.views: list[dict[str, Any]] = []
-        self.seen = 0  # documents cleaned in this run, viewed or not
-
-    def add(self, item: object) -> None:
-        if not isinstance(item, Document):
+        if saved is None:
             return
-        self.seen += 1
-        if len(self.views) < self.limit:
-            self.views.append(view_of(item))
+        kept = []
+        if resume_after and saved.is_file():
+            for line in saved.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # the last line of a killed run may be cut short
+                if isinstance(entry, dict) and entry.get("position", resume_after + 1) <= resume_after:
+                    kept.append(entry)
+        with atomic_text(saved) as stream:  # views of inputs the resumed run cleans again go
+            for entry in sorted(kept, key=lambda e: e["position"]):
+                stream.write(dumps(entry) + "\n")
+                self.views.append(entry["view"])
+
+    def add(self, item: object, position: int = 0) -> None:
+        if not isinstance(item, Document) or len(self.views) >= self.limit:
+            return
+        view = view_of(item)
+        self.views.append(view)
+        if self.saved is not None:
+            with self.saved.open("a", encoding="utf-8") as stream:
+                stream.write(dumps({"position": position, "view": view}) + "\n")
 
 
 def view_of(doc: Document) -> dict[str, Any]:
@@ -175,7 +196,7 @@ def report_data(out_dir: Path, report: dict[str, Any], views: DocumentViews) -> 
         "views": views.views,
         "views_limit": views.limit,
         "max_view_chars": MAX_VIEW_CHARS,
-        "documents_cleaned": views.seen,
+        "documents_written": inputs.get("written", 0),
     }
     if isinstance(dedup, dict):
         data["counts"].update({"stories": dedup.get("distinct_stories"), "events": dedup.get("events")})
@@ -334,7 +355,7 @@ SCRIPT = r"""
     if (!rows.length) { container.appendChild(el("p", "No stories (the dedup stage did not run).", "note")); return; }
     var colWidth = Math.max(18, Math.min(60, Math.floor(480 / rows.length))), height = 160, max = 1;
     rows.forEach(function (r) { if (r[1] > max) max = r[1]; });
-    var width = rows.length * colWidth + 60;
+    var width = Math.max(rows.length * colWidth + 60, 240);  // room for the axis label
     var chart = svg("svg", {width: width, height: height + 60, role: "img", "class": "columns"});
     rows.forEach(function (r, i) {
       var h = Math.max(2, Math.round((height - 20) * r[1] / max)), x = 40 + i * colWidth;
@@ -489,9 +510,8 @@ SCRIPT = r"""
 
   function renderViews() {
     var select = document.getElementById("doc-select");
-    var note = data.views.length + " of " + fmt(data.documents_cleaned) +
-      " documents cleaned in this run have a view";
-    if (data.views.length < data.documents_cleaned)
+    var note = data.views.length + " of " + fmt(data.documents_written) + " documents written have a view";
+    if (data.views.length < data.documents_written)
       note += " (the first " + data.views_limit + "; storysift run --report-docs N for more)";
     note += ". Removed lines are shown in red, under the id of the rule that removed them.";
     document.getElementById("views-note").textContent = note;
@@ -508,7 +528,14 @@ SCRIPT = r"""
   }
 
   renderCounts();
-  barChart(document.getElementById("rules-chart"), data.rules, "removals");
+  // An imported filter list can bring thousands of rules: the chart shows the most frequent.
+  var MAX_CHART_RULES = 40, shown = data.rules.slice(0, MAX_CHART_RULES);
+  if (data.rules.length > MAX_CHART_RULES) {
+    var rest = 0;
+    data.rules.slice(MAX_CHART_RULES).forEach(function (r) { rest += r[1]; });
+    shown.push(["(" + fmt(data.rules.length - MAX_CHART_RULES) + " other rules)", rest]);
+  }
+  barChart(document.getElementById("rules-chart"), shown, "removals");
   renderStories();
   renderViews();
   // After the load event, by which any element built from page text would have run its handler:

@@ -103,7 +103,7 @@ def test_views_are_limited_to_the_first_documents_and_the_page_says_so(tmp_path:
     run_cleaning([str(p) for p in SEEDS], tmp_path, load_rules([]), RunOptions(report_docs=2))
     data = page_data(tmp_path)
     assert [v["id"] for v in data["views"]] == [p.name for p in SEEDS[:2]]
-    assert data["documents_cleaned"] == len(SEEDS) and data["views_limit"] == 2
+    assert data["documents_written"] == len(SEEDS) and data["views_limit"] == 2
 
 
 def test_no_html_report_option(tmp_path: Path) -> None:
@@ -158,3 +158,13 @@ def test_report_renders_in_headless_chromium_without_running_page_text(run_dir: 
     elements = re.search(r'<div id="doc-elements">(.*?)</div>', dom, re.S)
     assert elements and "navigation." in elements.group(1) and "&lt;img src=x" in elements.group(1)
     assert 'data-xss="false"' in dom
+
+
+def test_only_the_largest_stories_are_listed_but_the_charts_count_all(tmp_path: Path, monkeypatch) -> None:
+    import pipeline.htmlreport
+
+    monkeypatch.setattr(pipeline.htmlreport, "MAX_STORIES", 2)
+    run_cleaning([str(p) for p in SEEDS], tmp_path, load_rules([]), RunOptions())
+    stories = page_data(tmp_path)["stories"]
+    assert stories["total"] == len(SEEDS) and sum(n for _, n in stories["sizes"]) == len(SEEDS)
+    assert len(stories["listed"]) == 2
