@@ -204,6 +204,19 @@ def test_unclosed_tag_of_140_kb_is_scanned_in_linear_time():
     assert time.perf_counter() - started < 1
 
 
+def test_20000_empty_elements_clean_in_linear_time(tmp_path):
+    # Found by bench/fuzz.py: trafilatura deletes empty elements one by one, joining each one's
+    # trailing text to its neighbour's, which is quadratic (14 s for 10,000 stray "</p>").
+    words = " ".join(f"word{n}" for n in range(20_000))
+    page = "<html><body><article>" + "".join(f"</p>{w} <i class=icon></i>" for w in words.split()) + "</article></body></html>"
+    (tmp_path / "empty.html").write_text(page, encoding="utf-8")
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "empty.html")
+    assert result.exit_code == 0 and not rejects
+    assert clean["empty.html"]["text"].split() == words.split()
+    assert time.perf_counter() - started < 5
+
+
 UNREADABLE = [
     ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40, "binary content (NUL bytes), not text or HTML"),
     ("archive.html", gzip.compress(b"<html><body><p>zipped</p></body></html>" * 50), "binary content (NUL bytes), not text or HTML"),
