@@ -1,0 +1,198 @@
+"""Fuzz campaign (issue 6), run by hand, not in CI: generated hostile HTML, text and raw bytes
+through the per-document path (reading, HTML limits, extraction, text rules, JSON output).
+
+    python bench/fuzz.py [--examples 20000] [--minutes 10] [--slow 2.0] [--seed 0]
+
+A document passes when it becomes a clean document or a reject with a reason (InputError);
+any other exception, a record the JSON writer cannot encode, or an HTML page the limit scan
+(pipeline/htmllimits.py) lets through although lexbor builds it deeper than libxml2 takes, is
+a failure, which hypothesis shrinks and prints. Documents slower than --slow seconds are listed with their shape, slowest
+first: quadratic paths show up there. Examples run in batches of fresh seeds until either
+--examples or --minutes is reached. CI keeps small example counts (tests/test_properties.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from selectolax.lexbor import LexborHTMLParser
+
+from pipeline.cleaner import clean_document
+from pipeline.htmllimits import html_limit_problem
+from pipeline.readers import InputError, make_document
+from pipeline.rules import load_rules
+from pipeline.writers import dumps
+
+RULES = load_rules()
+# libxml2 gives up past 256 open elements: a page the limit scan lets through must stay below.
+PARSER_DEPTH = 255
+BATCH = 500
+TAGS = ("div span p a b i em strong font table tbody tr td th select option optgroup ul ol li dl dt dd "
+        "h1 h2 h3 article section nav aside header footer main form button svg math template script "
+        "style textarea title iframe noscript xmp plaintext frameset body html head br img hr input "
+        "meta base figure figcaption blockquote pre code ruby rt rp nobr marquee object embed").split()
+WORDS = ("council harbour ferry budget said minister the of and report week résumé naïve 東京 "
+         "Привет مرحبا שלום 😀 \u200b \u00ad \ufeff \u202e \x00 \x07 &amp; &#0; &#x110000; &#99999999; "
+         "&nbsp; &lt; < > ]]> --> <!-- \\ud83d").split() + ["\ud800"]
+
+
+@dataclass
+class Campaign:
+    examples: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    slow: list[tuple[float, int, str]] = field(default_factory=list)
+    slow_limit: float = 2.0
+
+
+CAMPAIGN = Campaign()
+
+
+# --- generators: pieces of markup, then pieces repeated (nesting, floods) ------------------
+
+text_piece = st.one_of(
+    st.sampled_from(WORDS),
+    st.text(max_size=40),  # any code points, including controls and lone surrogates
+    st.builds(lambda w, n: " ".join([w] * n), st.sampled_from(WORDS), st.integers(1, 300)),
+)
+
+
+@st.composite
+def attributes(draw) -> str:
+    count = draw(st.sampled_from([0, 0, 1, 2, 5, 50, 1500]))
+    names = draw(st.sampled_from(["class", "id", "data-x", "style", "href", "charset", "a", "on"]))
+    value = draw(st.sampled_from(['"x"', "'y'", "z", '"a b c"', '"' + "v" * 5000 + '"', '"<p>"', "", '"unclosed']))
+    return "".join(f" {names}{i if count > 1 else ''}={value}" for i in range(count))
+
+
+@st.composite
+def open_tag(draw) -> str:
+    name = draw(st.sampled_from(TAGS))
+    name = name.upper() if draw(st.booleans()) and draw(st.booleans()) else name
+    end = draw(st.sampled_from([">", ">", ">", "/>", "", " >", "\n>"]))
+    return f"<{name}{draw(attributes())}{end}"
+
+
+close_tag = st.builds(lambda name: f"</{name}>", st.sampled_from(TAGS + ["x", "", " "]))
+special = st.sampled_from([
+    "<!DOCTYPE html>", "<!doctype x>", "<!-- comment -->", "<!--", "-->", "<![CDATA[x]]>", "<?xml version='1.0'?>",
+    "<meta charset='utf-16'>", "<meta charset='bogus'>", "<base href='javascript:x'>", "<", ">", "</", "&", "&#",
+    "<script>", "</script>", "<style>", "<title>", "<textarea>", "<plaintext>", "<svg><foreignObject>", "<math><mi>",
+    "<table><tr><td>", "<select><option>", "<template>", "<frameset>", "<a href=x>", "<img src=x>",
+])
+piece = st.one_of(open_tag(), close_tag, special, text_piece, text_piece)
+
+
+@st.composite
+def hostile_html(draw) -> str:
+    parts = draw(st.lists(piece, max_size=40))
+    # A flood: one short run of pieces repeated, up to ~1 MB (nesting 20,000 deep, 20,000 options).
+    if parts and draw(st.booleans()):
+        start = draw(st.integers(0, len(parts) - 1))
+        run = "".join(parts[start:start + draw(st.integers(1, 4))])
+        times = draw(st.sampled_from([10, 300, 3_000, 20_000]))
+        if len(run) * times <= 1_000_000:
+            parts.insert(start, run * times)
+    html = "".join(parts)
+    return draw(st.sampled_from(["", "<html><body>", "<!DOCTYPE html><html><head><title>t</title></head><body>"])) + html
+
+
+@st.composite
+def hostile_text(draw) -> str:
+    lines = draw(st.lists(st.one_of(text_piece, st.builds(lambda p, n: p * n, text_piece, st.integers(1, 2000))),
+                          max_size=30))
+    return draw(st.sampled_from(["\n", "\r\n", "\r", "\u2028", "\x0c"])).join(lines)
+
+
+raw_bytes = st.one_of(
+    st.binary(max_size=3000),
+    st.builds(lambda bom, s, enc: bom + s.encode(enc, "replace"),
+              st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00"]),
+              st.text(max_size=200), st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "cp1252", "shift_jis", "latin-1"])),
+    st.builds(lambda html: html.encode("utf-8", "surrogatepass"), hostile_html()),
+)
+document = st.one_of(hostile_html(), hostile_html(), hostile_text(), raw_bytes)
+
+
+# --- the property -----------------------------------------------------------------------------
+
+
+def shape(data: bytes | str) -> str:
+    head = data[:120]
+    return f"{len(data):,} {'bytes' if isinstance(data, bytes) else 'chars'}: {head!r}"
+
+
+def tree_depth(html: str) -> int:
+    """Open elements at the deepest point of lexbor's tree (what libxml2 is given)."""
+    deepest, stack = 0, [(LexborHTMLParser(html).root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        child = node.child
+        while child is not None:
+            if child.tag and not child.tag.startswith("-"):
+                stack.append((child, depth + 1))
+            child = child.next
+    return deepest
+
+
+def check_document(data: bytes | str) -> None:
+    CAMPAIGN.examples += 1
+    started = time.perf_counter()
+    try:
+        raw = make_document(data, "fuzz", "fuzz")
+        if raw.kind == "html" and html_limit_problem(raw.content) is None:
+            depth = tree_depth(raw.content)
+            assert depth <= PARSER_DEPTH, f"the limit scan let through a page {depth} elements deep"
+        doc = clean_document(raw, RULES)
+    except InputError as exc:
+        reason = str(exc).split(":")[0]
+        CAMPAIGN.rejected[reason] = CAMPAIGN.rejected.get(reason, 0) + 1
+        return
+    finally:
+        elapsed = time.perf_counter() - started
+        if elapsed > CAMPAIGN.slow_limit:
+            CAMPAIGN.slow.append((elapsed, len(data), shape(data)))
+    dumps(doc.as_record()).encode("utf-8")  # what the JSON Lines writer does with it
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=20_000)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--slow", type=float, default=2.0, help="seconds per document worth reporting")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    CAMPAIGN.slow_limit = args.slow
+    deadline = time.monotonic() + args.minutes * 60
+    started = time.monotonic()
+    failures = 0
+    batch = 0
+    while CAMPAIGN.examples < args.examples and time.monotonic() < deadline:
+        test = settings(max_examples=min(BATCH, args.examples - CAMPAIGN.examples), deadline=None, database=None,
+                        suppress_health_check=list(HealthCheck))(
+            seed(args.seed * 1_000_003 + batch)(given(document)(lambda data: check_document(data))))
+        batch += 1
+        try:
+            test()
+        except Exception:  # hypothesis has shrunk it: print it, go on with the next seed
+            failures += 1
+            print(f"--- failure {failures} (batch {batch}) ---", file=sys.stderr)
+            traceback.print_exc()
+    minutes = (time.monotonic() - started) / 60
+    print(f"{CAMPAIGN.examples:,} documents in {minutes:.1f} min, {batch} batches: {failures} failing batches")
+    print("rejected: " + (", ".join(f"{n} {reason}" for reason, n in sorted(CAMPAIGN.rejected.items())) or "none"))
+    print(f"slower than {args.slow} s: {len(CAMPAIGN.slow)}")
+    for elapsed, size, description in sorted(CAMPAIGN.slow, reverse=True)[:15]:
+        print(f"  {elapsed:6.2f} s  {description}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
