@@ -36,13 +36,22 @@ def lines_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in data.decode("utf-8").splitlines()]
 
 
+def size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed into place since it was listed
+        return 0
+
+
 def kill_once_writing(corpus: Path, out: Path) -> None:
-    """Start the run, wait until its temporary clean.jsonl holds data, then SIGKILL it."""
+    """Start the run, wait until one of its temporary files (a shard in the work folder, or
+    clean.jsonl being merged) holds data, then SIGKILL it."""
     process = subprocess.Popen(command(corpus, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
+    partial: list[Path] = []
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            partial = [p for p in out.rglob(".clean*.jsonl.*.tmp") if p.stat().st_size > 64 * 1024]  # shards too
+            partial = [p for p in out.rglob(".clean*.jsonl.*.tmp") if size_of(p) > 64 * 1024]  # shards too
             if partial:
                 break
             time.sleep(0.005)
