@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# The files `run` writes into its --out folder (the engine's three, and the dedup stage's).
-RUN_OUTPUTS = ("clean.jsonl", "rejects.jsonl", "report.json", "stories.jsonl")
+from pipeline.shards import WORK_DIR
+
+# The files `run` writes into its --out folder (the engine's, the dedup stage's, the HTML
+# report), and its work folder there, which it deletes when done.
+RUN_OUTPUTS = ("clean.jsonl", "rejects.jsonl", "report.json", "stories.jsonl", "report.html")
 ALLOW_FLAG = "--allow-out-in-input"
 
 
@@ -52,6 +55,8 @@ def output_dir_problem(out_dir: Path, inputs: list[str], allow_in_input: bool = 
         return f"--out {out_dir} is a file; a run writes a folder ({', '.join(RUN_OUTPUTS)}): choose a folder"
     written = {target / name for name in RUN_OUTPUTS}
     for name, source in _local_inputs(inputs):
+        if _is_within(source, target / WORK_DIR):
+            return f"--out {out_dir} would delete the input {name}: the run's work folder {WORK_DIR} is removed when done"
         if source.is_file() and source in written:
             return (f"--out {out_dir} would overwrite the input file {name} "
                     f"(a run writes {', '.join(RUN_OUTPUTS)}): choose another --out")

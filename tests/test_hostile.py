@@ -407,6 +407,14 @@ def test_run_refuses_to_overwrite_an_input_file_in_out(tmp_path):
     assert result.exit_code == 2 and f"would overwrite the input file {previous}" in result.stderr
 
 
+def test_run_refuses_an_out_whose_work_folder_holds_an_input(tmp_path):
+    kept = tmp_path / "out" / ".storysift-work" / "page.txt"  # the run deletes this folder when done
+    kept.parent.mkdir(parents=True)
+    kept.write_text("An article someone saved in the wrong place.\n", encoding="utf-8")
+    result = storysift("run", kept, "--out", tmp_path / "out", "-q")
+    assert result.exit_code == 2 and f"would delete the input {kept}" in result.stderr
+    assert kept.exists()
+
 def test_run_refuses_an_out_that_is_a_file(tmp_path):
     (tmp_path / "a.txt").write_text("An article.\n", encoding="utf-8")
     target = tmp_path / "notes.txt"
