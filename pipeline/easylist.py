@@ -11,6 +11,7 @@ hosts their exceptions name.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -256,6 +257,7 @@ ATTRIBUTE = re.compile(
 SIMPLE = re.compile(r"#([\w-]+)|\.([\w-]+)|(\[)|(::?[\w-]+)(\()?")
 
 
+@functools.lru_cache(maxsize=4096)  # each selector is asked for by the check and by its rule(s)
 def match_example(selector: str) -> str | None:
     """A small HTML snippet the selector matches (checked with selectolax), or None."""
     for alternative in split_top_level(selector, ","):
