@@ -16,6 +16,7 @@ import numpy as np
 from pipeline.cleaner import title_from_text
 from pipeline.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms
 from pipeline.furniture import DEFAULT_MIN_STORIES, MIN_CORPUS_STORIES_FACTOR, RULE_ID, BlockIndex, remove_blocks
+from pipeline.index import StoryIndex, location_problem, open_store
 from pipeline.minhash import Signer
 from pipeline.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set
 from pipeline.stories import (LSH_SLACK, Member, UnionFind, choose_canonical, exact_groups, join_buckets, lsh_buckets,
@@ -55,6 +56,7 @@ class DedupOptions:
     event_threshold: float = DEFAULT_EVENT_THRESHOLD
     text_field: str = "text"
     id_field: str = "id"
+    index: str | None = None  # --index: a file path or redis:// URL (pipeline/index.py)
 
     def problems(self) -> list[str]:
         """What is wrong with these options, each message naming the fix; empty when fine."""
@@ -78,6 +80,8 @@ class DedupOptions:
                          f"(e.g. {DEFAULT_MIN_STORIES}); a block in one story is that story's text")
         if not self.text_field or not self.id_field:
             found.append("--text-field and --id-field must name a field")
+        if self.index is not None and (problem := location_problem(self.index)):
+            found.append(problem)
         return found
 
     def validate(self) -> None:
@@ -145,6 +149,10 @@ class Dedup:
         self.cache_bytes = 0
         self.pairs_proposed = 0
         self.pairs_verified = 0
+        self.index: StoryIndex | None = None  # earlier runs' stories (--index)
+        self.earlier: dict[int, str] = {}  # today's story (its label) -> the earlier story's id
+        self.story_of: dict[int, str] = {}
+        self.canonical_ids: dict[str, str] = {}
 
     # -- reading ---------------------------------------------------------------------------
     def text_of(self, record: Any) -> str | None:
@@ -298,11 +306,13 @@ class Dedup:
         canonical: dict[int, Member] = {}  # root -> canonical member
         story_of: dict[int, str] = {}
         for root, indices in groups.items():
-            best = choose_canonical(self.members[i] for i in indices)
-            canonical[root] = best
-            story = stable_id("s-", keys[best.index])
+            canonical[root] = choose_canonical(self.members[i] for i in indices)
+        names = self.story_names(canonical, keys)
+        for root, indices in groups.items():
             for index in indices:
-                story_of[index] = story
+                story_of[index] = names[root]
+        self.story_of = story_of
+        self.canonical_ids = {names[root]: best.id for root, best in canonical.items()}
         by_story = {story_of[root]: root for root in groups}
         terms = {story: salient_terms(self.current_text(canonical[root].index)) for story, root in by_story.items()}
         events = group_events(terms, self.options.event_threshold)
@@ -332,6 +342,9 @@ class Dedup:
                     record["story"] = story_of[index]
                     record["copy_of"] = None if best.index == index else best.id
                     similarity[index] = similarity_to_canonical(index)
+                if self.index is not None:
+                    record["seen_before"] = root in self.earlier
+                    record["seen_story"] = self.earlier.get(root)
                 sink.write(record)
 
         with atomic_text(out_dir / "stories.jsonl") as stream:
@@ -350,8 +363,60 @@ class Dedup:
                     "members": [{"id": self.members[i].id, "source": self.members[i].source,
                                  "similarity": round(similarity[i], 4)} for i in members],
                     "size": len(members),
+                    **({"seen_before": root in self.earlier, "seen_story": self.earlier.get(root)}
+                       if self.index is not None else {}),
                 })
         return {"stories": len(by_story), "events": len(set(events.values()))}
+
+    # -- the index of earlier runs (--index) -----------------------------------------------
+    def match_earlier(self) -> dict[str, int]:
+        """Today's stories that earlier runs saw: each takes the id of the earlier story its
+        members match best (ties: the smallest id). Today's stories that match one earlier
+        story are joined, as one run over both days would have joined them through its pages."""
+        representatives = exact_groups(self.digests_of_members())
+        found = self.index.match({rep: self.rows[rep] for rep in representatives})
+        scores: dict[int, dict[str, float]] = {}  # today's story -> earlier story -> best estimate
+        for rep, matches in found.items():
+            held = scores.setdefault(self.labels[rep], {})
+            for story, score in matches.items():
+                held[story] = max(score, held.get(story, 0.0))
+        roots_of: dict[str, list[int]] = {}
+        for root, held in sorted(scores.items()):
+            roots_of.setdefault(min(held, key=lambda story: (-held[story], story)), []).append(root)
+        relabel = {root: min(roots) for roots in roots_of.values() for root in roots}
+        self.labels = {index: relabel.get(root, root) for index, root in self.labels.items()}
+        self.earlier = {min(roots): story for story, roots in roots_of.items()}
+        return {"seen_stories": len(self.earlier),
+                "seen_documents": sum(1 for root in self.labels.values() if root in self.earlier),
+                "stories_joined": sum(len(roots) - 1 for roots in roots_of.values()),
+                "matching_several_earlier": sum(1 for held in scores.values() if len(held) > 1)}
+
+    def story_names(self, canonical: dict[int, Member], keys: dict[int, str]) -> dict[int, str]:
+        """Story ids: an earlier story's own id, or one derived from the canonical member's
+        key; with an index, a derived id that an earlier, different story holds is derived
+        again with a counter (the same document id with another text)."""
+        names = {root: self.earlier.get(root) or stable_id("s-", keys[best.index]) for root, best in canonical.items()}
+        if self.index is None:
+            return names
+        fresh = [root for root in sorted(names) if root not in self.earlier]
+        taken = self.index.store.existing_stories(names[root] for root in fresh)
+        used = set(names.values())
+        for root in fresh:
+            count = 0
+            while names[root] in taken:
+                count += 1
+                name = stable_id("s-", f"{keys[canonical[root].index]}\t{count}")
+                if name not in used and not self.index.store.existing_stories([name]):
+                    names[root] = name
+                    used.add(name)
+        return names
+
+    def remember(self) -> int:
+        """Store today's stories and distinct texts in the index; returns the texts added."""
+        seen = set(self.earlier.values())
+        members = [(self.digests[rep], self.story_of[rep], self.members[rep].id, self.rows[rep])
+                   for rep in exact_groups(self.digests_of_members())]
+        return self.index.add({story: doc for story, doc in self.canonical_ids.items() if story not in seen}, members)
 
     def digests_of_members(self) -> dict[int, bytes]:
         return {i: self.digests[i] for i in self.members}
@@ -374,14 +439,26 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     """Run the stage on one JSON Lines file into `out_dir`; returns the report section."""
     out_dir = Path(out_dir)
     stage = Dedup(Path(path), options)
+    store = index_stats = None
     try:
+        if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work
+            store = open_store(options.index)
+            stage.index = StoryIndex(store, options.num_perm, options.shingle_size, options.threshold)
         stage.read()
         stage.cluster()
         furniture = stage.remove_furniture()
+        if stage.index is not None:
+            index_stats = stage.match_earlier()
         out_dir.mkdir(parents=True, exist_ok=True)
         written = stage.write(out_dir)
+        if stage.index is not None:  # after the outputs: a failed run leaves the index as it was
+            index_stats = {"store": type(store).__name__.removesuffix("Store").lower(), **index_stats,
+                           "new_stories": written["stories"] - index_stats["seen_stories"],
+                           "texts_added": stage.remember(), "held": store.counts()}
     finally:
         stage.corpus.close()
+        if store is not None:
+            store.close()
     reasons: dict[str, int] = {}
     for reason in stage.excluded.values():
         reasons[reason] = reasons.get(reason, 0) + 1
@@ -398,6 +475,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         "corpus_furniture": furniture,
         "lsh_candidates": stage.pairs_proposed,
         "jaccard_checks": stage.pairs_verified,
+        **({"index": index_stats} if index_stats is not None else {}),
         "options": {
             "threshold": options.threshold, "shingle_size": options.shingle_size, "num_perm": options.num_perm,
             "lsh_bands": bands, "lsh_rows": rows,
@@ -412,6 +490,9 @@ def summary(stats: dict[str, Any]) -> str:
     def count(n: int, one: str, many: str) -> str:
         return f"{n} {one if n == 1 else many}"
 
-    return ", ".join((count(stats["documents"], "document", "documents"),
-                      count(stats["distinct_stories"], "distinct story", "distinct stories"),
-                      count(stats["events"], "event", "events")))
+    parts = [count(stats["documents"], "document", "documents"),
+             count(stats["distinct_stories"], "distinct story", "distinct stories"),
+             count(stats["events"], "event", "events")]
+    if "index" in stats:
+        parts.append(f"{stats['index']['seen_stories']} of the stories seen before")
+    return ", ".join(parts)
