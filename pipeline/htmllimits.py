@@ -21,12 +21,16 @@ MAX_OPTIONS = 5_000
 # element took 1.5 s; 1,000 take 2 ms.
 MAX_ATTRIBUTES = 1_000
 
-# [^<>]: a tag never spans a "<", so an unclosed "<a" costs a scan to the next "<", not to the
-# end; possessive (*+): the name and the rest of an unclosed tag are not tried at every split,
-# which took 37 s on one unclosed 140 KB tag (found by bench/fuzz.py). A comment's end is found
-# with str.find, once, for the same reason.
-MARKUP = re.compile(r"<!--|<(/?)([a-zA-Z][^\s/<>]*+)[^<>]*+>")
-ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>]*))?""")
+# A tag as the HTML tokenizer reads it: from "<" and a letter to the next ">" that is not in a
+# quoted attribute value, across any "<" ("<div</div>" is one start tag, "<div data-x='<b>'>"
+# a div), or to the end of the page when it is never closed. Quotes open a value only after
+# "=", so the apostrophe in <img alt=Don't> opens nothing. Every character but ">" fits one of
+# the alternatives, so a tag match never fails and no text is searched twice; possessive (*+)
+# so an unclosed tag is not retried at every split, which took 37 s on one 140 KB tag (found
+# by bench/fuzz.py). A comment's end is found with str.find.
+ATTRIBUTE = r"""[^\s/>=]++(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+"""
+MARKUP = re.compile(rf"""<!--|<(/?)([a-zA-Z][^\s/>]*+)(?:[\s/]++|{ATTRIBUTE}|=[^\s/>]*+)*+(?:>|\Z)""")
+ATTRIBUTES = re.compile(ATTRIBUTE)
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
 FOREIGN = ("svg", "math")
@@ -56,7 +60,7 @@ IMPLIED_END: dict[str, frozenset[str]] = {
 
 
 def count_attributes(tag: str) -> int:
-    return sum(1 for _ in ATTRIBUTE.finditer(tag)) - 1  # the first is the tag's name
+    return sum(1 for _ in ATTRIBUTES.finditer(tag)) - 1  # the first is "<" and the tag's name
 
 
 def html_limit_problem(html: str) -> str | None:
@@ -91,7 +95,7 @@ def html_limit_problem(html: str) -> str | None:
         if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
             return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
         if end - start > MAX_TEXT_NODE_BYTES // 4 and too_long(html, start, end):
-            return f"HTML attribute value longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
+            return f"HTML tag longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit for an attribute value"
         if name == "option":
             options += 1
             if options > MAX_OPTIONS:
