@@ -84,11 +84,18 @@ def test_page_labelled_latin1_is_read_as_windows_1252_like_browsers_do(tmp_path,
 
 
 def test_warc_http_header_latin1_is_read_as_windows_1252(tmp_path):
-    from tests.test_warc import response, write_warc
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
 
     body = f"<html><body><article><p>{SMART}</p></article></body></html>".encode("cp1252")
-    path = write_warc(tmp_path / "crawl.warc.gz", [
-        lambda w: response(w, "https://example.com/a", body, content_type="text/html; charset=ISO-8859-1")])
+    path = tmp_path / "crawl.warc.gz"
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=ISO-8859-1")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("https://example.com/a", "response",
+                                                      payload=io.BytesIO(body), http_headers=http))
     (doc,) = list(iter_inputs([str(path)]))
     assert SMART in doc.content
 
