@@ -211,6 +211,42 @@ def test_explain_marks_exactly_the_removed_lines(text):
     assert unmarked == [line for line in doc.text.splitlines() if line]
 
 
+# --- bytes ----------------------------------------------------------------------------------
+
+@SETTINGS
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda label, body: b'<meta charset="' + label + b'"><p>' + body + b"</p>",
+              st.sampled_from([b"utf-8", b"iso-8859-1", b"koi8-r", b"utf-16", b"bogus", b"shift_jis", b"x" * 40]),
+              st.binary(max_size=200)),
+))
+def test_any_bytes_become_a_document_or_a_reasoned_reject(data):
+    from pipeline.readers import make_document
+
+    try:
+        raw = make_document(data, "d", "d")
+    except InputError as exc:
+        assert str(exc)  # the reject reason
+        return
+    assert raw.content.strip() and raw.kind in ("html", "text")
+
+
+@SETTINGS
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=200),
+       st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
+def test_text_with_a_bom_or_in_utf8_decodes_exactly(text, encoding):
+    from pipeline.readers import decode
+
+    data = text.encode(encoding)
+    if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+        return  # a text starting with U+FEFF is indistinguishable from a BOM
+    if encoding == "utf-8" and "\x00" in text[:8192]:
+        return  # NUL in the head: refused as binary
+    if encoding == "utf-16" and text.startswith("\x00"):
+        return  # FF FE 00 00 is the UTF-32 byte-order mark
+    assert decode(data) == text
+
+
 # --- HTML -----------------------------------------------------------------------------------
 
 # Text always sits in a leaf element (p, h2, li...), never beside a sibling element: bare text
