@@ -34,6 +34,15 @@ ATTRIBUTES = re.compile(ATTRIBUTE)
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
 FOREIGN = ("svg", "math")
+# An end tag does not close an element below one of these (the "in scope" rule): "</div>" inside
+# SVG's <foreignObject> or a table cell leaves the outer div open.
+SCOPE_BOUNDARY = frozenset("applet caption html table td th marquee object template foreignobject desc "
+                           "mi mo mn ms mtext annotation-xml".split())
+# An inline end tag stops at a block: "<span><div></span>" leaves both open, and for
+# "<b><div></b>" the parser keeps the div open (with a copy of the b inside): both count.
+# Start tags the body ignores: a second <body>, table parts outside any table.
+IGNORED = frozenset("html head body frameset frame".split())
+TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
 # An element opened while one of these is the current element closes it first, as the parser
@@ -48,7 +57,7 @@ P_CLOSERS = frozenset("address article aside blockquote details dialog div dl fi
                       "form header hgroup hr main menu nav ol p pre section table ul".split()) | HEADINGS
 IMPLIED_END: dict[str, frozenset[str]] = {
     "li": frozenset({"li", "p"}), "dt": frozenset({"dt", "dd", "p"}), "dd": frozenset({"dt", "dd", "p"}),
-    "option": frozenset({"option"}), "optgroup": frozenset({"option", "optgroup"}),
+    "option": frozenset({"option"}), "optgroup": frozenset({"option"}),  # optgroups nest outside a <select>
     "tr": frozenset({"tr", "td", "th"}), "td": frozenset({"td", "th"}), "th": frozenset({"td", "th"}),
     "thead": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
     "tbody": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
@@ -63,11 +72,81 @@ def count_attributes(tag: str) -> int:
     return sum(1 for _ in ATTRIBUTES.finditer(tag)) - 1  # the first is "<" and the tag's name
 
 
+class OpenElements:
+    """The parser's stack of open elements, roughly, with where each name, scope boundary and
+    block sits in it, so that closing by name costs no walk down the stack."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.at: dict[str, list[int]] = {}
+        self.boundaries: list[int] = []
+        self.blocks: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def has(self, name: str) -> bool:
+        return bool(self.at.get(name))
+
+    def push(self, name: str) -> None:
+        index = len(self.names)
+        self.at.setdefault(name, []).append(index)
+        if name in SCOPE_BOUNDARY:
+            self.boundaries.append(index)
+        if name not in INLINE:
+            self.blocks.append(index)
+        self.names.append(name)
+
+    def pop_to(self, index: int) -> None:
+        """Pop the element at `index` and every one above it."""
+        while len(self.names) > index:
+            name = self.names.pop()
+            self.at[name].pop()
+            if name in SCOPE_BOUNDARY:
+                self.boundaries.pop()
+            if name not in INLINE:
+                self.blocks.pop()
+
+    def close(self, name: str) -> None:
+        """An end tag: pop to the nearest open element of its name, unless a scope boundary lies
+        between, or, for a plain inline element, a block."""
+        where = self.at.get(name)
+        if not where:
+            return
+        index = where[-1]
+        if self.boundaries and self.boundaries[-1] > index:
+            return
+        if name in INLINE and self.blocks and self.blocks[-1] > index:
+            return  # formatting ones too: the parser keeps the block open and moves the rest
+        self.pop_to(index)
+
+    def close_table(self) -> None:
+        """A <table> in a table, not in one of its cells, ends that table first."""
+        table = self.at["table"][-1]
+        if all(table > self.at[cell][-1] for cell in ("td", "th", "caption") if self.at.get(cell)):
+            self.pop_to(table)
+
+    def close_implied(self, closes: frozenset[str]) -> None:
+        """Pop the elements an opening tag ends: the nearest open element in `closes` when only
+        inline elements lie above it (at most INLINE_SCAN), and those; then any more of
+        `closes` directly below."""
+        if not any(self.at.get(name) for name in closes):
+            return
+        names = self.names
+        for k in range(len(names) - 1, max(len(names) - 1 - INLINE_SCAN, -1), -1):
+            if names[k] in closes:
+                self.pop_to(k)
+                while names and names[-1] in closes:
+                    self.pop_to(len(names) - 1)
+                return
+            if names[k] not in INLINE:
+                return
+
+
 def html_limit_problem(html: str) -> str | None:
     """Which parser limit the page breaks (the reject reason), or None. Linear in the page:
-    a stack of open tag names, closed the way the HTML parsers close them, roughly."""
-    stack: list[str] = []
-    open_count: dict[str, int] = {}  # so a stray closing tag costs no scan of the stack
+    the stack of open elements, opened and closed the way the HTML parsers do, roughly."""
+    stack = OpenElements()
     options = 0
     skip_to = 0  # the end of a comment, script or style, whose "tags" are text
     text_from = 0  # where the text since the last tag starts
@@ -86,11 +165,8 @@ def html_limit_problem(html: str) -> str | None:
             continue
         closing, name = match.group(1, 2)
         name = name.lower()
-        if closing:  # closes the nearest open element of its name, and all opened after it
-            if open_count.get(name):
-                while (popped := stack.pop()) != name:
-                    open_count[popped] -= 1
-                open_count[name] -= 1
+        if closing:
+            stack.close(name)
             continue
         if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
             return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
@@ -101,7 +177,9 @@ def html_limit_problem(html: str) -> str | None:
             if options > MAX_OPTIONS:
                 return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
         # "/>" closes only void and foreign (SVG, MathML) elements: "<div/>" opens a div.
-        if name in VOID or html[end - 2] == "/" and (name in FOREIGN or any(open_count.get(f) for f in FOREIGN)):
+        if name in VOID or html[end - 2] == "/" and (name in FOREIGN or any(stack.has(f) for f in FOREIGN)):
+            continue
+        if name in IGNORED or name in TABLE_PARTS and not stack.has("table"):
             continue
         raw_text_end = RAW_TEXT.get(name)
         if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
@@ -110,34 +188,19 @@ def html_limit_problem(html: str) -> str | None:
                 return None
             skip_to = text_from = found.start()
             continue
+        if name == "table" and stack.has("table"):
+            stack.close_table()
         closes = IMPLIED_END.get(name)
+        if name == "optgroup" and stack.has("select"):
+            closes = frozenset({"option", "optgroup"})
         if closes:
-            close_implied(stack, open_count, closes)
-        stack.append(name)
-        open_count[name] = open_count.get(name, 0) + 1
+            stack.close_implied(closes)
+        stack.push(name)
         if len(stack) > MAX_HTML_DEPTH:
             return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
     if len(html) - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, len(html)):
         return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
     return None
-
-
-def close_implied(stack: list[str], open_count: dict[str, int], closes: frozenset[str]) -> None:
-    """Pop the elements an opening tag ends: the nearest open element in `closes` when only
-    inline elements lie above it (at most INLINE_SCAN), and those; then any more of `closes`
-    directly below."""
-    if not any(open_count.get(name) for name in closes):
-        return
-    for k in range(len(stack) - 1, max(len(stack) - 1 - INLINE_SCAN, -1), -1):
-        if stack[k] in closes:
-            for popped in stack[k:]:
-                open_count[popped] -= 1
-            del stack[k:]
-            while stack and stack[-1] in closes:
-                open_count[stack.pop()] -= 1
-            return
-        if stack[k] not in INLINE:
-            return
 
 
 def too_long(html: str, start: int, end: int) -> bool:

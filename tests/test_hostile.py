@@ -171,12 +171,14 @@ def test_100000_nested_divs_rejected_with_the_depth_limit(tmp_path):
     ("<div/>" * 5_000, "HTML nested more than 200 elements deep"),  # "/>" does not close a div
     ("<div><div</div>" * 300, "HTML nested more than 200 elements deep"),  # "<div</div>" is a start tag
     ('<div class="<p>">' * 300, "HTML nested more than 200 elements deep"),  # the <p> is in a value
+    ("<div><svg><foreignObject></div>" * 300, "HTML nested more than 200 elements deep"),  # out of scope
+    ("</div><optgroup>" * 300, "HTML nested more than 200 elements deep"),  # optgroups nest outside a select
     ("<ul><li>item" * 300, "HTML nested more than 200 elements deep"),
     ("".join(f"<i class=c{n}>word " for n in range(300)), "HTML nested more than 200 elements deep"),
     ("<select>" + "<option>choice</option>" * 6_000 + "</select>", "HTML with more than 5,000 <option> elements"),
     ("<div " + " ".join(f"data-a{n}=1" for n in range(1_500)) + ">x</div>", "HTML element with more than 1,000 attributes"),
     ("<p>" + "word " * 2_100_000 + "</p>", "HTML text run longer than the parser's 10,000,000-byte limit"),
-], ids=["spans", "self-closed-divs", "tag-with-lt", "lt-in-value", "lists", "formatting", "options", "attributes", "text-run"])
+], ids=["spans", "self-closed-divs", "tag-with-lt", "lt-in-value", "foreign-scope", "optgroups", "lists", "formatting", "options", "attributes", "text-run"])
 def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, body, reason):
     (tmp_path / "page.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
     started = time.perf_counter()
@@ -188,14 +190,17 @@ def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, bo
 
 def test_shapes_the_parsers_close_on_their_own_stay_within_the_depth_limit():
     # Unclosed <p>, <li>, <td>, <dt>/<dd>, <option> and headings end at their next sibling, as
-    # the parsers end them, also past unclosed inline elements: thousands of them are a long
-    # page, not a deep one.
+    # the parsers end them, also past unclosed inline elements; a table in a table row ends the
+    # first table; table parts outside a table and a second <body> are ignored: thousands of
+    # them are a long page, not a deep one.
     body = ("<p>para" * 3_000 + "<p><font face=Arial>old-style paragraph" * 3_000 + "<li><b>item" * 3_000 + "<ul>" + "<li>item" * 3_000 + "</ul><table>" + "<tr><td>a<td>b" * 3_000
             + "</table><dl>" + "<dt>term<dd>definition" * 3_000 + "</dl>" + "<h2>title<p>text<div>block</div>" * 3_000
             + "<select>" + "<option>choice" * 3_000 + "</select><script>" + "<div>" * 3_000 + "</script>"
             + "<svg>" + "<path d='M0 0'/>" * 3_000 + "</svg>" + "<br/><img src=x />" * 3_000
             + "<div data-props='{\"a\":\"<strong>x</strong>\"}'>widget</div>" * 3_000  # markup in a value
-            + "<img alt=Don't src=x><div>caption</div>" * 3_000)  # a quote opens a value only after =
+            + "<img alt=Don't src=x><div>caption</div>" * 3_000  # a quote opens a value only after =
+            + "<select>" + "<optgroup label=g><option>choice" * 1_000 + "</select>" + "<body>" * 300
+            + "<table><tr><td><div>cell</td>" * 300 + "<div><table></div>" * 300 + "<tbody><tr><td>" * 300)
     assert html_limit_problem(f"<html><body>{body}</body></html>") is None
 
 
