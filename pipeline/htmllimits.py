@@ -38,8 +38,9 @@ FOREIGN = ("svg", "math")
 # SVG's <foreignObject> or a table cell leaves the outer div open.
 SCOPE_BOUNDARY = frozenset("applet caption html table td th marquee object template foreignobject desc "
                            "mi mo mn ms mtext annotation-xml".split())
-# Start tags the body ignores: a second <body>, table parts outside any table.
-IGNORED = frozenset("html head body frameset frame".split())
+# Start tags the body ignores: a second <body>, table parts outside any table. (<frameset> is
+# not: in a frameset page it nests.)
+IGNORED = frozenset("html head body frame".split())
 TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
@@ -193,6 +194,8 @@ def html_limit_problem(html: str) -> str | None:
         closes = IMPLIED_END.get(name)
         if name == "optgroup" and stack.has("select"):
             closes = frozenset({"option", "optgroup"})
+        elif name in RUBY and not stack.has("ruby"):
+            closes = None  # <rt> ends an <rt> only inside a <ruby>
         if closes:
             stack.close_implied(closes)
         stack.push(name)

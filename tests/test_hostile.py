@@ -173,12 +173,13 @@ def test_100000_nested_divs_rejected_with_the_depth_limit(tmp_path):
     ('<div class="<p>">' * 300, "HTML nested more than 200 elements deep"),  # the <p> is in a value
     ("<div><svg><foreignObject></div>" * 300, "HTML nested more than 200 elements deep"),  # out of scope
     ("</div><optgroup>" * 300, "HTML nested more than 200 elements deep"),  # optgroups nest outside a select
+    ("<rt><div></div>" * 300, "HTML nested more than 200 elements deep"),  # and <rt>s outside a <ruby>
     ("<ul><li>item" * 300, "HTML nested more than 200 elements deep"),
     ("".join(f"<i class=c{n}>word " for n in range(300)), "HTML nested more than 200 elements deep"),
     ("<select>" + "<option>choice</option>" * 6_000 + "</select>", "HTML with more than 5,000 <option> elements"),
     ("<div " + " ".join(f"data-a{n}=1" for n in range(1_500)) + ">x</div>", "HTML element with more than 1,000 attributes"),
     ("<p>" + "word " * 2_100_000 + "</p>", "HTML text run longer than the parser's 10,000,000-byte limit"),
-], ids=["spans", "self-closed-divs", "tag-with-lt", "lt-in-value", "foreign-scope", "optgroups", "lists", "formatting", "options", "attributes", "text-run"])
+], ids=["spans", "self-closed-divs", "tag-with-lt", "lt-in-value", "foreign-scope", "optgroups", "ruby-text", "lists", "formatting", "options", "attributes", "text-run"])
 def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, body, reason):
     (tmp_path / "page.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
     started = time.perf_counter()
