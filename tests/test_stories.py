@@ -5,13 +5,16 @@ import random
 
 import numpy as np
 import pytest
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
-from pipeline.events import group_events, salient_terms, term_jaccard
-from pipeline.minhash import EMPTY, Signer
+from pipeline.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD
+from pipeline.events import (DEFAULT_EVENT_THRESHOLD, EVENT_NUM_PERM, group_events, salient_terms, term_hashes,
+                             term_jaccard)
+from pipeline.furniture import BLOCK_NUM_PERM, BLOCK_THRESHOLD
+from pipeline.minhash import EMPTY, Rows, Signer
 from pipeline.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
-from pipeline.stories import (Member, UnionFind, choose_canonical, exact_groups, join_buckets, lsh_buckets,
-                              member_keys, stable_id)
+from pipeline.stories import (KNOWN_LSH_PARAMS, LSH_SLACK, Member, UnionFind, band_buckets, choose_canonical,
+                              components, exact_groups, join_buckets, lsh_buckets, lsh_params, member_keys, stable_id)
 
 TEXT = ("The council voted on Tuesday to extend the ferry subsidy for another three years, "
         "ending months of uncertainty for the island's commuters and for the operator.")
@@ -118,6 +121,75 @@ def test_lsh_buckets_then_verification_join_copies_but_not_lookalikes():
     assert union.find(0) == union.find(1) != union.find(2)
 
 
+def datasketch_buckets(signer, rows, threshold):
+    """The reference: every row into datasketch's MinHashLSH, its hash tables read back."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=signer.num_perm)
+    for key, row in sorted(rows.items()):
+        lsh.insert(key, signer.lean(row), check_duplication=False)
+    found = {tuple(sorted(table.get(band))) for table in lsh.hashtables for band in table.keys()
+             if len(table.get(band)) > 1}
+    return [list(bucket) for bucket in sorted(found)]
+
+
+@pytest.mark.parametrize("threshold,num_perm", [(0.3, 128), (0.5, 128), (0.24, 64), (0.6, 256)])
+def test_numpy_buckets_are_datasketch_minhashlsh_buckets(threshold, num_perm):
+    rng = np.random.default_rng(num_perm)
+    rows = rng.integers(0, 2**32, size=(400, num_perm), dtype=np.uint64).astype(np.uint32)
+    rows[:, :num_perm // 2] %= 3  # few distinct values: many partial band collisions
+    for copy in range(0, 399, 7):  # near copies: a few slots changed
+        rows[copy + 1] = rows[copy]
+        rows[copy + 1, rng.integers(0, num_perm, size=num_perm // 8)] = 7
+    keys = rng.permutation(10_000)[:400]  # keys need not be 0..n-1
+    signer = Signer(num_perm)
+    table = dict(zip(keys.tolist(), rows))
+    expected = datasketch_buckets(signer, table, threshold)
+    assert expected and lsh_buckets(signer, table, threshold, slack=1.0) == expected
+    order = np.argsort(keys)
+    assert band_buckets(keys[order], rows[order], threshold, slack=1.0) == expected
+    assert lsh_params(threshold, num_perm)[0] > 1
+
+
+def test_known_lsh_params_are_datasketchs_and_cover_the_defaults():
+    for (threshold, num_perm), params in KNOWN_LSH_PARAMS.items():
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        assert (lsh.b, lsh.r) == params
+    uses = [(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM), (BLOCK_THRESHOLD, BLOCK_NUM_PERM),
+            (DEFAULT_EVENT_THRESHOLD, EVENT_NUM_PERM)]
+    assert all((threshold * LSH_SLACK, num_perm) in KNOWN_LSH_PARAMS for threshold, num_perm in uses)
+
+
+def test_components_are_union_find_sets_named_by_their_smallest_key():
+    rng = random.Random(3)
+    pairs = [(rng.randrange(300), rng.randrange(300)) for _ in range(250)]
+    union = UnionFind(range(300))
+    for a, b in pairs:
+        union.union(a, b)
+    labels = components(300, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
+    assert labels.tolist() == [union.find(key) for key in range(300)]
+    assert components(3, np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == [0, 1, 2]
+
+
+def test_rows_grow_by_chunks_and_give_back_what_was_put():
+    rows = Rows(4, chunk=3)
+    matrix = np.arange(40, dtype=np.uint32).reshape(10, 4)
+    rows.append(matrix[:2])
+    rows.append(matrix[2:9])
+    rows[9] = matrix[9]
+    assert len(rows) == 10 and rows.take(np.arange(10)).tolist() == matrix.tolist()
+    assert rows.take([9, 0, 4]).tolist() == matrix[[9, 0, 4]].tolist() and rows[5].tolist() == matrix[5].tolist()
+    assert rows.columns(1, 3).tolist() == matrix[:, 1:3].tolist()
+    rows[12] = matrix[0]
+    assert rows[11].tolist() == [int(EMPTY)] * 4  # never written
+    with pytest.raises(IndexError):
+        rows.take([13])
+
+
+def test_shingle_sets_are_sorted_and_distinct():
+    hashes, _ = hashed_words(" ".join(f"w{i % 37}" for i in range(2000)))
+    assert shingle_set(hashes, 3).tolist() == np.unique(shingle_set(hashes, 3)).tolist()
+    assert len(shingle_set(hashes, 3)) == 37 and len(shingle_set(hashes[:0], 3)) == 0
+
+
 def test_a_candidate_that_fails_verification_is_not_joined():
     sets = {0: np.arange(0, 100, dtype=np.uint32), 1: np.arange(60, 160, dtype=np.uint32)}
     union = UnionFind(range(2))
@@ -154,6 +226,8 @@ def test_salient_terms_are_names_not_sentence_starts():
     terms = salient_terms(text)
     assert "harbourton" in terms and "bluewave" in terms
     assert "however" not in terms and "the" not in terms
+    possessive = "Yet Varga's plan and Varga’s team met Varga. Then varga's critics, Gull's and Gull spoke."
+    assert salient_terms(possessive) == ["varga", "gull"]  # possessives counted with the name
 
 
 def test_events_join_stories_sharing_names_and_keep_others_apart():
@@ -164,4 +238,5 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     }
     events = group_events(terms)
     assert events["s-a"] == events["s-b"] != events["s-c"]
+    assert group_events({story: term_hashes(names) for story, names in terms.items()}) == events
     assert term_jaccard(terms["s-a"], terms["s-c"]) == 0.0
