@@ -277,8 +277,9 @@ class Dedup:
             for other in group[1:]:
                 union.union(root, other)
         ranks = sorted(representatives)
-        buckets = band_buckets(np.array(ranks, dtype=np.int64), self.rows.take([by_rank[r] for r in ranks]),
-                               self.options.threshold)
+        indices = np.array([by_rank[r] for r in ranks], dtype=np.int64)
+        buckets = band_buckets(np.array(ranks, dtype=np.int64), lambda start, end: self.rows.columns(start, end, indices),
+                               self.options.num_perm, self.options.threshold)
         proposed, checked = join_buckets(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold, union)
         self.pairs_proposed += proposed
         self.pairs_verified += checked

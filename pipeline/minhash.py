@@ -130,11 +130,14 @@ class Rows:
             out[picked] = self.chunks[number][keys[picked] % self.chunk]
         return out
 
-    def columns(self, start: int, end: int) -> np.ndarray:
-        """Slots start..end-1 of every held row, as one matrix (a band of every signature)."""
+    def columns(self, start: int, end: int, keys: np.ndarray | None = None) -> np.ndarray:
+        """Slots start..end-1 of every held row, or of the rows of `keys` in their order, as one
+        matrix (a band of the signatures)."""
         if not self.chunks:
-            return np.empty((0, end - start), dtype=np.uint32)
-        return np.concatenate([chunk[:, start:end] for chunk in self.chunks])[:self.size]
+            band = np.empty((0, end - start), dtype=np.uint32)
+        else:
+            band = np.concatenate([chunk[:, start:end] for chunk in self.chunks])[:self.size]
+        return band if keys is None else band[keys]
 
 
 def estimate(row: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -101,20 +101,23 @@ def lsh_buckets(signer: Signer, rows: dict[int, np.ndarray], threshold: float,
     """The band buckets that hold two or more keys, sorted and distinct: see `band_buckets`."""
     keys = sorted(rows)
     table = np.array([rows[key] for key in keys], dtype=np.uint32).reshape(len(keys), signer.num_perm)
-    return band_buckets(np.array(keys, dtype=np.int64), table, threshold, slack)
+    return band_buckets(np.array(keys, dtype=np.int64), lambda start, end: table[:, start:end], signer.num_perm,
+                        threshold, slack)
 
 
-def band_buckets(keys: np.ndarray, table: np.ndarray, threshold: float, slack: float = LSH_SLACK) -> list[list[int]]:
+def band_buckets(keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], num_perm: int, threshold: float,
+                 slack: float = LSH_SLACK) -> list[list[int]]:
     """The buckets of datasketch's MinHashLSH set up for `slack` x `threshold` (its bands and
-    rows), for signature rows `table` named by ascending `keys`: per band, the keys whose slots
-    in the band are all equal, where two or more are; sorted, distinct. The same buckets as
+    rows), for signatures named by ascending `keys`, whose slots start..end-1 `slots_of` gives
+    (one row per key: a band at a time, not a copy of every signature): per band, the keys whose
+    slots in the band are all equal, where two or more are; sorted, distinct. The same buckets as
     inserting every row into MinHashLSH and reading its hash tables (tests/test_stories.py),
     without its Python dict entry, set and bytes key per band and row: measured on 20,000
     generated pages (15,931 distinct texts, b=37), MinHashLSH held 181 MB, 11 KB a text."""
-    bands, rows = lsh_params(threshold * slack, table.shape[1])
+    bands, rows = lsh_params(threshold * slack, num_perm)
     found: set[tuple[int, ...]] = set()
     for band in range(bands):
-        slots = table[:, band * rows:(band + 1) * rows]
+        slots = slots_of(band * rows, (band + 1) * rows)
         order = np.lexsort(slots.T[::-1])  # stable: equal slots keep their keys ascending
         ordered = slots[order]
         starts = np.flatnonzero(np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)])

@@ -145,7 +145,9 @@ def test_numpy_buckets_are_datasketch_minhashlsh_buckets(threshold, num_perm):
     expected = datasketch_buckets(signer, table, threshold)
     assert expected and lsh_buckets(signer, table, threshold, slack=1.0) == expected
     order = np.argsort(keys)
-    assert band_buckets(keys[order], rows[order], threshold, slack=1.0) == expected
+    held = Rows(num_perm)
+    held.append(rows[order])
+    assert band_buckets(keys[order], held.columns, num_perm, threshold, slack=1.0) == expected
     assert lsh_params(threshold, num_perm)[0] > 1
 
 
@@ -178,6 +180,7 @@ def test_rows_grow_by_chunks_and_give_back_what_was_put():
     assert len(rows) == 10 and rows.take(np.arange(10)).tolist() == matrix.tolist()
     assert rows.take([9, 0, 4]).tolist() == matrix[[9, 0, 4]].tolist() and rows[5].tolist() == matrix[5].tolist()
     assert rows.columns(1, 3).tolist() == matrix[:, 1:3].tolist()
+    assert rows.columns(1, 3, np.array([8, 2])).tolist() == matrix[[8, 2], 1:3].tolist()
     rows[12] = matrix[0]
     assert rows[11].tolist() == [int(EMPTY)] * 4  # never written
     with pytest.raises(IndexError):
