@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,16 +20,21 @@ from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRE
 from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
 from pipeline.furniture import DEFAULT_MIN_STORIES
 from pipeline.htmlreport import DEFAULT_REPORT_DOCS
-from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, iter_inputs
+from pipeline.parallel import default_workers
+from pipeline.progress import Progress
+from pipeline.ray_engine import RayUnavailable
+from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, count_documents, iter_inputs
 from pipeline.rules import RuleError, RuleSet, load_rules
-from pipeline.writers import JsonlSink, atomic_text, write_json
+from pipeline.safety import output_dir_problem, output_file_problem
+from pipeline.shards import ResumeError
+from pipeline.writers import JsonlSink, atomic_text, output_problem, record_sink, write_json
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
     no_args_is_help=True,
     add_completion=False,
 )
-rules_app = typer.Typer(help="List the rules, or run every rule's own examples.", no_args_is_help=True)
+rules_app = typer.Typer(help="List the rules, run every rule's own examples, or import EasyList filters.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 RulesOption = Annotated[
@@ -41,21 +48,36 @@ UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page U
 MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
+AllowOutInInput = Annotated[bool, typer.Option(
+    "--allow-out-in-input", help="Allow the output inside an input folder (a later run over it reads the output too).")]
 Threshold = Annotated[float, typer.Option(help="Jaccard similarity (0..1] of word shingles at which two pages are copies.")]
 ShingleSize = Annotated[int, typer.Option(help="Words per shingle for copy detection.")]
 NumPerm = Annotated[int, typer.Option(help="MinHash permutations per signature.")]
 MinStoriesFurniture = Annotated[int, typer.Option(
     help="A block found in at least this many distinct stories is furniture (corpus.repeated-block).")]
+IndexOption = Annotated[Optional[str], typer.Option(
+    "--index", help="Keep stories across runs in this SQLite file or redis://host:port/db; stories seen before keep their id.")]
 
 
 def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_stories: int,
-                  text_field: str = "text", id_field: str = "id") -> DedupOptions:
-    """Dedup options, refused before any work starts when one is out of range."""
-    options = DedupOptions(threshold, shingle_size, num_perm, min_stories, text_field=text_field, id_field=id_field)
+                  text_field: str = "text", id_field: str = "id", index: str | None = None) -> DedupOptions:
+    """Dedup options, refused before any work starts when one is out of range or the index
+    cannot be used with them."""
+    options = DedupOptions(threshold, shingle_size, num_perm, min_stories, text_field=text_field, id_field=id_field,
+                           index=index)
     problems = options.problems()
+    if not problems and index is not None:
+        from pipeline.index import index_problem
+
+        problems = [p for p in [index_problem(index, num_perm, shingle_size, threshold)] if p]
     if problems:
         raise fail("; ".join(problems))
     return options
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -77,7 +99,7 @@ def read_options(text_field: str, html_field: str, id_field: str, url_field: str
 @app.command()
 def clean(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines file, or - for stdout.")] = "-",
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file: .jsonl (.gz, .zst compress), .parquet, or - for stdout.")] = "-",
     rejects: Annotated[Optional[str], typer.Option(help="Where rejects go (default: beside --out, or stderr).")] = None,
     rules: RulesOption = None,
     text_field: TextField = "text",
@@ -86,17 +108,24 @@ def clean(
     url_field: UrlField = "url",
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     strict: Strict = False,
+    allow_out_in_input: AllowOutInInput = False,
 ) -> None:
-    """Clean documents into JSON Lines, one record per document."""
+    """Clean documents into JSON Lines or Parquet, one record per document."""
     ruleset = get_rules(rules)
+    if problem := output_problem(out):
+        raise fail(problem)
     options = read_options(text_field, html_field, id_field, url_field, max_bytes)
     rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
+    if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
+        raise fail(problem)
     stopped = None
-    with atomic_text(out) as stream:
-        sink = JsonlSink(stream)
+    skipped: Counter[str] = Counter()
+    with record_sink(out) as sink:
         reject_records = []
         for item in clean_stream(iter_inputs(inputs, options), ruleset):
-            if isinstance(item, Reject):
+            if isinstance(item, Reject) and item.skipped:
+                skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
+            elif isinstance(item, Reject):
                 reject_records.append(item.as_record())
                 typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
                 if strict:
@@ -109,6 +138,8 @@ def clean(
             reject_sink = JsonlSink(stream)
             for record in reject_records:
                 reject_sink.write(record)
+    for reason, count in sorted(skipped.items()):
+        typer.echo(f"storysift: {reason}: {count}", err=True)
     if stopped:
         raise typer.Exit(1)
 
@@ -129,20 +160,37 @@ def run(
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
     min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
+    index: IndexOption = None,
+    allow_out_in_input: AllowOutInInput = False,
+    workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds of cleaning per document before it is rejected.", min=0.01)] = 30.0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
+    engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
     report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
 ) -> None:
     """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json, report.html."""
     ruleset = get_rules(rules)
-    dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture)
+    dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, index=index)
     sources = inputs or [str(seeds_dir())]
-    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
-                         html_report=html_report, report_docs=report_docs)
+    if problem := output_dir_problem(out, sources, allow_out_in_input):
+        raise fail(problem)
+    options = RunOptions(
+        read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
+        workers=workers or default_workers(), timeout=timeout, resume=resume, engine=engine.value,
+        ray_address=address, html_report=html_report, report_docs=report_docs,
+    )
     started = time.perf_counter()
+    progress = Progress(count_documents(sources), enabled=False if quiet else None)
     try:
-        report = run_cleaning(sources, out, ruleset, options)
+        report = run_cleaning(sources, out, ruleset, options, progress.update)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
+    except (ResumeError, RayUnavailable) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        progress.close()
     if not quiet:
         elapsed = time.perf_counter() - started
         typer.echo(
@@ -161,12 +209,13 @@ def dedup(
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
     min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
+    index: IndexOption = None,
     text_field: TextField = "text",
     id_field: IdField = "id",
     quiet: Quiet = False,
 ) -> None:
     """Collapse copies into distinct stories and remove furniture repeated across stories."""
-    options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field)
+    options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field, index)
     if not clean_file.is_file():
         raise fail(f"{clean_file}: no such file")
     started = time.perf_counter()
@@ -205,6 +254,8 @@ def explain(
 
     options = read_options(text_field, html_field, id_field, url_field, DEFAULT_MAX_BYTES)
     for item in clean_stream(iter_inputs([file], options), ruleset):
+        if isinstance(item, Reject) and item.skipped:
+            continue  # a WARC's requests, images and the like
         if isinstance(item, Reject):
             raise fail(f"{item.source}: {item.reason}", 1)
         typer.echo(render_explanation(item, style if use_color else plain), nl=False)
@@ -256,6 +307,30 @@ def rules_test(rules: RulesOption = None) -> None:
     typer.echo(f"{len(ruleset.rules)} rules, {examples} examples: {examples - len(failures)} passed, {len(failures)} failed")
     if failures:
         raise typer.Exit(1)
+
+
+@rules_app.command("import-easylist")
+def rules_import_easylist(
+    file: Annotated[Path, typer.Argument(help="An EasyList / uBlock Origin filter list.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Generic rule file (.yaml, or .toml: 7x quicker to load); per-site files go to its folder's sites/.")],
+    prefix: Annotated[str, typer.Option(help="Rule id prefix.")] = "easylist",
+) -> None:
+    """Turn cosmetic filters (##, host##, #@#) into CSS rule files; count what cannot be used."""
+    from pipeline.easylist import import_easylist, write_rules
+
+    if not file.is_file():
+        raise fail(f"{file}: no such file")
+    if out.suffix not in (".yaml", ".yml", ".toml"):
+        raise fail(f"{out}: --out must be a .yaml or .toml file (the generic rules); per-site files go beside it in sites/")
+    result = import_easylist(file.read_text(encoding="utf-8", errors="replace"), str(file), prefix)
+    try:
+        written = write_rules(result, out)
+    except FileExistsError as exc:
+        raise fail(str(exc)) from None
+    for reason, count in sorted(result.skipped.items(), key=lambda item: (-item[1], item[0])):
+        typer.echo(f"skipped {count}\t{reason}")
+    typer.echo(f"{result.filters} filters: {len(result.generic)} generic rules -> {out}, "
+               f"{result.rules - len(result.generic)} site rules -> {len(written) - 1} files in {out.parent / 'sites'}/")
 
 
 def main() -> None:

@@ -1,0 +1,187 @@
+"""Input and output formats: zstd and gzip JSON Lines in and out (byte-identical from run to
+run), Parquet in and out, and stdin to stdout streaming for shell pipes."""
+
+import gzip
+import io
+import json
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+import zstandard
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.readers import ReadOptions, Reject, iter_inputs
+from pipeline.writers import atomic_text, output_problem
+
+STORY = "The harbour reopened on Monday after repairs. Fishermen said the new wall held in the storm."
+PAGE = f"<html><head><title>Harbour reopens</title></head><body><article><p>{STORY}</p></article></body></html>"
+RECORDS = [{"id": "a", "text": STORY}, {"id": "b", "html": PAGE, "url": "https://news.example.org/harbour"}]
+
+
+def jsonl(records) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def clean(*args):
+    result = CliRunner().invoke(app, ["clean", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def read_records(data: bytes):
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def test_zstd_jsonl_input_including_appended_frames(tmp_path):
+    compressor = zstandard.ZstdCompressor()
+    path = tmp_path / "pages.jsonl.zst"
+    path.write_bytes(compressor.compress(jsonl(RECORDS[:1])) + compressor.compress(jsonl(RECORDS[1:])))
+    docs = list(iter_inputs([str(path)]))
+    assert [d.id for d in docs] == ["a", "b"]
+    assert docs[1].kind == "html" and docs[1].source.endswith("pages.jsonl.zst:2")
+
+
+def test_zstd_and_gzip_single_documents_in_a_folder(tmp_path):
+    (tmp_path / "a.html.zst").write_bytes(zstandard.ZstdCompressor().compress(PAGE.encode()))
+    (tmp_path / "b.txt.gz").write_bytes(gzip.compress(STORY.encode()))
+    docs = list(iter_inputs([str(tmp_path)]))
+    assert [(d.id, d.kind) for d in docs] == [("a.html.zst", "html"), ("b.txt.gz", "text")]
+
+
+def test_corrupt_zstd_is_rejected_not_raised(tmp_path):
+    path = tmp_path / "bad.jsonl.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"not zstd at all" * 10)
+    [item] = list(iter_inputs([str(path)]))
+    assert isinstance(item, Reject) and item.reason.startswith("unreadable")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_compressed_output_round_trips_and_is_byte_identical_between_runs(tmp_path, suffix):
+    source = tmp_path / "pages.jsonl"
+    source.write_bytes(jsonl(RECORDS))
+    first, second = tmp_path / f"one{suffix}", tmp_path / "again" / f"one{suffix}"
+    clean(source, "--out", first)
+    time.sleep(1.1)  # a gzip header with a timestamp would now differ
+    clean(source, "--out", second)
+    assert first.read_bytes() == second.read_bytes()
+    raw = first.read_bytes()
+    if suffix == ".jsonl.gz":
+        assert raw[3] & 0x08 == 0  # FNAME flag unset: no file name in the header
+        assert raw[4:8] == b"\0\0\0\0"  # mtime 0
+        data = gzip.decompress(raw)
+    else:
+        data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
+    assert [r["id"] for r in read_records(data)] == ["a", "b"]
+    assert list(tmp_path.glob(".*.tmp")) == []
+
+
+def test_failed_compressed_write_leaves_neither_file_nor_temporary(tmp_path):
+    target = tmp_path / "out.jsonl.zst"
+    with pytest.raises(RuntimeError):
+        with atomic_text(target) as stream:
+            stream.write("{}\n" * 1000)
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_is_readable_by_others_like_any_file(tmp_path):
+    out = tmp_path / "out.jsonl.gz"
+    with atomic_text(out) as stream:
+        stream.write("{}\n")
+    assert out.stat().st_mode & 0o044  # mkstemp's 0600 would hide it from group and others
+
+
+@pytest.fixture
+def pq():
+    """pyarrow.parquet; the Parquet tests skip where the `parquet` extra is not installed."""
+    return pytest.importorskip("pyarrow.parquet")
+
+
+def test_parquet_input_by_batches_with_field_options(tmp_path, pq):
+    import pyarrow as pa
+
+    path = tmp_path / "pages.parquet"
+    table = pa.table({
+        "doc_id": pa.array([7, 8, 9, 10], pa.int64()),
+        "page_url": ["https://news.example.org/harbour", None, None, None],
+        "raw_html": [PAGE.encode(), None, None, None],  # binary column: decoded like a file
+        "body": [None, STORY, "   ", None],
+        "unused": ["x", "y", "z", "w"],
+    })
+    pq.write_table(table, path, row_group_size=3)
+    options = ReadOptions(text_field="body", html_field="raw_html", id_field="doc_id", url_field="page_url")
+    items = list(iter_inputs([str(path)], options))
+    assert [i.id for i in items] == ["7", "8", "9", "10"]
+    assert items[0].kind == "html" and items[0].url == "https://news.example.org/harbour"
+    assert items[1].kind == "text" and items[1].source.endswith("pages.parquet:2")
+    assert isinstance(items[2], Reject) and items[2].reason == "no text: only whitespace"
+    assert isinstance(items[3], Reject) and "no string field 'body' or 'raw_html'" in items[3].reason
+
+
+def test_parquet_output_loads_with_pyarrow_and_pandas(tmp_path, pq):
+    source = tmp_path / "pages.jsonl"
+    source.write_bytes(jsonl(RECORDS))
+    out = tmp_path / "clean.parquet"
+    clean(source, "--out", out)
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "source", "url", "kind", "title", "author", "date", "text",
+                                  "links", "removed", "counts"]
+    rows = table.to_pylist()
+    expected = read_records(CliRunner().invoke(app, ["clean", str(source)]).stdout.encode())
+    assert rows == expected  # the same records as JSON Lines, field for field
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.read_parquet(out)
+    assert list(frame["id"]) == ["a", "b"]
+
+
+def test_parquet_output_is_written_in_row_groups(tmp_path, monkeypatch, pq):
+    import pipeline.writers
+
+    monkeypatch.setattr(pipeline.writers, "PARQUET_GROUP_ROWS", 2)
+    source = tmp_path / "pages.jsonl"
+    source.write_bytes(jsonl([{"id": str(n), "text": f"{STORY} Number {n}."} for n in range(5)]))
+    out = tmp_path / "clean.parquet"
+    clean(source, "--out", out)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 3
+
+
+def test_parquet_output_with_no_documents_is_still_a_table(tmp_path, pq):
+    source = tmp_path / "empty.jsonl"
+    source.write_bytes(jsonl([{"id": "x", "text": "  "}]))
+    out = tmp_path / "clean.parquet"
+    clean(source, "--out", out)
+    table = pq.read_table(out)
+    assert table.num_rows == 0 and "text" in table.column_names
+
+
+def test_parquet_without_pyarrow_is_refused_before_any_work(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    assert "pip install 'storysift[parquet]'" in output_problem("out.parquet")
+    assert output_problem("out.jsonl.zst") is None
+
+
+def test_stdin_to_stdout_streams_each_record_before_input_ends():
+    command = [sys.executable, "-m", "pipeline.cli", "clean", "-", "--out", "-"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        proc.stdin.write(jsonl(RECORDS[:1]))
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "no output while stdin was still open: the pipe does not stream"
+        assert json.loads(proc.stdout.readline())["id"] == "a"
+        proc.stdin.write(jsonl(RECORDS[1:]))
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0
+    assert [r["id"] for r in read_records(rest)] == ["b"]
+
+
+def test_compressed_jsonl_on_stdin(tmp_path):
+    command = [sys.executable, "-m", "pipeline.cli", "clean", "-", "--out", "-"]
+    for data in (gzip.compress(jsonl(RECORDS)), zstandard.ZstdCompressor().compress(jsonl(RECORDS))):
+        result = subprocess.run(command, input=data, capture_output=True, timeout=120, check=True)
+        assert [r["id"] for r in read_records(result.stdout)] == ["a", "b"]
