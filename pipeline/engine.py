@@ -103,7 +103,7 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
             yield item
             if on_progress:
                 on_progress(count)
-            if options.strict and isinstance(item, Reject):
+            if options.strict and isinstance(item, Reject) and not item.skipped:  # a WARC request is no error
                 stop.append(item)
                 return
 

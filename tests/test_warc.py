@@ -217,3 +217,10 @@ def test_explain_shows_the_archive_pages_and_passes_over_skipped_records(tmp_pat
     result = CliRunner().invoke(app, ["explain", str(source), "--no-color"])
     assert result.exit_code == 0, result.output
     assert "river rose two metres" in result.output
+
+
+def test_strict_run_does_not_stop_at_skipped_warc_records(tmp_path, rules):
+    from pipeline.engine import RunOptions
+
+    report = run_cleaning([str(crawl(tmp_path / "crawl.warc.gz"))], tmp_path / "out", rules, RunOptions(strict=True))
+    assert report.written == 1 and report.rejected == 6 and report.stopped is None
