@@ -17,7 +17,7 @@ import typer
 from pipeline.bundled import seeds_dir
 from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, DedupOptions,
                             dedup_file, summary)
-from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
+from pipeline.engine import RunOptions, StrictStop, clean_items, clean_stream, run_cleaning
 from pipeline.furniture import DEFAULT_MIN_STORIES
 from pipeline.htmlreport import DEFAULT_REPORT_DOCS
 from pipeline.parallel import default_workers
@@ -47,6 +47,8 @@ IdField = Annotated[str, typer.Option(help="JSON Lines field holding the documen
 UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page URL.")]
 MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
+Workers = Annotated[int, typer.Option(help="Cleaning processes; records keep the input order.", min=1)]
+Timeout = Annotated[float, typer.Option(help="Seconds of cleaning per document before it is rejected.", min=0.01)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
 AllowOutInInput = Annotated[bool, typer.Option(
     "--allow-out-in-input", help="Allow the output inside an input folder (a later run over it reads the output too).")]
@@ -109,6 +111,8 @@ def clean(
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     strict: Strict = False,
     allow_out_in_input: AllowOutInInput = False,
+    workers: Workers = 1,
+    timeout: Timeout = 30.0,
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
     ruleset = get_rules(rules)
@@ -122,7 +126,7 @@ def clean(
     skipped: Counter[str] = Counter()
     with record_sink(out) as sink:
         reject_records = []
-        for item in clean_stream(iter_inputs(inputs, options), ruleset):
+        for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
             if isinstance(item, Reject) and item.skipped:
                 skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
             elif isinstance(item, Reject):
@@ -163,7 +167,7 @@ def run(
     index: IndexOption = None,
     allow_out_in_input: AllowOutInInput = False,
     workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds of cleaning per document before it is rejected.", min=0.01)] = 30.0,
+    timeout: Timeout = 30.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
     engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,

@@ -122,3 +122,17 @@ def test_progress_line_shows_rate_and_eta_when_the_total_is_known():
     line = stream.getvalue()
     assert "4/10 documents" in line and "docs/s" in line and "ETA" in line
     assert Progress(total=None, enabled=False, stream=io.StringIO()).enabled is False
+
+
+def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    folder = corpus(tmp_path / "in", 30)
+    runner = CliRunner()
+    one = runner.invoke(app, ["clean", str(folder), "--out", str(tmp_path / "one.jsonl")])
+    two = runner.invoke(app, ["clean", str(folder), "--out", str(tmp_path / "two.jsonl"), "--workers", "2"])
+    assert one.exit_code == two.exit_code == 0
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert len((tmp_path / "one.jsonl").read_text(encoding="utf-8").splitlines()) == 30
