@@ -17,10 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from pipeline.cleaner import clean_text
 from pipeline.dedup import DedupOptions, dedup_file
 from pipeline.document import Document
 from pipeline.engine import RunOptions, clean_stream, run_cleaning
-from pipeline.readers import InputError, ReadOptions, Reject, make_document, record_document
+from pipeline.readers import InputError, ReadOptions, record_document
 from pipeline.rules import RuleSet, load_rules
 from pipeline.writers import JsonlSink, atomic_text
 
@@ -39,15 +40,11 @@ def rules(extra_dirs: Iterable[str | Path] = ()) -> RuleSet:
 
 def clean(content: str, url: str | None = None, ruleset: RuleSet | None = None, doc_id: str = "document") -> Document:
     """Clean one page, HTML or plain text (decided by its content). Raises ValueError with
-    the reason when the content cannot be a document (empty, binary)."""
+    the reason when the content cannot be a document (empty, blank, past a parser limit)."""
     try:
-        raw = make_document(content, doc_id, doc_id, url)
+        return clean_text(content, ruleset or rules(), url, doc_id)
     except InputError as exc:
         raise ValueError(f"{doc_id}: {exc}") from None
-    (result,) = clean_stream([raw], ruleset or rules())
-    if isinstance(result, Reject):
-        raise ValueError(f"{doc_id}: {result.reason}")
-    return result
 
 
 def clean_records(records: Iterable[Mapping[str, Any]], ruleset: RuleSet | None = None, *,

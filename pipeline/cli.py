@@ -17,7 +17,7 @@ import typer
 from pipeline.bundled import seeds_dir
 from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, DedupOptions,
                             dedup_file, summary)
-from pipeline.engine import RunOptions, StrictStop, clean_items, clean_stream, run_cleaning
+from pipeline.engine import DEFAULT_TIMEOUT_S, RunOptions, StrictStop, clean_items, clean_stream, run_cleaning
 from pipeline.furniture import DEFAULT_MIN_STORIES
 from pipeline.htmlreport import DEFAULT_REPORT_DOCS
 from pipeline.parallel import default_workers
@@ -112,7 +112,7 @@ def clean(
     strict: Strict = False,
     allow_out_in_input: AllowOutInInput = False,
     workers: Workers = 1,
-    timeout: Timeout = 30.0,
+    timeout: Timeout = DEFAULT_TIMEOUT_S,
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
     ruleset = get_rules(rules)
@@ -167,7 +167,7 @@ def run(
     index: IndexOption = None,
     allow_out_in_input: AllowOutInInput = False,
     workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
-    timeout: Timeout = 30.0,
+    timeout: Timeout = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
     engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,

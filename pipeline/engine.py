@@ -23,6 +23,11 @@ from pipeline.shards import SHARD_SIZE, ShardStore
 from pipeline.writers import write_json
 
 
+# Seconds of cleaning per document before it is rejected: the slowest devset page takes under
+# 1 s; trafilatura needs minutes only on multi-MB pages of inline tags (bench/fuzz.py).
+DEFAULT_TIMEOUT_S = 30.0
+
+
 class StrictStop(Exception):
     """Raised under --strict at the first rejected input."""
 
@@ -37,7 +42,7 @@ class RunOptions:
     strict: bool = False
     dedup: DedupOptions | None = DedupOptions()  # None: clean only, no stories.jsonl
     workers: int = 1
-    timeout: float = 30.0  # seconds of cleaning per document before it is rejected
+    timeout: float = DEFAULT_TIMEOUT_S
     resume: bool = False
     engine: str = "local"  # or "ray"
     ray_address: str | None = None

@@ -11,10 +11,10 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from pipeline.document import Document, RawDocument
-from pipeline.engine import clean_stream
+from pipeline.engine import DEFAULT_TIMEOUT_S, clean_stream
 from pipeline.readers import Reject
 from pipeline.rules import RuleSet
 
@@ -23,7 +23,6 @@ from pipeline.rules import RuleSet
 BATCH_SIZE = 16
 # Batches in flight per worker: bounds memory to a few batches of raw pages per worker.
 IN_FLIGHT_PER_WORKER = 4
-DEFAULT_TIMEOUT_S = 30.0
 
 Batch = list[RawDocument | Reject]
 
@@ -123,18 +122,25 @@ class _Pool:
         self.executor.shutdown(cancel_futures=True)
 
 
+def ordered(batches_in: Iterable[Batch], submit: Callable[[Batch], Any],
+            collect: Callable[[Batch, Any], list[Document | Reject]], in_flight: int) -> Iterator[Document | Reject]:
+    """Keep up to `in_flight` submitted batches pending and yield their results in input
+    order: the one scheduling loop of the process pool and of Ray."""
+    pending: deque[tuple[Batch, Any]] = deque()
+    for batch in batches_in:
+        pending.append((batch, submit(batch)))
+        if len(pending) >= in_flight:
+            yield from collect(*pending.popleft())
+    while pending:
+        yield from collect(*pending.popleft())
+
+
 def clean_parallel(items: Iterable[RawDocument | Reject], rules: RuleSet, workers: int,
                    timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[Document | Reject]:
     """Like `engine.clean_stream`, on `workers` processes; results keep the input order."""
     pool = _Pool(workers, rules, timeout)
-    pending: deque[tuple[Batch, Future]] = deque()
     try:
-        for batch in batches(items):
-            pending.append((batch, pool.submit(batch)))
-            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                yield from pool.collect(*pending.popleft())
-        while pending:
-            yield from pool.collect(*pending.popleft())
+        yield from ordered(batches(items), pool.submit, pool.collect, workers * IN_FLIGHT_PER_WORKER)
     finally:
         pool.close()
 

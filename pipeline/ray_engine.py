@@ -4,11 +4,10 @@ files are identical to the local engine's. Needs the optional extra: storysift[r
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Iterable, Iterator
 
 from pipeline.document import Document, RawDocument
-from pipeline.parallel import Batch, batches, clean_batch, in_order
+from pipeline.parallel import Batch, batches, clean_batch, in_order, ordered
 from pipeline.readers import Reject
 from pipeline.rules import RuleSet
 
@@ -37,7 +36,9 @@ def clean_ray(items: Iterable[RawDocument | Reject], rules: RuleSet, address: st
     task = ray.remote(clean_batch)
     rules_ref = ray.put(rules)
     in_flight = max(1, int(ray.cluster_resources().get("CPU", 1))) * IN_FLIGHT_PER_CPU
-    pending: deque[tuple[Batch, Any]] = deque()
+
+    def submit(batch: Batch) -> Any:
+        return task.remote([i for i in batch if isinstance(i, RawDocument)], rules_ref, timeout)
 
     def collect(batch: Batch, ref: Any) -> list[Document | Reject]:
         try:
@@ -53,9 +54,4 @@ def clean_ray(items: Iterable[RawDocument | Reject], rules: RuleSet, address: st
         except ray.exceptions.RayError as exc:
             return Reject(raw.source, f"the Ray task cleaning this document failed: {type(exc).__name__}", raw.id)
 
-    for batch in batches(items):
-        pending.append((batch, task.remote([i for i in batch if isinstance(i, RawDocument)], rules_ref, timeout)))
-        if len(pending) >= in_flight:
-            yield from collect(*pending.popleft())
-    while pending:
-        yield from collect(*pending.popleft())
+    yield from ordered(batches(items), submit, collect, in_flight)
