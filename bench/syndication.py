@@ -212,6 +212,15 @@ def shingle_strings(text: str, size: int = 5) -> list[str]:
     return [" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))] if words else []
 
 
+def components(lsh, sketches: list) -> list[int]:
+    """Union-find over every LSH hit: the stories a plain loop would report."""
+    union = UnionFind(range(len(sketches)))
+    for i, m in enumerate(sketches):
+        for j in lsh.query(m):
+            union.union(i, j)
+    return [union.find(i) for i in range(len(sketches))]
+
+
 def plain_datasketch(texts: list[str], threshold: float = 0.5, num_perm: int = 128) -> list[int]:
     """The textbook loop: one MinHash.update per shingle, MinHashLSH, components of the hits."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -222,11 +231,7 @@ def plain_datasketch(texts: list[str], threshold: float = 0.5, num_perm: int = 1
             m.update(shingle.encode("utf-8"))
         lsh.insert(i, m)
         sketches.append(m)
-    union = UnionFind(range(len(texts)))
-    for i, m in enumerate(sketches):
-        for j in lsh.query(m):
-            union.union(i, j)
-    return [union.find(i) for i in range(len(texts))]
+    return components(lsh, sketches)
 
 
 def plain_rensa(texts: list[str], threshold: float = 0.5, num_perm: int = 128) -> list[int]:
@@ -239,11 +244,7 @@ def plain_rensa(texts: list[str], threshold: float = 0.5, num_perm: int = 128) -
         m.update(shingle_strings(text))
         lsh.insert(i, m)
         sketches.append(m)
-    union = UnionFind(range(len(texts)))
-    for i, m in enumerate(sketches):
-        for j in lsh.query(m):
-            union.union(i, j)
-    return [union.find(i) for i in range(len(texts))]
+    return components(lsh, sketches)
 
 
 def storysift_copies(texts: list[str], threshold: float = 0.5, num_perm: int = 128, size: int = 5) -> list[int]:

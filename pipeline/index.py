@@ -17,7 +17,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Iterator, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -31,6 +31,13 @@ FORMAT = 1
 REDIS_PREFIX = "storysift:"
 # Band keys per SQL statement / Redis pipeline: SQLite's default limit is 32,766 variables.
 LOOKUP_BATCH = 5000
+
+
+def lookup_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    """The distinct values, sorted, in chunks of LOOKUP_BATCH: one query or pipeline each."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), LOOKUP_BATCH):
+        yield ordered[start:start + LOOKUP_BATCH]
 # One 64-bit multiplier per slot of a band and one salt per band (fixed: band keys are stored).
 _SLOT_MULTIPLIERS = np.array(
     [int.from_bytes(hashlib.blake2b(b"storysift-band-slot-%d" % i, digest_size=8).digest(), "little") | 1
@@ -143,9 +150,7 @@ class SqliteStore:
 
     def buckets(self, keys: Iterable[int]) -> dict[int, list[bytes]]:
         out: dict[int, list[bytes]] = {}
-        keys = sorted(set(keys))
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            chunk = keys[start:start + LOOKUP_BATCH]
+        for chunk in lookup_chunks(keys):
             rows = self.db.execute(
                 f"SELECT b.key, m.digest FROM bands b JOIN members m ON m.member = b.member "
                 f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk)
@@ -154,10 +159,8 @@ class SqliteStore:
         return out
 
     def members(self, digests: Iterable[bytes]) -> dict[bytes, StoredMember]:
-        digests = sorted(set(digests))
         out = {}
-        for start in range(0, len(digests), LOOKUP_BATCH):
-            chunk = digests[start:start + LOOKUP_BATCH]
+        for chunk in lookup_chunks(digests):
             for digest, story, doc, signature in self.db.execute(
                     f"SELECT digest, story, doc, signature FROM members WHERE digest IN ({','.join('?' * len(chunk))})",
                     chunk):
@@ -165,10 +168,8 @@ class SqliteStore:
         return out
 
     def existing_stories(self, ids: Iterable[str]) -> set[str]:
-        ids = sorted(set(ids))
         found = set()
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            chunk = ids[start:start + LOOKUP_BATCH]
+        for chunk in lookup_chunks(ids):
             found.update(row[0] for row in self.db.execute(
                 f"SELECT id FROM stories WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return found
@@ -228,10 +229,8 @@ class RedisStore:
         return {k.decode(): json.loads(v) for k, v in self.redis.hgetall(self._key("meta")).items()}
 
     def buckets(self, keys: Iterable[int]) -> dict[int, list[bytes]]:
-        keys = sorted(set(keys))
         out: dict[int, list[bytes]] = {}
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            chunk = keys[start:start + LOOKUP_BATCH]
+        for chunk in lookup_chunks(keys):
             pipe = self.redis.pipeline(transaction=False)
             for key in chunk:
                 pipe.smembers(self._key("band", str(key)))
@@ -241,10 +240,8 @@ class RedisStore:
         return out
 
     def members(self, digests: Iterable[bytes]) -> dict[bytes, StoredMember]:
-        digests = sorted(set(digests))
         out = {}
-        for start in range(0, len(digests), LOOKUP_BATCH):
-            chunk = digests[start:start + LOOKUP_BATCH]
+        for chunk in lookup_chunks(digests):
             for digest, value in zip(chunk, self.redis.hmget(self._key("members"), chunk)):
                 if value is not None:
                     out[digest] = _unpack(digest, value)

@@ -141,7 +141,7 @@ def test_two_runs_give_byte_identical_outputs(rules, tmp_path):
 
 # --- atomic writes --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz"])
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz", "out.jsonl.zst"])
 def test_exception_mid_write_leaves_no_file_under_the_final_name(tmp_path, name):
     target = tmp_path / name
     with pytest.raises(RuntimeError):

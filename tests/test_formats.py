@@ -79,15 +79,6 @@ def test_compressed_output_round_trips_and_is_byte_identical_between_runs(tmp_pa
     assert list(tmp_path.glob(".*.tmp")) == []
 
 
-def test_failed_compressed_write_leaves_neither_file_nor_temporary(tmp_path):
-    target = tmp_path / "out.jsonl.zst"
-    with pytest.raises(RuntimeError):
-        with atomic_text(target) as stream:
-            stream.write("{}\n" * 1000)
-            raise RuntimeError("interrupted")
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_output_is_readable_by_others_like_any_file(tmp_path):
     out = tmp_path / "out.jsonl.gz"
     with atomic_text(out) as stream:

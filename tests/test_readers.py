@@ -197,15 +197,20 @@ def test_document_over_max_bytes_is_rejected(tmp_path):
     assert isinstance(big, Reject) and "larger than the 100-byte limit" in big.reason
 
 
+def read_with_peak_memory(path, options):
+    """Every item of the input, and the peak of Python allocations while reading it."""
+    tracemalloc.start()
+    try:
+        items = list(iter_inputs([str(path)], options))
+        return items, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_gzip_bomb_document_rejected_without_full_expansion(tmp_path):
     path = gzip_bomb(tmp_path / "bomb.txt.gz", 200 << 20)  # 200 MB from ~200 KB
     assert path.stat().st_size < 1 << 20
-    tracemalloc.start()
-    try:
-        items = list(iter_inputs([str(path)], ReadOptions(max_bytes=1 << 20)))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    items, peak = read_with_peak_memory(path, ReadOptions(max_bytes=1 << 20))
     (item,) = items
     assert isinstance(item, Reject) and "larger than the 1,048,576-byte limit" in item.reason
     assert peak < 16 << 20, f"peak memory {peak:,} bytes: the bomb was expanded"
@@ -223,12 +228,7 @@ def test_gzip_bomb_jsonl_record_rejected_in_bounded_memory_and_later_records_rea
             out.write(chunk)
         out.write(b'"}\n')
         out.write(json.dumps({"id": "last", "text": ARTICLE_TEXT}).encode() + b"\n")
-    tracemalloc.start()
-    try:
-        items = list(iter_inputs([str(path)], ReadOptions(max_bytes=1 << 20)))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    items, peak = read_with_peak_memory(path, ReadOptions(max_bytes=1 << 20))
     assert [getattr(i, "id", None) for i in items] == ["first", None, "last"]
     assert isinstance(items[1], Reject) and items[1].source == f"{path.as_posix()}:2"
     assert "larger than the 1,048,576-byte limit" in items[1].reason
