@@ -7,18 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from html import unescape
-
 import trafilatura
-from htmldate import find_date
-from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser, LexborNode as Node
-from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
-from trafilatura.settings import CUT_EMPTY_ELEMS, set_date_params
-from trafilatura.utils import line_processing
+from trafilatura.settings import CUT_EMPTY_ELEMS
 
 from pipeline.document import Removal
 from pipeline.htmllimits import html_limit_problem
+from pipeline.metadata import page_metadata
 from pipeline.readers import InputError
 from pipeline.rules import RuleSet
 
@@ -90,6 +85,14 @@ MANY_EMPTY_ELEMENTS = 1_000
 EMPTY_ELEMENTS = ", ".join(f"{tag}:empty" for tag in sorted(CUT_EMPTY_ELEMS))
 
 
+# Scripts and styles are not text, and trafilatura drops them, but they make up much of a modern
+# page (framework state, inline CSS): removed here, they cost neither the lxml parse nor
+# trafilatura's tree copies (-0.9 ms a page on the devset, with identical text). JSON-LD stays
+# for the metadata. htmldate found a date in other script JSON on 6 devset pages: a session's
+# expiry, an ad's start date, a CMS "__Updated" field; those pages now have none.
+NOT_TEXT = "script:not([type='application/ld+json']), style"
+
+
 def drop_empty_elements(tree: LexborHTMLParser) -> None:
     empty = tree.css(EMPTY_ELEMENTS)
     if len(empty) >= MANY_EMPTY_ELEMENTS:
@@ -118,38 +121,6 @@ def prune(tree: LexborHTMLParser, rules: RuleSet, host: str | None) -> list[Remo
     return removals
 
 
-def page_metadata(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None, str | None, str | None]:
-    """Title, author, date and URL as trafilatura's extract_metadata finds them, in its order
-    and with its fallbacks, without the fields storysift does not use (site name, categories,
-    tags, licence, image, description), which cost a third of the metadata time."""
-    meta = examine_meta(tree)
-    if meta.author and " " not in meta.author:
-        meta.author = None
-    try:
-        meta = extract_meta_json(tree, meta)
-    except Exception:  # trafilatura guards its JSON-LD parser the same way
-        pass
-    if not meta.title:
-        meta.title = extract_title(tree)
-    if not meta.author:
-        meta.author = extract_author(tree)
-    if not meta.url:
-        meta.url = extract_url(tree, url)
-    # No extensive search: it turns any year on the page (a "© 2026" footer, "closed in
-    # 2024" in the text) into a made-up date such as 2026-01-01. Markup dates still count.
-    date = find_date(tree, **{**set_date_params(extensive=False), "url": meta.url})
-    return _trimmed(meta.title), _trimmed(meta.author), _trimmed(date), meta.url
-
-
-def _trimmed(value: str | None) -> str | None:
-    """trafilatura's Document.clean_and_trim for one field."""
-    if not isinstance(value, str):
-        return None
-    if len(value) > 10000:
-        value = value[:9999] + "…"
-    return line_processing(unescape(value)) or None
-
-
 def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extraction:
     if problem := html_limit_problem(html):
         raise InputError(problem)
@@ -158,11 +129,13 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
     host = host_of(url)
     removed = prune(tree, rules, host)
     drop_empty_elements(tree)
+    for node in tree.css(NOT_TEXT):
+        node.decompose()
     # Parsed once for both metadata and content; bare_extraction copies a tree it is given.
     page = trafilatura.load_html(tree.html or "")
     if page is None:
         return Extraction("", removed, url=url)
-    title, author, date, meta_url = page_metadata(page, url)
+    title, author, date, meta_url = page_metadata(page, tree, url)
     result = trafilatura.bare_extraction(
         page,
         url=url or meta_url,

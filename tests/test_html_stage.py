@@ -7,7 +7,11 @@ import trafilatura
 from trafilatura.settings import set_date_params
 
 from pipeline.detectors import is_data_line, is_title_like
-from pipeline.html import extract_html, page_metadata
+from selectolax.lexbor import LexborHTMLParser
+from trafilatura.metadata import extract_author
+
+from pipeline.html import extract_html
+from pipeline.metadata import find_author, page_metadata
 
 PARAGRAPHS = [
     "The harbour board approved the new ferry timetable on Tuesday after a long debate about the early crossings.",
@@ -53,10 +57,35 @@ def test_metadata_matches_trafilaturas_own(rules):
             "</article></body></html>")
     reference = trafilatura.bare_extraction(html, url="https://courier.example/news/ferry", with_metadata=True,
                                             date_extraction_params=set_date_params(extensive=False))
-    title, author, date, _ = page_metadata(trafilatura.load_html(html), "https://courier.example/news/ferry")
+    title, author, date, _ = page_metadata(trafilatura.load_html(html), LexborHTMLParser(html),
+                                           "https://courier.example/news/ferry")
     assert (title, author, date) == (reference.title, reference.author, reference.date)
     extraction = extract_html(html, rules, "https://courier.example/news/ferry")
     assert (extraction.title, extraction.author, extraction.date) == (title, author, date)
+
+
+BYLINES = {
+    "rel": '<a rel="author" href="/ruth">Ruth Calloway</a>',
+    "author-name class": '<span class="post-author-name">Ruth Calloway</span>',
+    "itemprop": '<div itemprop="author" itemscope><span itemprop="name">Ruth Calloway</span></div>',
+    "byline class": '<p class="byline">By Ruth Calloway and Tom Mbeki</p>',
+    "id": '<div id="articleAuthor">Ruth Calloway</div>',
+    "writer class": '<em class="writer-box">Ruth Calloway</em>',
+    "too long": f'<p class="byline">{"Ruth Calloway wrote this " * 8}</p>',
+    "too short": '<span class="author">RC</span>',
+    "in comments": '<div class="comments-list"><span class="author">Commenter Name</span></div>',
+    "in a figure": '<figure><figcaption class="author">Photographer Name</figcaption></figure>',
+    "in a sidebar": '<div class="sidebar-right"><a class="author-name">Other Writer</a></div>',
+    "nested discard": '<div class="author-box">Ruth Calloway <time>May 2</time></div>',
+    "first group wins": '<span class="writer">Later Writer</span><a rel="author">Ruth Calloway</a>',
+    "none": '<p>No byline here.</p>',
+}
+
+
+@pytest.mark.parametrize("byline", BYLINES.values(), ids=BYLINES.keys())
+def test_author_search_finds_what_trafilaturas_finds(byline):
+    html = f"<html><body><article><h1>Ferry Timetable Approved</h1>{byline}{ARTICLE_HTML}</article></body></html>"
+    assert find_author(LexborHTMLParser(html)) == extract_author(trafilatura.load_html(html))
 
 
 @pytest.mark.parametrize("line", [
