@@ -170,13 +170,17 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
     return Rule(rule_id, kind, description.strip(), params, examples, str(path), host, enabled, regex)
 
 
+def re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
 def compile_pattern(pattern: Any, where: str) -> Any:
     if not isinstance(pattern, str) or not pattern:
         raise RuleError(f"{where}: 'pattern' must be a non-empty string")
-    options = re2.Options()
-    options.log_errors = False
     try:
-        regex = re2.compile(pattern, options)
+        regex = re2.compile(pattern, re2_options())
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)  # RE2 gives bytes
         raise RuleError(

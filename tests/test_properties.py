@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pipeline.cleaner import clean_text
 from pipeline.readers import InputError
 from pipeline.rules import load_rules
-from pipeline.textrules import apply_text_rules
+from pipeline.textrules import PATTERN_KINDS, apply_text_rules, lines_matching
 
 RULES = load_rules()
 # STORYSIFT_EXAMPLES=5000 python -m pytest tests/test_properties.py for a deeper search.
@@ -305,3 +305,15 @@ def test_random_nested_html_cleans_without_error(bodies, wrap):
     # what came out of HTML is canonical text already: the text rules leave it alone
     again = apply_text_rules(doc.text, RULES)
     assert again.text == doc.text
+
+
+PATTERN_RULES = [r for r in RULES.rules if r.kind in PATTERN_KINDS]
+RULE_EXAMPLES = [str(e) for r in PATTERN_RULES for key in ("match", "keep") for e in r.examples.get(key, [])]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(RULE_EXAMPLES), st.text(max_size=80)), max_size=20))
+def test_the_pattern_set_finds_the_lines_each_rule_finds_alone(lines):
+    # One RE2 set pass per line stands in for a search per rule per line: the same lines.
+    alone = {r.id: {i for i, line in enumerate(lines) if line and r.regex.search(line)} for r in PATTERN_RULES}
+    assert lines_matching(PATTERN_RULES, lines) == alone
