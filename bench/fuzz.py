@@ -4,8 +4,8 @@ through the per-document path (reading, HTML limits, extraction, text rules, JSO
     python bench/fuzz.py [--examples 20000] [--minutes 10] [--slow 2.0] [--seed 0]
 
 A document passes when it becomes a clean document or a reject with a reason (InputError);
-any other exception, a record the JSON writer cannot encode, or an HTML page the limit scan
-(pipeline/htmllimits.py) lets through although lexbor builds it deeper than libxml2 takes, is
+any other exception, a record the JSON writer cannot encode, or an HTML page the limit checks
+(pipeline/htmllimits.py) let through although lexbor builds it deeper than libxml2 takes, is
 a failure, which hypothesis shrinks and prints. Documents slower than --slow seconds are listed with their shape, slowest
 first: quadratic paths show up there. Examples run in batches of fresh seeds until either
 --examples or --minutes is reached. CI keeps small example counts (tests/test_properties.py).
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.cleaner import clean_document
-from pipeline.htmllimits import html_limit_problem
+from pipeline.htmllimits import parse_within_limits
 from pipeline.readers import InputError, make_document
 from pipeline.rules import load_rules
 from pipeline.writers import dumps
@@ -142,14 +142,22 @@ def tree_depth(html: str) -> int:
     return deepest
 
 
+def within_limits(html: str) -> bool:
+    try:
+        parse_within_limits(html)
+    except InputError:
+        return False
+    return True
+
+
 def check_document(data: bytes | str) -> None:
     CAMPAIGN.examples += 1
     started = time.perf_counter()
     try:
         raw = make_document(data, "fuzz", "fuzz")
-        if raw.kind == "html" and html_limit_problem(raw.content) is None:
+        if raw.kind == "html" and within_limits(raw.content):
             depth = tree_depth(raw.content)
-            assert depth <= PARSER_DEPTH, f"the limit scan let through a page {depth} elements deep"
+            assert depth <= PARSER_DEPTH, f"the limit checks let through a page {depth} elements deep"
         doc = clean_document(raw, RULES)
     except InputError as exc:
         reason = str(exc).split(":")[0]

@@ -1,11 +1,17 @@
-"""Limits of the HTML parsers behind extraction, checked on the raw page before either parser
-sees it. A page past one would come out empty (libxml2, under trafilatura, gives up on it) or
-take minutes (lexbor's tree building is quadratic in these shapes), so it is rejected instead,
-with the limit it broke as the reason."""
+"""Limits of the HTML parsers behind extraction, checked before the page is extracted. A page
+past one would come out empty (libxml2, under trafilatura, gives up on it) or take minutes
+(lexbor's tree building is quadratic in these shapes), so it is rejected instead, with the
+limit it broke as the reason. parse_within_limits is the HTML stage's entry: a page with few
+tags is parsed by lexbor first and its depth read off the tree; any other page is scanned in
+full (html_limit_problem) before lexbor sees it."""
 
 from __future__ import annotations
 
 import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+from pipeline.readers import InputError
 
 # libxml2 stops at 256 open elements and trafilatura then extracts nothing; lexbor took 36 s
 # to parse 100,000 nested <div>. The scan's depth is within 10 of lexbor's on every devset page
@@ -20,6 +26,9 @@ MAX_OPTIONS = 5_000
 # lexbor checks an element's attributes for duplicates pairwise: 20,000 attributes on one
 # element took 1.5 s; 1,000 take 2 ms.
 MAX_ATTRIBUTES = 1_000
+
+DEPTH_PROBLEM = f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
+ATTRIBUTES_PROBLEM = f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
 
 # A tag as the HTML tokenizer reads it: from "<" and a letter to the next ">" that is not in a
 # quoted attribute value, across any "<" ("<div</div>" is one start tag, "<div data-x='<b>'>"
@@ -42,6 +51,7 @@ SCOPE_BOUNDARY = frozenset("applet caption html table td th marquee object templ
 # not: in a frameset page it nests.)
 IGNORED = frozenset("html head body frame".split())
 TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
+TABLE_SECTIONS = frozenset("table tbody tfoot thead tr".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
 # An element opened while one of these is the current element closes it first, as the parser
@@ -65,6 +75,60 @@ IMPLIED_END: dict[str, frozenset[str]] = {
     **{name: frozenset({"p"}) | HEADINGS for name in HEADINGS},
     **{name: frozenset({"p"}) for name in P_CLOSERS - HEADINGS},
 }
+
+
+# A page with at most this many "<" has at most this many elements, which bounds lexbor's
+# quadratic shapes: the slowest found, 5,000 nested formatting elements each with its own
+# attribute ("<i class=c1><i class=c2>..."), parses in 0.2 s; 5,000 <option>s in 0.1 s, and
+# no more of them fit. 18 of the 607 devset pages have more "<" (scripts count too).
+FEW_TAGS = 5_000
+# The depth limit as a selector: an element under <body> with MAX_HTML_DEPTH ancestors below it.
+TOO_DEEP = "body" + " > *" * (MAX_HTML_DEPTH + 1)
+# Template contents are a separate fragment in lexbor's tree, out of the selector's reach, but
+# libxml2 parses them as elements: a page with a template is scanned in full.
+TEMPLATE = re.compile(r"<template", re.I)
+
+
+def parse_within_limits(html: str) -> LexborHTMLParser:
+    """The page parsed by lexbor, or InputError naming the parser limit it breaks."""
+    if html.count("<") > FEW_TAGS or len(html) > MAX_TEXT_NODE_BYTES // 4 or TEMPLATE.search(html):
+        if problem := html_limit_problem(html):
+            raise InputError(problem)
+        return LexborHTMLParser(html)
+    # Few tags: no text run can reach libxml2's limit and no <option> count ours, so the
+    # attributes are checked before parsing (lexbor's check for duplicates is quadratic in them)
+    # and the depth on the tree, as lexbor built it.
+    if problem := attribute_problem(html):
+        raise InputError(problem)
+    tree = LexborHTMLParser(html)
+    if tree.css_first(TOO_DEEP) is not None:
+        raise InputError(DEPTH_PROBLEM)
+    return tree
+
+
+def attribute_problem(html: str) -> str | None:
+    """html_limit_problem's tag scan, for its attribute limit only."""
+    skip_to = 0  # the end of a comment, script or style, whose "tags" are text
+    for match in MARKUP.finditer(html):
+        start, end = match.span()
+        if start < skip_to:
+            continue
+        closing, name = match.group(1, 2)
+        if name is None:  # "<!--"
+            found = html.find("-->", end)
+            if found < 0:
+                return None
+            skip_to = found + 3
+        elif not closing:
+            if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
+                return ATTRIBUTES_PROBLEM
+            raw_text_end = RAW_TEXT.get(name.lower())
+            if raw_text_end is not None:
+                found = raw_text_end.search(html, end)
+                if found is None:
+                    return None
+                skip_to = found.start()
+    return None
 
 
 def count_attributes(tag: str) -> int:
@@ -113,6 +177,12 @@ class OpenElements:
         if not where:
             return
         index = where[-1]
+        if name in TABLE_SECTIONS:
+            # "</table>" or "</tr>" closes the open cells of its own table, not of an outer one.
+            tables = self.at.get("table")
+            if name == "table" or not tables or tables[-1] < index:
+                self.pop_to(index)
+            return
         if self.boundaries and self.boundaries[-1] > index:
             return
         if name in INLINE and self.blocks and self.blocks[-1] > index:
@@ -170,7 +240,7 @@ def html_limit_problem(html: str) -> str | None:
             stack.close(name)
             continue
         if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
-            return f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
+            return ATTRIBUTES_PROBLEM
         if end - start > MAX_TEXT_NODE_BYTES // 4 and too_long(html, start, end):
             return f"HTML tag longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit for an attribute value"
         if name == "option":
@@ -200,7 +270,7 @@ def html_limit_problem(html: str) -> str | None:
             stack.close_implied(closes)
         stack.push(name)
         if len(stack) > MAX_HTML_DEPTH:
-            return f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
+            return DEPTH_PROBLEM
     if len(html) - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, len(html)):
         return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
     return None

@@ -64,6 +64,20 @@ def test_metadata_matches_trafilaturas_own(rules):
     assert (extraction.title, extraction.author, extraction.date) == (title, author, date)
 
 
+@pytest.mark.parametrize("footer_paragraphs, modes", [(2, [True]), (40, [True, False])])
+def test_the_full_extraction_runs_when_the_fast_one_holds_little_of_the_pages_text(rules, monkeypatch,
+                                                                                  footer_paragraphs, modes):
+    # trafilatura drops a <footer>; its text still counts in the page's, so a long one leaves
+    # the fast extraction under FAST_MODE_MIN_SHARE of the page and the full one runs.
+    calls = []
+    real = trafilatura.bare_extraction
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: calls.append(k["fast"]) or real(*a, **k))
+    footer = "".join(f"<p>{PARAGRAPHS[i % 4]}</p>" for i in range(footer_paragraphs))
+    html = f"<html><body><article><p>{PARAGRAPHS[0]}</p></article><footer>{footer}</footer></body></html>"
+    assert PARAGRAPHS[0] in extract_html(html, rules).text
+    assert calls == modes
+
+
 BYLINES = {
     "rel": '<a rel="author" href="/ruth">Ruth Calloway</a>',
     "author-name class": '<span class="post-author-name">Ruth Calloway</span>',
