@@ -10,7 +10,7 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -135,12 +135,34 @@ def _parse(line: bytes) -> Any:
         return None
 
 
+class LocalSteps:
+    """The corpus-wide steps of story clustering (signing, LSH band bucketing, verified joins),
+    run in this process. pipeline/ray_dedup.py runs them as Ray tasks with the same results."""
+
+    def sign(self, signer: Signer, indices: list[int], sets: list[np.ndarray], rows: Rows) -> None:
+        """Put the signature of each shingle set in `rows` under its index, now or by `signed`."""
+        for index, row in zip(indices, signer.sign(sets)):
+            rows[index] = row
+
+    def signed(self, rows: Rows) -> None:
+        """Every signature asked for is in `rows` (here each was signed when asked)."""
+
+    def buckets(self, keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], num_perm: int,
+                threshold: float) -> list[list[int]]:
+        return band_buckets(keys, slots_of, num_perm, threshold)
+
+    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], threshold: float,
+             union: UnionFind) -> tuple[int, int]:
+        return join_buckets(buckets, shingles_of, threshold, union)
+
+
 class Dedup:
     """One run of the stage over one file; see `dedup_file`."""
 
-    def __init__(self, path: Path, options: DedupOptions):
+    def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None):
         options.validate()
         self.options = options
+        self.steps = steps or LocalSteps()
         self.corpus = Corpus(path)
         self.signer = Signer(options.num_perm)
         self.members: dict[int, Member] = {}
@@ -201,6 +223,7 @@ class Dedup:
                 self._sign(pending)
                 pending = []
         self._sign(pending)
+        self.steps.signed(self.rows)
 
     def _admit(self, index: int, hashes: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Register a document for clustering, or exclude it with its reason."""
@@ -248,8 +271,7 @@ class Dedup:
 
     def _sign(self, pending: list[tuple[int, np.ndarray]]) -> None:
         if pending:
-            for (index, _), row in zip(pending, self.signer.sign(s for _, s in pending)):
-                self.rows[index] = row
+            self.steps.sign(self.signer, [index for index, _ in pending], [s for _, s in pending], self.rows)
 
     def shingles_of(self, index: int) -> np.ndarray:
         """A document's shingle set: kept from reading, or recomputed from the file."""
@@ -278,9 +300,11 @@ class Dedup:
                 union.union(root, other)
         ranks = sorted(representatives)
         indices = np.array([by_rank[r] for r in ranks], dtype=np.int64)
-        buckets = band_buckets(np.array(ranks, dtype=np.int64), lambda start, end: self.rows.columns(start, end, indices),
-                               self.options.num_perm, self.options.threshold)
-        proposed, checked = join_buckets(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold, union)
+        buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
+                                     lambda start, end: self.rows.columns(start, end, indices),
+                                     self.options.num_perm, self.options.threshold)
+        proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold,
+                                            union)
         self.pairs_proposed += proposed
         self.pairs_verified += checked
         stories: dict[int, list[int]] = {}
@@ -308,7 +332,11 @@ class Dedup:
             pending = []
             for index in sorted(changed):
                 pending.extend(self._admit(index, self.words_without_furniture(index)))
+                if len(pending) >= SIGN_BATCH_DOCS:
+                    self._sign(pending)
+                    pending = []
             self._sign(pending)
+            self.steps.signed(self.rows)
             self.cluster()
         blocks = sum(len(b) for b in self.removed_blocks.values())
         return {"applied": True, "min_stories": k, "blocks_removed": blocks,
@@ -455,10 +483,12 @@ class Dedup:
                            "removed": len(record["removed"])})
 
 
-def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = DedupOptions()) -> dict[str, Any]:
-    """Run the stage on one JSON Lines file into `out_dir`; returns the report section."""
+def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = DedupOptions(),
+               steps: LocalSteps | None = None) -> dict[str, Any]:
+    """Run the stage on one JSON Lines file into `out_dir`; returns the report section.
+    `steps` runs signing, bucketing and joins elsewhere (pipeline/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    stage = Dedup(Path(path), options)
+    stage = Dedup(Path(path), options, steps)
     store = index_stats = None
     try:
         if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work

@@ -1,7 +1,8 @@
 """The engine: stream documents from the readers through cleaning (in this process, on a
 process pool, or on Ray) into shards, merge them into the output folder (clean.jsonl,
-rejects.jsonl), then run the dedup stage and write report.json. Stages after cleaning read
-what cleaning wrote, so the corpus text is never held in memory."""
+rejects.jsonl), then run the dedup stage (with Ray, its corpus-wide steps as Ray tasks:
+pipeline/ray_dedup.py) and write report.json. Stages after cleaning read what cleaning
+wrote, so the corpus text is never held in memory."""
 
 from __future__ import annotations
 
@@ -82,6 +83,15 @@ def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
     return clean_limited(items, rules, options.timeout)
 
 
+def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions) -> dict[str, object]:
+    """The dedup stage on the engine the options name; the same files either way."""
+    if options.engine == "ray":
+        from pipeline.ray_dedup import dedup_on_ray
+
+        return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address)
+    return dedup_file(clean_file, out_dir, options.dedup)
+
+
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
     """What must be the same for --resume to continue a run: inputs, reading options, rules."""
     rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
@@ -123,7 +133,7 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
         report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
     elif options.dedup is not None:
         # Our own records: the dedup options' field names are those of clean.jsonl.
-        report.stages["dedup"] = dedup_file(out_dir / "clean.jsonl", out_dir, options.dedup)
+        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options)
     write_json(out_dir / "report.json", report.as_dict())
     if options.html_report:
         write_html_report(out_dir, report.as_dict(), views)

@@ -115,8 +115,15 @@ def band_buckets(keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], n
     without its Python dict entry, set and bytes key per band and row: measured on 20,000
     generated pages (15,931 distinct texts, b=37), MinHashLSH held 181 MB, 11 KB a text."""
     bands, rows = lsh_params(threshold * slack, num_perm)
+    return [list(bucket) for bucket in sorted(buckets_in_bands(keys, slots_of, range(bands), rows))]
+
+
+def buckets_in_bands(keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], bands: range,
+                     rows: int) -> set[tuple[int, ...]]:
+    """The buckets of two or more keys in the given bands (`rows` slots each), as key tuples:
+    the union over every band's result, sorted, is `band_buckets`."""
     found: set[tuple[int, ...]] = set()
-    for band in range(bands):
+    for band in bands:
         slots = slots_of(band * rows, (band + 1) * rows)
         order = np.lexsort(slots.T[::-1])  # stable: equal slots keep their keys ascending
         ordered = slots[order]
@@ -125,7 +132,7 @@ def band_buckets(keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], n
         shared = sizes > 1
         for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
             found.add(tuple(keys[order[start:start + size]].tolist()))
-    return [list(bucket) for bucket in sorted(found)]
+    return found
 
 
 def components(size: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -165,6 +172,13 @@ def join_buckets(buckets: list[list[int]], shingles_of: Callable[[int], np.ndarr
                  union: UnionFind) -> tuple[int, int]:
     """Join keys that share a bucket when their shingle sets have Jaccard >= threshold. A pair
     already in one set needs no check; every join is verified. Returns (candidates, checks)."""
+    return join_similar(buckets, lambda a, b: jaccard(shingles_of(a), shingles_of(b)) >= threshold, union)
+
+
+def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], union: UnionFind) -> tuple[int, int]:
+    """`join_buckets` with the verification as `similar(head, key)`. Which pairs are checked
+    depends on the joins made before, so buckets must come in order; running a list of buckets
+    in consecutive parts with one `union` gives the same sets and counts as running it whole."""
     candidates = checks = 0
     for bucket in buckets:
         heads: list[int] = []  # the first key of each set met in this bucket
@@ -180,7 +194,7 @@ def join_buckets(buckets: list[list[int]], shingles_of: Callable[[int], np.ndarr
                 if tried < MAX_CHECKS_PER_KEY:
                     tried += 1
                     checks += 1
-                    if jaccard(shingles_of(head), shingles_of(key)) >= threshold:
+                    if similar(head, key):
                         union.union(head, key)
                         joined = True
                         break
