@@ -107,28 +107,24 @@ def parse_within_limits(html: str) -> LexborHTMLParser:
 
 
 def attribute_problem(html: str) -> str | None:
-    """html_limit_problem's tag scan, for its attribute limit only."""
-    skip_to = 0  # the end of a comment, script or style, whose "tags" are text
-    for match in MARKUP.finditer(html):
-        start, end = match.span()
-        if start < skip_to:
-            continue
-        closing, name = match.group(1, 2)
-        if name is None:  # "<!--"
-            found = html.find("-->", end)
-            if found < 0:
-                return None
-            skip_to = found + 3
-        elif not closing:
-            if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
-                return ATTRIBUTES_PROBLEM
-            raw_text_end = RAW_TEXT.get(name.lower())
-            if raw_text_end is not None:
-                found = raw_text_end.search(html, end)
-                if found is None:
-                    return None
-                skip_to = found.start()
+    """The attribute limit, checked on every start tag outside comments and raw text."""
+    for tag, _ in START_TAGS.findall(html):
+        if len(tag) > 2 * MAX_ATTRIBUTES and count_attributes(tag) > MAX_ATTRIBUTES:
+            return ATTRIBUTES_PROBLEM
     return None
+
+
+# The start tags of a page, read as MARKUP reads them, in one pass of the regex engine: a
+# comment, the text of a script, style... (up to its end tag) and an end tag are consumed
+# without a capture, so they hide no tag; group 1 is a start tag without its "<",
+# group 2 the name of a raw text element, whose text the conditional then consumes.
+TAG_REST = rf"""(?:[\s/]++|{ATTRIBUTE}|=[^\s/>]*+)*+(?:>|\Z)"""
+START_TAGS = re.compile(
+    r"<(?:!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|\Z)"
+    rf"|/[a-zA-Z][^\s/>]*+{TAG_REST}"
+    rf"|((?:((?i:{'|'.join(RAW_TEXT)}))(?![^\s/>])|[a-zA-Z][^\s/>]*+){TAG_REST})"
+    r"(?(2)(?:[^<]++|<(?!/(?i:\2)))*+))"
+)
 
 
 def count_attributes(tag: str) -> int:

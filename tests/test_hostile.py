@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,12 @@ from typer.testing import CliRunner
 
 from pipeline.cleaner import clean_text
 from pipeline.cli import app
-from pipeline.htmllimits import FEW_TAGS, MAX_HTML_DEPTH, html_limit_problem, parse_within_limits
+from pipeline.htmllimits import (
+    FEW_TAGS,
+    MAX_HTML_DEPTH,
+    html_limit_problem,
+    parse_within_limits,
+)
 from pipeline.readers import InputError
 from pipeline.rules import RuleError, load_rules
 
@@ -492,3 +498,21 @@ def test_an_end_tag_of_a_table_closes_its_open_cells_in_the_full_scan():
     # <td> left the table open in the scan, so 300 such tables counted as 600 levels deep.
     tables = "<table><tr><td>a<td>b</table>" * 300 + "<table><tr><td><table><tr><td>x</tr></table></table>" * 100
     assert html_limit_problem(f"<html><body>{tables}</body></html>") is None
+
+
+MANY_ATTRIBUTES = " ".join(f"data-a{n}=1" for n in range(1_500))
+
+
+@pytest.mark.parametrize("page, too_many", [
+    (f"<div {MANY_ATTRIBUTES}>x</div>", True),
+    (f"<script {MANY_ATTRIBUTES}></script>", True),  # a raw text element's own tag counts
+    (f"<scripts {MANY_ATTRIBUTES}>", True),  # not a script
+    (f"<!-- <div {MANY_ATTRIBUTES}> -->", False),  # comments and raw text hold no tags
+    (f"<style>p {{}} <div {MANY_ATTRIBUTES}></STYLE>", False),
+    (f"<script>never closed <div {MANY_ATTRIBUTES}>", False),
+    (f"<script>var a = '<a href=\"';</script><div {MANY_ATTRIBUTES}>", True),  # a quote in a script hides nothing
+])
+def test_the_attribute_check_before_parsing_reads_tags_as_the_parser_does(page, too_many):
+    with_limit = pytest.raises(InputError, match="more than 1,000 attributes") if too_many else nullcontext()
+    with with_limit:
+        parse_within_limits(f"<html><body>{page}</body></html>")
