@@ -227,6 +227,12 @@ def test_a_page_with_few_tags_is_parsed_first_and_its_depth_read_off_the_tree(sh
         parse_within_limits(f"<html><body>{'<div>' * 201}{shape * 150}</body></html>")
 
 
+def test_nested_framesets_are_as_deep_as_nested_divs():
+    # Found by bench/fuzz.py: a frameset page has no <body> to count the depth from.
+    with pytest.raises(InputError, match="nested more than 200"):
+        parse_within_limits('<frameset class="<p>">' * 300)
+
+
 def test_deep_template_contents_are_found_though_the_tree_keeps_them_apart():
     # lexbor keeps <template> contents out of the tree's reach; libxml2 parses them as elements.
     with pytest.raises(InputError, match="nested more than 200"):
