@@ -8,6 +8,7 @@ full (html_limit_problem) before lexbor sees it."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -43,6 +44,13 @@ ATTRIBUTES = re.compile(ATTRIBUTE)
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
 FOREIGN = ("svg", "math")
+# In SVG or MathML content these elements hold HTML again; elsewhere in it "<script>", "<style>"
+# or "<title>" are elements whose content is markup, not raw text (found by bench/fuzz.py).
+INTEGRATION_POINTS = ("foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml")
+# An HTML element that ends the SVG or MathML it appears in (the HTML standard's list).
+BREAKOUT = frozenset("b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
+                     "img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u "
+                     "ul var".split())
 # An end tag does not close an element below one of these (the "in scope" rule): "</div>" inside
 # SVG's <foreignObject> or a table cell leaves the outer div open.
 SCOPE_BOUNDARY = frozenset("applet caption html table td th marquee object template foreignobject desc "
@@ -54,6 +62,7 @@ TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
 TABLE_SECTIONS = frozenset("table tbody tfoot thead tr".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
+RAW_TEXT_START = re.compile(rf"<(?:{'|'.join(RAW_TEXT)})(?![^\s/>])", re.I)
 # An element opened while one of these is the current element closes it first, as the parser
 # does: "<li>a<li>b" are siblings, "<p>a<div>" ends the paragraph, also through unclosed inline
 # elements ("<p><font>a<p><font>b": the parser reopens the font inside the new paragraph).
@@ -88,11 +97,13 @@ TOO_DEEP = "html" + " > *" * (MAX_HTML_DEPTH + 2)
 # Template contents are a separate fragment in lexbor's tree, out of the selector's reach, but
 # libxml2 parses them as elements: a page with a template is scanned in full.
 TEMPLATE = re.compile(r"<template", re.I)
+FOREIGN_TAG = re.compile(r"<(/?)(?:svg|math)(?![^\s/>])", re.I)
 
 
 def parse_within_limits(html: str) -> LexborHTMLParser:
     """The page parsed by lexbor, or InputError naming the parser limit it breaks."""
-    if html.count("<") > FEW_TAGS or len(html) > MAX_TEXT_NODE_BYTES // 4 or TEMPLATE.search(html):
+    if (html.count("<") > FEW_TAGS or len(html) > MAX_TEXT_NODE_BYTES // 4 or TEMPLATE.search(html)
+            or raw_text_in_foreign(html)):
         if problem := html_limit_problem(html):
             raise InputError(problem)
         return LexborHTMLParser(html)
@@ -105,6 +116,32 @@ def parse_within_limits(html: str) -> LexborHTMLParser:
     if tree.css_first(TOO_DEEP) is not None:
         raise InputError(DEPTH_PROBLEM)
     return tree
+
+
+def raw_text_in_foreign(html: str) -> bool:
+    """A "<script>", "<style>", "<title>"... inside SVG or MathML, where it holds markup, which
+    START_TAGS would read as raw text: such a page is scanned in full. 69 of the 607 devset
+    pages (an SVG icon's <title>, mostly)."""
+    regions: list[tuple[int, int]] = []
+    depth = start = 0
+    for match in FOREIGN_TAG.finditer(html):
+        if not match.group(1):
+            start = match.start() if depth == 0 else start
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                regions.append((start, match.start()))
+    if depth:
+        regions.append((start, len(html)))
+    if not regions:
+        return False
+    starts = [begin for begin, _ in regions]
+    for match in RAW_TEXT_START.finditer(html):
+        index = bisect_right(starts, match.start()) - 1
+        if index >= 0 and match.start() < regions[index][1]:
+            return True
+    return False
 
 
 def attribute_problem(html: str) -> str | None:
@@ -188,6 +225,17 @@ class OpenElements:
             return
         self.pop_to(index)
 
+    def foreign_root(self) -> int:
+        """Where the innermost open <svg> or <math> sits when the current element is in its
+        content (not under an integration point such as <foreignObject>), else -1."""
+        roots = [self.at[name][-1] for name in FOREIGN if self.at.get(name)]
+        if not roots:
+            return -1
+        root = max(roots)
+        if any(self.at.get(point) and self.at[point][-1] > root for point in INTEGRATION_POINTS):
+            return -1
+        return root
+
     def close_table(self) -> None:
         """A <table> in a table, not in one of its cells, ends that table first."""
         table = self.at["table"][-1]
@@ -244,12 +292,16 @@ def html_limit_problem(html: str) -> str | None:
             options += 1
             if options > MAX_OPTIONS:
                 return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
+        foreign = stack.foreign_root()
+        if foreign >= 0 and name in BREAKOUT:
+            stack.pop_to(foreign)
+            foreign = -1
         # "/>" closes only void and foreign (SVG, MathML) elements: "<div/>" opens a div.
         if name in VOID or html[end - 2] == "/" and (name in FOREIGN or any(stack.has(f) for f in FOREIGN)):
             continue
         if name in IGNORED or name in TABLE_PARTS and not stack.has("table"):
             continue
-        raw_text_end = RAW_TEXT.get(name)
+        raw_text_end = RAW_TEXT.get(name) if foreign < 0 else None
         if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
             found = raw_text_end.search(html, end)
             if found is None:

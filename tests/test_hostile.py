@@ -522,3 +522,19 @@ def test_the_attribute_check_before_parsing_reads_tags_as_the_parser_does(page, 
     with_limit = pytest.raises(InputError, match="more than 1,000 attributes") if too_many else nullcontext()
     with with_limit:
         parse_within_limits(f"<html><body>{page}</body></html>")
+
+
+@pytest.mark.parametrize("page", [
+    "<div><svg><script>" * 300,  # found by bench/fuzz.py: an SVG script holds markup
+    "<svg><title>icon</title></svg>" + "<div><svg><style>" * 300,
+], ids=["svg-script", "svg-style"])
+def test_script_style_or_title_in_svg_hold_markup_not_raw_text(page):
+    assert page.count("<") <= FEW_TAGS
+    with pytest.raises(InputError, match="nested more than 200"):
+        parse_within_limits(page)  # few tags, but read in full: the attribute check would skip the markup
+
+
+def test_an_html_element_ends_the_svg_it_appears_in():
+    # "<svg><div>" leaves the SVG; the script after it is raw text again, and its "</div>"s are text.
+    page = "<div>" * 150 + "<svg><p>x</p><script>" + "</div>" * 150 + "</script>" + "<div>" * 60
+    assert "nested more than 200" in html_limit_problem(page)
