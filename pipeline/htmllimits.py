@@ -8,7 +8,6 @@ full (html_limit_problem) before lexbor sees it."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -28,6 +27,10 @@ MAX_OPTIONS = 5_000
 # element took 1.5 s; 1,000 take 2 ms.
 MAX_ATTRIBUTES = 1_000
 
+# lexbor's output is rarely larger than its input (scripts and styles are removed before it is
+# serialised): ×1.05 at most on the devset, from closed tags and quoted attributes.
+MAX_GROWTH = 10
+
 DEPTH_PROBLEM = f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
 ATTRIBUTES_PROBLEM = f"HTML element with more than {MAX_ATTRIBUTES:,} attributes"
 
@@ -37,9 +40,24 @@ ATTRIBUTES_PROBLEM = f"HTML element with more than {MAX_ATTRIBUTES:,} attributes
 # "=", so the apostrophe in <img alt=Don't> opens nothing. Every character but ">" fits one of
 # the alternatives, so a tag match never fails and no text is searched twice; possessive (*+)
 # so an unclosed tag is not retried at every split, which took 37 s on one 140 KB tag (found
-# by bench/fuzz.py). A comment's end is found with str.find.
+# by bench/fuzz.py). A comment's end is found with comment_end. "<!", "<?" and "</" before
+# anything but a letter open a bogus comment, which the first ">" ends, quotes or not.
 ATTRIBUTE = r"""[^\s/>=]++(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+"""
-MARKUP = re.compile(rf"""<!--|<(/?)([a-zA-Z][^\s/>]*+)(?:[\s/]++|{ATTRIBUTE}|=[^\s/>]*+)*+(?:>|\Z)""")
+MARKUP = re.compile(rf"""<!--|<(/?)([a-zA-Z][^\s/>]*+)(?:[\s/]++|{ATTRIBUTE}|=[^\s/>]*+)*+(?:>|\Z)|<[!?/][^>]*+>?""")
+# A comment ends at "-->" or "--!>", or at once with "<!-->" or "<!--->" (found in review: a
+# scan waiting for "-->" read the markup after "<!-->" as comment).
+COMMENT_CLOSE = re.compile(r"--!?>")
+
+
+def comment_end(html: str, start: int) -> int:
+    """Where the comment whose text starts at `start` (just after "<!--") ends, or -1 if it
+    runs to the end of the page."""
+    if html.startswith(">", start):
+        return start + 1
+    if html.startswith("->", start):
+        return start + 2
+    found = COMMENT_CLOSE.search(html, start)
+    return found.end() if found else -1
 ATTRIBUTES = re.compile(ATTRIBUTE)
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param "
                  "source track wbr".split())
@@ -47,7 +65,8 @@ FOREIGN = ("svg", "math")
 # In SVG or MathML content these elements hold HTML again; elsewhere in it "<script>", "<style>"
 # or "<title>" are elements whose content is markup, not raw text (found by bench/fuzz.py).
 INTEGRATION_POINTS = ("foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml")
-# An HTML element that ends the SVG or MathML it appears in (the HTML standard's list).
+# An HTML element that ends the SVG or MathML it appears in (the HTML standard's list, less
+# <font> with a color, face or size, which would only make the scan read more as markup).
 BREAKOUT = frozenset("b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
                      "img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u "
                      "ul var".split())
@@ -62,7 +81,6 @@ TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
 TABLE_SECTIONS = frozenset("table tbody tfoot thead tr".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
             for name in ("script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe")}
-RAW_TEXT_START = re.compile(rf"<(?:{'|'.join(RAW_TEXT)})(?![^\s/>])", re.I)
 # An element opened while one of these is the current element closes it first, as the parser
 # does: "<li>a<li>b" are siblings, "<p>a<div>" ends the paragraph, also through unclosed inline
 # elements ("<p><font>a<p><font>b": the parser reopens the font inside the new paragraph).
@@ -86,10 +104,11 @@ IMPLIED_END: dict[str, frozenset[str]] = {
 }
 
 
-# A page with at most this many "<" has at most this many elements, which bounds lexbor's
+# A page with at most this many "<" has at most this many start tags, which bounds lexbor's
 # quadratic shapes: the slowest found, 5,000 nested formatting elements each with its own
 # attribute ("<i class=c1><i class=c2>..."), parses in 0.2 s; 5,000 <option>s in 0.1 s, and
-# no more of them fit. 18 of the 607 devset pages have more "<" (scripts count too).
+# no more of them fit. (Reopened formatting elements can make the tree much larger than its
+# tags: serialized_problem catches that.) 18 of the 607 devset pages have more "<".
 FEW_TAGS = 5_000
 # The depth limit as a selector: an element MAX_HTML_DEPTH levels below <body>, or below <html>
 # and a <frameset> (found by bench/fuzz.py: a frameset page has no body).
@@ -97,13 +116,16 @@ TOO_DEEP = "html" + " > *" * (MAX_HTML_DEPTH + 2)
 # Template contents are a separate fragment in lexbor's tree, out of the selector's reach, but
 # libxml2 parses them as elements: a page with a template is scanned in full.
 TEMPLATE = re.compile(r"<template", re.I)
-FOREIGN_TAG = re.compile(r"<(/?)(?:svg|math)(?![^\s/>])", re.I)
+# In SVG and MathML, "<script>", "<style>" or "<title>" hold markup, not raw text, and only a
+# tokenizer that follows the open elements can tell where that content ends: a page with SVG
+# or MathML is scanned in full (267 of 607 devset pages, for inline icons mostly).
+FOREIGN_CONTENT = re.compile(r"<(?:svg|math)(?![^\s/>])", re.I)
 
 
 def parse_within_limits(html: str) -> LexborHTMLParser:
     """The page parsed by lexbor, or InputError naming the parser limit it breaks."""
     if (html.count("<") > FEW_TAGS or len(html) > MAX_TEXT_NODE_BYTES // 4 or TEMPLATE.search(html)
-            or raw_text_in_foreign(html)):
+            or FOREIGN_CONTENT.search(html)):
         if problem := html_limit_problem(html):
             raise InputError(problem)
         return LexborHTMLParser(html)
@@ -118,30 +140,17 @@ def parse_within_limits(html: str) -> LexborHTMLParser:
     return tree
 
 
-def raw_text_in_foreign(html: str) -> bool:
-    """A "<script>", "<style>", "<title>"... inside SVG or MathML, where it holds markup, which
-    START_TAGS would read as raw text: such a page is scanned in full. 69 of the 607 devset
-    pages (an SVG icon's <title>, mostly)."""
-    regions: list[tuple[int, int]] = []
-    depth = start = 0
-    for match in FOREIGN_TAG.finditer(html):
-        if not match.group(1):
-            start = match.start() if depth == 0 else start
-            depth += 1
-        elif depth:
-            depth -= 1
-            if depth == 0:
-                regions.append((start, match.start()))
-    if depth:
-        regions.append((start, len(html)))
-    if not regions:
-        return False
-    starts = [begin for begin, _ in regions]
-    for match in RAW_TEXT_START.finditer(html):
-        index = bisect_right(starts, match.start()) - 1
-        if index >= 0 and match.start() < regions[index][1]:
-            return True
-    return False
+def serialized_problem(page: str, serialized: str) -> str | None:
+    """What lexbor's output, which libxml2 parses next, breaks: a text run past libxml2's limit
+    (removing a script joins the text on either side of it), or a tree far larger than the
+    page, built by the parser reopening unclosed formatting elements in every paragraph
+    (found in review: 100 "<b class=cN>" closed by a "</p>", then 4,800 paragraphs, grow a
+    40 KB page into 9 MB)."""
+    if len(serialized) > MAX_GROWTH * len(page) + MAX_TEXT_NODE_BYTES // 10:
+        return f"HTML whose parsed tree is more than {MAX_GROWTH} times the page (unclosed formatting elements)"
+    if len(serialized) > MAX_TEXT_NODE_BYTES // 4:
+        return html_limit_problem(serialized)
+    return None
 
 
 def attribute_problem(html: str) -> str | None:
@@ -153,15 +162,16 @@ def attribute_problem(html: str) -> str | None:
 
 
 # The start tags of a page, read as MARKUP reads them, in one pass of the regex engine: a
-# comment, the text of a script, style... (up to its end tag) and an end tag are consumed
-# without a capture, so they hide no tag; group 1 is a start tag without its "<",
+# comment, the text of a script, style... (up to its end tag), an end tag and a bogus comment
+# are consumed without a capture, so they hide no tag; group 1 is a start tag without its "<",
 # group 2 the name of a raw text element, whose text the conditional then consumes.
 TAG_REST = rf"""(?:[\s/]++|{ATTRIBUTE}|=[^\s/>]*+)*+(?:>|\Z)"""
 START_TAGS = re.compile(
-    r"<(?:!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|\Z)"
+    r"<(?:!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+)*+(?:--!?>|\Z))"
     rf"|/[a-zA-Z][^\s/>]*+{TAG_REST}"
     rf"|((?:((?i:{'|'.join(RAW_TEXT)}))(?![^\s/>])|[a-zA-Z][^\s/>]*+){TAG_REST})"
-    r"(?(2)(?:[^<]++|<(?!/(?i:\2)))*+))"
+    r"(?(2)(?:[^<]++|<(?!/(?i:\2)))*+)"
+    r"|[!?/][^>]*+>?)"
 )
 
 
@@ -274,12 +284,14 @@ def html_limit_problem(html: str) -> str | None:
             return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
         text_from = end
         if match.group(0) == "<!--":
-            found = html.find("-->", end)
+            found = comment_end(html, end)
             if found < 0:
                 return None  # the rest of the page is a comment
-            skip_to = text_from = found + 3
+            skip_to = text_from = found
             continue
         closing, name = match.group(1, 2)
+        if name is None:  # a bogus comment: "<!DOCTYPE html>", "<?xml ...?>"
+            continue
         name = name.lower()
         if closing:
             stack.close(name)

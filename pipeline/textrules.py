@@ -69,7 +69,8 @@ def line_pattern(rule: Rule, lines: list[str], live: list[int], matched: set[int
         if i not in matched or limit and len(lines[i].split(None, limit)) > limit:
             continue
         match = rule.regex.search(lines[i])  # again, for its named groups
-        hits.append(Hit([i], {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()}))
+        groups = match.groupdict() if match else {}
+        hits.append(Hit([i], {k: v.strip() for k, v in groups.items() if v and v.strip()}))
     return hits
 
 
@@ -81,8 +82,6 @@ def line_run(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -
 
 PATTERN_DETECTORS = {"line": line_pattern, "run": line_run}
 PATTERN_KINDS = (*PATTERN_DETECTORS, "protect")
-
-
 
 
 def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,

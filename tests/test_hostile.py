@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline import htmllimits
 from pipeline.cleaner import clean_text
 from pipeline.cli import app
 from pipeline.htmllimits import (
@@ -219,12 +220,18 @@ def test_shapes_the_parsers_close_on_their_own_stay_within_the_depth_limit():
 
 
 @pytest.mark.parametrize("shape", SELF_CLOSING_SHAPES.values(), ids=SELF_CLOSING_SHAPES.keys())
-def test_a_page_with_few_tags_is_parsed_first_and_its_depth_read_off_the_tree(shape):
-    page = f"<html><body>{shape * 150}</body></html>"
-    assert page.count("<") <= FEW_TAGS  # the path that parses first
-    assert parse_within_limits(page).body is not None
+def test_a_page_with_few_tags_is_parsed_first_and_its_depth_read_off_the_tree(shape, monkeypatch):
+    def no_full_scan(html):
+        raise AssertionError("the full scan ran")
+    monkeypatch.setattr(htmllimits, "html_limit_problem", no_full_scan)
+    page = f"<html><body>{shape * 100}</body></html>"
+    if "<svg" in shape:  # SVG content is read in full (test_a_page_with_svg_is_scanned_in_full)
+        with pytest.raises(AssertionError, match="the full scan ran"):
+            parse_within_limits(page)
+        return
+    parse_within_limits(page)  # not rejected, and without the full scan
     with pytest.raises(InputError, match="nested more than 200"):
-        parse_within_limits(f"<html><body>{'<div>' * 201}{shape * 150}</body></html>")
+        parse_within_limits(f"<html><body>{'<div>' * 201}{shape * 100}</body></html>")
 
 
 def test_nested_framesets_are_as_deep_as_nested_divs():
@@ -538,3 +545,52 @@ def test_an_html_element_ends_the_svg_it_appears_in():
     # "<svg><div>" leaves the SVG; the script after it is raw text again, and its "</div>"s are text.
     page = "<div>" * 150 + "<svg><p>x</p><script>" + "</div>" * 150 + "</script>" + "<div>" * 60
     assert "nested more than 200" in html_limit_problem(page)
+
+
+@pytest.mark.parametrize("comment", ["<!-->", "<!--->", "<!-- x --!>", "<!x>", "<?x?>", "</ x>"],
+                         ids=["abrupt", "abrupt-dash", "bang-end", "bogus", "processing-instruction", "end-tag-no-name"])
+def test_every_way_a_comment_ends_is_read_as_the_parser_reads_it(comment):
+    # Found in review: a check waiting for "-->" read the markup after "<!-->" as comment.
+    with pytest.raises(InputError, match="more than 1,000 attributes"):
+        parse_within_limits(f"<html><body>{comment}<div {MANY_ATTRIBUTES}>x</div></body></html>")
+    deep = f"<html><body>{comment}{'<div>' * 300}x</body></html>"
+    assert "nested more than 200" in html_limit_problem(deep)
+
+
+def test_a_bogus_comment_ends_at_the_first_gt_whatever_the_quotes():
+    page = f'<html><body><!x <b y="> <div {MANY_ATTRIBUTES}>"</body></html>'
+    with pytest.raises(InputError, match="more than 1,000 attributes"):
+        parse_within_limits(page)
+    assert html_limit_problem(page) == "HTML element with more than 1,000 attributes"
+
+
+def test_a_page_with_svg_is_scanned_in_full(monkeypatch):
+    # Found in review: "</svg>" in an attribute value ended the SVG for a cheaper check, which
+    # then read the SVG's <style> as raw text and missed the element after it.
+    page = f'<html><body><svg><g data-x="</svg>"><style><div {MANY_ATTRIBUTES}>x</div></body></html>'
+    with pytest.raises(InputError, match="more than 1,000 attributes"):
+        parse_within_limits(page)
+
+
+def test_text_joined_by_removing_a_script_is_held_to_the_text_limit(rules):
+    run = "word " * 1_200_000  # 6 MB: under the limit alone, over it once joined
+    with pytest.raises(InputError, match="text run longer"):
+        clean_text(f"<html><body><p>{run}<script>x()</script>{run}</p></body></html>", rules)
+
+
+def test_a_tree_far_larger_than_its_page_is_rejected(rules):
+    # 100 formatting elements closed by "</p>" are reopened in each of the 4,800 paragraphs.
+    page = "<html><body><p>" + "".join(f"<b class=c{n}>" for n in range(100)) + "x</p>" + "<p>x</p>" * 4_800
+    with pytest.raises(InputError, match="more than 10 times the page"):
+        clean_text(page + "</body></html>", rules)
+
+
+def test_void_elements_lexbor_knows_and_libxml2_does_not_lose_no_text(rules):
+    # Found in review: 300 <wbr> nest 255 deep in libxml2, which dropped the rest of the page.
+    words = [f"segment{n}" for n in range(300)]
+    page = f"<html><body><article><p>{'<wbr>'.join(words)}</p><p>{ARTICLE_END}</p></article></body></html>"
+    text = clean_text(page, rules).text
+    assert "segment299" in text and ARTICLE_END in text
+
+
+ARTICLE_END = "The council will publish the final figures for the harbour project next spring."
