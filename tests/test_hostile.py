@@ -19,6 +19,7 @@ from pipeline.htmllimits import (
     FEW_TAGS,
     MAX_HTML_DEPTH,
     html_limit_problem,
+    may_have_many_attributes,
     parse_within_limits,
 )
 from pipeline.readers import InputError
@@ -224,12 +225,7 @@ def test_a_page_with_few_tags_is_parsed_first_and_its_depth_read_off_the_tree(sh
     def no_full_scan(html):
         raise AssertionError("the full scan ran")
     monkeypatch.setattr(htmllimits, "html_limit_problem", no_full_scan)
-    page = f"<html><body>{shape * 100}</body></html>"
-    if "<svg" in shape:  # SVG content is read in full (test_a_page_with_svg_is_scanned_in_full)
-        with pytest.raises(AssertionError, match="the full scan ran"):
-            parse_within_limits(page)
-        return
-    parse_within_limits(page)  # not rejected, and without the full scan
+    parse_within_limits(f"<html><body>{shape * 100}</body></html>")  # not rejected, without the full scan
     with pytest.raises(InputError, match="nested more than 200"):
         parse_within_limits(f"<html><body>{'<div>' * 201}{shape * 100}</body></html>")
 
@@ -564,7 +560,18 @@ def test_a_bogus_comment_ends_at_the_first_gt_whatever_the_quotes():
     assert html_limit_problem(page) == "HTML element with more than 1,000 attributes"
 
 
-def test_a_page_with_svg_is_scanned_in_full(monkeypatch):
+@pytest.mark.parametrize("page, may", [
+    ('<div class="a b" data-x=1>text</div>' * 200, False),
+    ("<svg><style>.a{}</style></svg>" * 100, False),
+    (f"<div {MANY_ATTRIBUTES}>", True),
+    ('<div title="a > b">x</div>', True),  # a quoted ">" can split a long tag
+    (f"<!-- <div {MANY_ATTRIBUTES}> -->", True),  # whatever the tokenizer would make of it
+])
+def test_a_page_with_no_long_tag_and_no_quoted_gt_needs_no_attribute_check(page, may):
+    assert may_have_many_attributes(page) is may
+
+
+def test_the_attributes_of_a_page_with_svg_are_checked_by_the_full_scan():
     # Found in review: "</svg>" in an attribute value ended the SVG for a cheaper check, which
     # then read the SVG's <style> as raw text and missed the element after it.
     page = f'<html><body><svg><g data-x="</svg>"><style><div {MANY_ATTRIBUTES}>x</div></body></html>'
