@@ -2,14 +2,15 @@
 furniture, one element is removed (and recorded) once, and title/author/date are what
 trafilatura's own metadata extraction finds. Also the headline-list detector's data lines."""
 
+import json
+
 import pytest
 import trafilatura
+from selectolax.lexbor import LexborHTMLParser
+from trafilatura.metadata import extract_author
 from trafilatura.settings import set_date_params
 
 from pipeline.detectors import is_data_line, is_title_like
-from selectolax.lexbor import LexborHTMLParser
-from trafilatura.metadata import extract_author
-
 from pipeline.html import extract_html
 from pipeline.metadata import find_author, page_metadata
 
@@ -76,6 +77,15 @@ def test_the_full_extraction_runs_when_the_fast_one_holds_little_of_the_pages_te
     html = f"<html><body><article><p>{PARAGRAPHS[0]}</p></article><footer>{footer}</footer></body></html>"
     assert PARAGRAPHS[0] in extract_html(html, rules).text
     assert calls == modes
+
+
+def test_the_head_keeps_its_json_ld_for_trafilaturas_fallback_after_the_metadata_is_read(rules):
+    # The body holds nothing; trafilatura's baseline takes the JSON-LD articleBody in the head.
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Ferry", "articleBody": " ".join(PARAGRAPHS)})
+    html = (f'<html><head><meta name="author" content="Ruth Calloway"><script type="application/ld+json">{ld}'
+            "</script></head><body><div>Menu</div></body></html>")
+    extraction = extract_html(html, rules)
+    assert PARAGRAPHS[0] in extraction.text and extraction.author == "Ruth Calloway"
 
 
 BYLINES = {
