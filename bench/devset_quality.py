@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
           "   (storysift - trafilatura, points)")
     target = d_mean > 0 and d_with >= -1.0
     print(f"target (mean above trafilatura, with at most 1 point lower): {'met' if target else 'NOT met'}")
+    ratio, cpu_ratio = sto.pages_per_s / tra.pages_per_s, sto.cpu_pages_per_s / tra.cpu_pages_per_s
+    print(f"speed: storysift / trafilatura = x{ratio:.2f} wall, x{cpu_ratio:.2f} cpu "
+          f"(target: at least x1.00, single worker): {'met' if ratio >= 1.0 else 'NOT met'}")
 
     if args.worst:
         losses = []
