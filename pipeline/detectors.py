@@ -22,8 +22,9 @@ class Hit:
 
 
 # `lines` are the normalised lines of the document; `live` the indices, in order, of the
-# non-blank lines no earlier rule has removed. Blank and removed lines are transparent.
-Detector = Callable[[Rule, list[str], list[int]], list[Hit]]
+# non-blank lines no earlier rule has removed (blank and removed lines are transparent);
+# `matched` the indices of the lines the rule's pattern matches, when it has one.
+Detector = Callable[[Rule, list[str], list[int], set[int]], list[Hit]]
 
 POSSESSIVE = re.compile(r"['’]s$")
 BULLET_PREFIX = ("- ", "* ", "• ", "· ", "– ", "— ")
@@ -88,7 +89,7 @@ def is_name_like(line: str) -> bool:
     )
 
 
-def repeated_block(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+def repeated_block(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """Every window of `min_lines` consecutive live lines that occurs `min_repeats` or more
     times in the document marks its lines; adjacent marked lines form one removed block."""
     size, repeats = rule.params["min_lines"], rule.params["min_repeats"]
@@ -101,7 +102,7 @@ def repeated_block(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     return group_marked(live, marked)
 
 
-def headline_list(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+def headline_list(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """Runs of `min_lines` or more title-like lines: lists of other stories' headlines.
     A single heading between paragraphs, or a list of full sentences, is not a run."""
     params = rule.params
@@ -109,24 +110,25 @@ def headline_list(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     return [hit for hit in group_marked(live, marked) if len(hit.indices) >= params["min_lines"]]
 
 
-def byline(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+def byline(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """A byline label line ("Edited By", "Last updated:") and the short name and role lines
     that follow it. A name after a label becomes the document's author."""
     params = rule.params
     hits: list[Hit] = []
     position = 0
     while position < len(live):
-        match = rule.regex.search(lines[live[position]])
-        if not match:
+        if live[position] not in matched:
             position += 1
             continue
         taken = [live[position]]
-        meta = {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()}
+        match = rule.regex.search(lines[live[position]])  # again, for its named groups
+        groups = match.groupdict() if match else {}
+        meta = {k: v.strip() for k, v in groups.items() if v and v.strip()}
         following = 0
         position += 1
         while position < len(live) and following < params["max_following"]:
             line = lines[live[position]]
-            if rule.regex.search(line):
+            if live[position] in matched:
                 following = 0
             elif len(words(line)) <= params["max_words"] and not line.endswith(SENTENCE_END) and line[:1].isupper():
                 following += 1
@@ -140,7 +142,7 @@ def byline(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     return hits
 
 
-def author_bio(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+def author_bio(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """A name line (possibly repeated) directly followed by a short paragraph about that
     person: the paragraph starts with the name's first word and matches the rule's pattern."""
     hits: list[Hit] = []
@@ -148,7 +150,7 @@ def author_bio(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
         bio = lines[live[position]]
         if len(words(bio)) > rule.params["max_words"]:
             continue
-        if not rule.regex.search(bio):
+        if live[position] not in matched:
             continue
         start = position
         while start > 0 and is_name_like(lines[live[start - 1]]):
@@ -162,7 +164,7 @@ def author_bio(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     return hits
 
 
-def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
+def trailer(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """A trailer heading ("Recent News", "Recommended Tools") in the last part of the page
     that is followed only by short lines that are not sentences (links, headlines, labels):
     the heading and all that follows are furniture. A section heading ("More Trouble Ahead")
@@ -172,7 +174,7 @@ def trailer(rule: Rule, lines: list[str], live: list[int]) -> list[Hit]:
     for position in range(max(first_allowed, 1), len(live)):
         line = lines[live[position]]
         # A heading, not a sentence: "More to follow." or "Other councils disagree." can end an article.
-        if line.endswith(HEADING_NOT) or not rule.regex.search(line):
+        if line.endswith(HEADING_NOT) or live[position] not in matched:
             continue
         if all(len(words(lines[i])) <= params["max_words"] and not is_sentence(lines[i]) for i in live[position + 1:]):
             return [Hit(live[position:])]

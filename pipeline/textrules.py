@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import re2
 
-from pipeline.detectors import STRUCTURAL_DETECTORS, Hit, group_marked
+from pipeline.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from pipeline.document import Removal
 from pipeline.normalize import join_paragraphs, normalize_line
 from pipeline.rules import TEXT_KINDS, Rule, RuleSet, re2_options
@@ -49,8 +49,8 @@ def pattern_set(patterns: tuple[str, ...]) -> re2.Set:
 
 
 def lines_matching(rules: list[Rule], lines: list[str]) -> dict[str, set[int]]:
-    """For each of the pattern rules (line, run, protect), the indices of the lines it matches."""
-    rules = [r for r in rules if r.kind in PATTERN_KINDS]
+    """For each rule with a pattern, the indices of the lines it matches."""
+    rules = [r for r in rules if r.regex is not None]
     matching: dict[str, set[int]] = {r.id: set() for r in rules}
     if rules:
         matcher = pattern_set(tuple(r.regex.pattern for r in rules))
@@ -80,8 +80,7 @@ def line_run(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -
     return [hit for hit in group_marked(live, marked) if len(hit.indices) >= rule.params["min_lines"]]
 
 
-PATTERN_DETECTORS = {"line": line_pattern, "run": line_run}
-PATTERN_KINDS = (*PATTERN_DETECTORS, "protect")
+DETECTORS: dict[str, Detector] = {"line": line_pattern, "run": line_run, **STRUCTURAL_DETECTORS}
 
 
 def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
@@ -99,11 +98,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         changed = False
         for rule in active:
             live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
-            if rule.kind in PATTERN_DETECTORS:
-                hits = PATTERN_DETECTORS[rule.kind](rule, lines, live, matching[rule.id])
-            else:
-                hits = STRUCTURAL_DETECTORS[rule.kind](rule, lines, live)
-            for hit in hits:
+            for hit in DETECTORS[rule.kind](rule, lines, live, matching.get(rule.id, set())):
                 indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
                 if not indices:
                     continue

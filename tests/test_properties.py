@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pipeline.cleaner import clean_text
 from pipeline.readers import InputError
 from pipeline.rules import load_rules
-from pipeline.textrules import PATTERN_KINDS, apply_text_rules, lines_matching
+from pipeline.textrules import apply_text_rules, lines_matching
 
 RULES = load_rules()
 # STORYSIFT_EXAMPLES=5000 python -m pytest tests/test_properties.py for a deeper search.
@@ -307,7 +307,7 @@ def test_random_nested_html_cleans_without_error(bodies, wrap):
     assert again.text == doc.text
 
 
-PATTERN_RULES = [r for r in RULES.rules if r.kind in PATTERN_KINDS]
+PATTERN_RULES = [r for r in RULES.rules if r.regex is not None]
 RULE_EXAMPLES = [str(e) for r in PATTERN_RULES for key in ("match", "keep") for e in r.examples.get(key, [])]
 
 
