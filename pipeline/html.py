@@ -145,10 +145,14 @@ def extract_main_text(page: HtmlElement, tree: LexborHTMLParser, url: str | None
     extraction is short next to its HTML (`html_chars` long), which bounds the text."""
     options = dict(url=url, include_comments=False, include_tables=True, with_metadata=False, deduplicate=False)
     result = trafilatura.bare_extraction(page, fast=True, **options)
-    extracted = len(result.text or "") if result is not None else 0
-    if result is None or extracted < FAST_MODE_MIN_SHARE * html_chars and extracted < FAST_MODE_MIN_SHARE * page_chars(tree):
+    if result is None or holds_little(len(result.text or ""), tree, html_chars):
         result = trafilatura.bare_extraction(page, fast=False, **options)
     return result
+
+
+def holds_little(extracted: int, tree: LexborHTMLParser, html_chars: int) -> bool:
+    """Fewer characters than FAST_MODE_MIN_SHARE of the page's text."""
+    return extracted < FAST_MODE_MIN_SHARE * html_chars and extracted < FAST_MODE_MIN_SHARE * page_chars(tree)
 
 
 def lxml_tree(html: str) -> HtmlElement | None:
@@ -187,10 +191,10 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
     drop_empty_elements(tree)
     for node in tree.css(NOT_TEXT):
         node.decompose()
-    # Parsed once for both metadata and content; bare_extraction copies a tree it is given.
     serialized = tree.html or ""
     if problem := serialized_problem(html, serialized):
         raise InputError(problem)
+    # Parsed once for both metadata and content; bare_extraction copies a tree it is given.
     page = lxml_tree(serialized)
     if page is None:
         return Extraction("", removed, url=url)

@@ -116,12 +116,13 @@ TOO_DEEP = "html" + " > *" * (MAX_HTML_DEPTH + 2)
 # Template contents are a separate fragment in lexbor's tree, out of the selector's reach, but
 # libxml2 parses them as elements: a page with a template is scanned in full.
 TEMPLATE = re.compile(r"<template", re.I)
+# See may_have_many_attributes.
+LONG_TAG = re.compile(rf"</?[a-zA-Z][^>]{{{2 * MAX_ATTRIBUTES}}}")
+GT_IN_VALUE = re.compile(r"""=\s*+(?:"[^">]*+>|'[^'>]*+>)""")
 # In SVG and MathML, "<script>", "<style>" or "<title>" hold markup, not raw text, and only a
 # tokenizer that follows the open elements can tell where that content ends: the attributes
 # of a page with SVG or MathML are checked by the full scan (267 of 607 devset pages have
 # some, inline icons mostly; 173 of them with few tags may have many attributes).
-LONG_TAG = re.compile(rf"</?[a-zA-Z][^>]{{{2 * MAX_ATTRIBUTES}}}")
-GT_IN_VALUE = re.compile(r"""=\s*+(?:"[^">]*+>|'[^'>]*+>)""")
 FOREIGN_CONTENT = re.compile(r"<(?:svg|math)(?![^\s/>])", re.I)
 
 

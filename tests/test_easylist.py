@@ -12,7 +12,6 @@ from pipeline.cleaner import clean_text
 from pipeline.cli import app
 from pipeline.easylist import classify, import_easylist, match_example
 from pipeline.rules import load_rules
-from pipeline.ruletests import check_rules
 
 EXCERPT = Path(__file__).parent / "data" / "easylist-excerpt.txt"
 ARTICLE = "<p>The council approved the budget on Monday after a long debate about the harbour wall.</p>" * 3
