@@ -177,13 +177,21 @@ def test_removed_pieces_and_kept_text_account_for_every_line(text):
     assert Counter(kept) + Counter(removed) == Counter(seen)
 
 
+def cleaned(text: str):
+    """The cleaned document, or None when the input is refused, which only empty or blank
+    input may be."""
+    try:
+        return clean_text(text, RULES)
+    except InputError:
+        assert not text.strip()
+        return None
+
+
 @SETTINGS
 @given(document())
 def test_clean_text_never_adds_words_and_is_idempotent(text):
-    try:
-        doc = clean_text(text, RULES)
-    except InputError:
-        assert not text.strip()  # only empty or blank input is refused
+    doc = cleaned(text)
+    if doc is None:
         return
     assert_no_new_words(text, doc.text)
     if doc.text.strip():
@@ -198,11 +206,8 @@ def test_clean_text_never_adds_words_and_is_idempotent(text):
 def test_explain_marks_exactly_the_removed_lines(text):
     from pipeline.explain import render_explanation
 
-    try:
-        doc = clean_text(text, RULES)
-    except InputError:
-        return
-    if doc.kind != "text":
+    doc = cleaned(text)
+    if doc is None or doc.kind != "text":
         return
     body = render_explanation(doc).splitlines()[1:]
     marked = [line.split("] ", 1)[1].strip() for line in body if line.startswith("- [")]
