@@ -28,7 +28,7 @@ MAX_OPTIONS = 5_000
 MAX_ATTRIBUTES = 1_000
 
 # lexbor's output is rarely larger than its input (scripts and styles are removed before it is
-# serialised): ×1.05 at most on the devset, from closed tags and quoted attributes.
+# serialised): x1.04 at most on the devset (bench/html_stage.py), from closed tags and quotes.
 MAX_GROWTH = 10
 
 DEPTH_PROBLEM = f"HTML nested more than {MAX_HTML_DEPTH} elements deep (the parsers' limit)"
@@ -108,7 +108,8 @@ IMPLIED_END: dict[str, frozenset[str]] = {
 # quadratic shapes: the slowest found, 5,000 nested formatting elements each with its own
 # attribute ("<i class=c1><i class=c2>..."), parses in 0.2 s; 5,000 <option>s in 0.1 s, and
 # no more of them fit. (Reopened formatting elements can make the tree much larger than its
-# tags: serialized_problem catches that.) 18 of the 607 devset pages have more "<".
+# tags: serialized_problem catches that.) 27 of the 607 devset pages take the full scan for
+# their tags, a template or their size (bench/html_stage.py prints each path's count).
 FEW_TAGS = 5_000
 # The depth limit as a selector: an element MAX_HTML_DEPTH levels below <body>, or below <html>
 # and a <frameset> (found by bench/fuzz.py: a frameset page has no body).
@@ -121,8 +122,8 @@ LONG_TAG = re.compile(rf"</?[a-zA-Z][^>]{{{2 * MAX_ATTRIBUTES}}}")
 GT_IN_VALUE = re.compile(r"""=\s*+(?:"[^">]*+>|'[^'>]*+>)""")
 # In SVG and MathML, "<script>", "<style>" or "<title>" hold markup, not raw text, and only a
 # tokenizer that follows the open elements can tell where that content ends: the attributes
-# of a page with SVG or MathML are checked by the full scan (267 of 607 devset pages have
-# some, inline icons mostly; 173 of them with few tags may have many attributes).
+# of a page with SVG or MathML are checked by the full scan (173 devset pages with few tags,
+# inline icons mostly, whose tags could be long enough).
 FOREIGN_CONTENT = re.compile(r"<(?:svg|math)(?![^\s/>])", re.I)
 
 
@@ -163,7 +164,8 @@ def serialized_problem(page: str, serialized: str) -> str | None:
 def may_have_many_attributes(html: str) -> bool:
     """False when no tag can hold MAX_ATTRIBUTES attributes, however the page is tokenized: such
     a tag is over 2 * MAX_ATTRIBUTES characters long, so either a quoted value in it holds a
-    ">" or it runs that long from its "<" without one. 330 of the 607 devset pages may."""
+    ">" or it runs that long from its "<" without one. 309 of the 580 devset pages with few
+    tags may."""
     return LONG_TAG.search(html) is not None or GT_IN_VALUE.search(html) is not None
 
 

@@ -16,7 +16,8 @@ from trafilatura.utils import line_processing, trim
 
 # trafilatura's AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS (trafilatura/xpaths.py, 2.3) as CSS.
 # The XPaths test class and id with regex callbacks into Python for every element of the page,
-# 6.4 ms a page on the devset, and prune a deep copy of the tree; lexbor matches these in C.
+# and prune a deep copy of the tree: 4.7 ms a page on the devset, against 0.6 ms for these
+# selectors on lexbor, with the same author on all 607 pages (bench/html_stage.py).
 # Regex alternatives become substring matches: re:test(@class, 'author-?name') is
 # [class*=author-name], [class*=authorname]. Order matters: the first group with a usable
 # text wins, as in trafilatura.
