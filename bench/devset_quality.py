@@ -34,9 +34,10 @@ from pathlib import Path
 
 import trafilatura
 
-from pipeline.cleaner import clean_document
-from pipeline.readers import InputError, decode, make_document
-from pipeline.rules import load_rules
+from storysift.clean.page import clean_document
+from storysift.document import InputError
+from storysift.read.documents import decode, make_document
+from storysift.ruleset.load import load_rules
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVSET = REPO.parent / "shared" / "devset"

@@ -5,7 +5,7 @@ through the per-document path (reading, HTML limits, extraction, text rules, JSO
 
 A document passes when it becomes a clean document or a reject with a reason (InputError);
 any other exception, a record the JSON writer cannot encode, or an HTML page the limit checks
-(pipeline/htmllimits.py) let through although lexbor builds it deeper than libxml2 takes, is
+(pipeline/clean/limits.py) let through although lexbor builds it deeper than libxml2 takes, is
 a failure, which hypothesis shrinks and prints. Documents slower than --slow seconds are listed with their shape, slowest
 first: quadratic paths show up there. Examples run in batches of fresh seeds until either
 --examples or --minutes is reached. CI keeps small example counts (tests/test_properties.py).
@@ -19,16 +19,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, given, seed, settings
-from hypothesis import strategies as st
-
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline.cleaner import clean_document
-from pipeline.htmllimits import parse_within_limits
-from pipeline.readers import InputError, make_document
-from pipeline.rules import load_rules
-from pipeline.writers import dumps
+from storysift.clean.limits import parse_within_limits
+from storysift.clean.page import clean_document
+from storysift.document import InputError
+from storysift.read.documents import make_document
+from storysift.ruleset.load import load_rules
+from storysift.write.outputs import dumps
 
 RULES = load_rules()
 # libxml2 gives up past 256 open elements: a page the limit scan lets through must stay below.

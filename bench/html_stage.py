@@ -2,12 +2,12 @@
 
     python bench/html_stage.py [--devset DIR] [--limit N]
 
-- pipeline/htmllimits.py: how many pages take each path of parse_within_limits (more "<"
+- pipeline/clean/limits.py: how many pages take each path of parse_within_limits (more "<"
   than FEW_TAGS, a <template>, SVG or MathML, a possible tag of MAX_ATTRIBUTES attributes),
   and the largest growth of lexbor's output over the page (MAX_GROWTH).
-- pipeline/metadata.py: the author found on lexbor against trafilatura's extract_author on
+- pipeline/clean/metadata.py: the author found on lexbor against trafilatura's extract_author on
   the same pruned page, and the time of each.
-- pipeline/html.py: trafilatura's fast and full modes on every page (the same text or not),
+- pipeline/clean/html.py: trafilatura's fast and full modes on every page (the same text or not),
   and for shares around FAST_MODE_MIN_SHARE how many pages fall back to the full mode and how
   many must-contain snippets the extractions hold before the text rules.
 """
@@ -24,8 +24,8 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser
 from trafilatura.metadata import extract_author
 
-from pipeline import htmllimits as limits
-from pipeline.html import (
+from storysift.clean import limits
+from storysift.clean.html import (
     FAST_MODE_MIN_SHARE,
     NOT_TEXT,
     drop_empty_elements,
@@ -35,9 +35,10 @@ from pipeline.html import (
     page_chars,
     prune,
 )
-from pipeline.metadata import find_author
-from pipeline.readers import InputError, decode
-from pipeline.rules import load_rules
+from storysift.clean.metadata import find_author
+from storysift.document import InputError
+from storysift.read.documents import decode
+from storysift.ruleset.load import load_rules
 
 REPO = Path(__file__).resolve().parent.parent
 SHARES = (0.05, FAST_MODE_MIN_SHARE, 0.15, 0.2, 0.25, 0.3)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from syndication import ROOT, build_corpus, clean_devset, storysift_clean  # noqa: E402
 
-from pipeline.dedup import DedupOptions, dedup_file  # noqa: E402
+from storysift.corpus.dedup import DedupOptions, dedup_file  # noqa: E402
 
 
 def timed(source: Path, out: Path, options: DedupOptions) -> float:

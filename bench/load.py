@@ -82,7 +82,7 @@ def tree_rss(pid: int) -> int:
 
 
 def measure(corpus: Path, out: Path, workers: int) -> dict[str, float]:
-    command = [sys.executable, "-m", "pipeline.cli", "run", str(corpus), "--out", str(out), "-q",
+    command = [sys.executable, "-m", "storysift.cli", "run", str(corpus), "--out", str(out), "-q",
                "--workers", str(workers)]
     started = time.perf_counter()
     process = subprocess.Popen(command)

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import write_corpus  # noqa: E402
 
-from pipeline.dedup import dedup_file  # noqa: E402
-from pipeline.ray_dedup import RaySteps  # noqa: E402
+from storysift.corpus.dedup import dedup_file  # noqa: E402
+from storysift.run.ray_dedup import RaySteps  # noqa: E402
 
 
 def same_files(left: Path, right: Path) -> bool:

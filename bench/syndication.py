@@ -37,14 +37,15 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-from pipeline.cleaner import clean_document
-from pipeline.dedup import DedupOptions, dedup_file
-from pipeline.minhash import Signer
-from pipeline.readers import InputError, make_document
-from pipeline.rules import load_rules
-from pipeline.shingles import hashed_words, jaccard, shingle_set, shingles
-from pipeline.stories import UnionFind, join_buckets, lsh_buckets
-from pipeline.writers import JsonlSink, atomic_text
+from storysift.clean.page import clean_document
+from storysift.corpus.dedup import DedupOptions, dedup_file
+from storysift.corpus.minhash import Signer
+from storysift.corpus.shingles import hashed_words, jaccard, shingle_set, shingles
+from storysift.corpus.stories import UnionFind, join_buckets, lsh_buckets
+from storysift.document import InputError
+from storysift.read.documents import make_document
+from storysift.ruleset.load import load_rules
+from storysift.write.outputs import JsonlSink, atomic_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / "out" / "devset-clean.jsonl"

@@ -15,9 +15,9 @@ import statistics
 import time
 from pathlib import Path
 
-from pipeline.parallel import clean_limited, clean_parallel
-from pipeline.readers import iter_inputs
-from pipeline.rules import load_rules
+from storysift.read.files import iter_inputs
+from storysift.ruleset.load import load_rules
+from storysift.run.pool import clean_limited, clean_parallel
 
 DEFAULT_DEVSET = Path(__file__).resolve().parent.parent.parent / "shared" / "devset"
 

@@ -1,11 +1,13 @@
 """storysift: clean scraped pages into canonical text and group copies into stories.
 
-The package is a pipeline of small stages: `readers` turn inputs into raw documents,
-`cleaner` runs `html` pruning/extraction and the text `rules`/`detectors` on each one,
-`writers` write the records. `cli` wires the stages into commands.
+The sub-packages are the stages in order: `read` turns inputs into raw documents, `clean`
+cleans one page, `corpus` works across the cleaned corpus (site furniture, stories, events),
+`write` writes the records and reports. `ruleset` loads the rules the stages read; `run`
+holds the executors that schedule the stages; `api` and `cli` are the two ways in.
+See ARCHITECTURE.md.
 """
 
-from pipeline.document import Document, Removal
+from storysift.document import Document, Removal
 
 __all__ = ["Document", "Removal"]
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """The Python API: storysift as a library inside other tools. Thin, typed wrappers over the
 same stages the command line runs; the rules are loaded once and reused.
 
-    >>> from pipeline import api
+    >>> from storysift import api
     >>> doc = api.clean("Share on Facebook\\nThe council approved the budget on Monday.")
     >>> doc.text
     'The council approved the budget on Monday.'
@@ -17,13 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from pipeline.cleaner import clean_text
-from pipeline.dedup import DedupOptions, dedup_file
-from pipeline.document import Document
-from pipeline.engine import RunOptions, clean_stream, run_cleaning
-from pipeline.readers import InputError, ReadOptions, record_document
-from pipeline.rules import RuleSet, load_rules
-from pipeline.writers import JsonlSink, atomic_text
+from storysift.clean.page import clean_stream, clean_text
+from storysift.corpus.dedup import DedupOptions, dedup_file
+from storysift.document import Document, InputError
+from storysift.read.documents import ReadOptions, record_document
+from storysift.ruleset.load import RuleSet, load_rules
+from storysift.run.engine import RunOptions, run_cleaning
+from storysift.write.outputs import JsonlSink, atomic_text
 
 __all__ = ["clean", "clean_records", "deduplicate", "run", "rules", "DedupOptions", "Document", "RuleSet"]
 

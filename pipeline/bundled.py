@@ -1,5 +1,5 @@
 """Where the data shipped with storysift lives: inside the installed wheel
-(`pipeline/_bundled/`), or at the top of a source checkout."""
+(`storysift/_bundled/`), or at the top of a source checkout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def bundled_dir(name: str) -> Path:
-    installed = Path(str(resources.files("pipeline"))) / "_bundled" / name
+    installed = Path(str(resources.files("storysift"))) / "_bundled" / name
     if installed.is_dir():
         return installed
     return Path(__file__).resolve().parent.parent / name

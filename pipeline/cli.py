@@ -14,20 +14,29 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.bundled import seeds_dir
-from pipeline.dedup import (DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, DedupOptions,
-                            dedup_file, summary)
-from pipeline.engine import DEFAULT_TIMEOUT_S, RunOptions, StrictStop, clean_items, clean_stream, run_cleaning
-from pipeline.furniture import DEFAULT_MIN_STORIES
-from pipeline.htmlreport import DEFAULT_REPORT_DOCS
-from pipeline.parallel import default_workers
-from pipeline.progress import Progress
-from pipeline.ray_engine import RayUnavailable
-from pipeline.readers import DEFAULT_MAX_BYTES, ReadOptions, Reject, count_documents, iter_inputs
-from pipeline.rules import RuleError, RuleSet, load_rules
-from pipeline.safety import output_dir_problem, output_file_problem
-from pipeline.shards import ResumeError
-from pipeline.writers import JsonlSink, atomic_text, output_problem, record_sink, write_json
+from storysift.bundled import seeds_dir
+from storysift.clean.page import clean_stream
+from storysift.corpus.dedup import (
+    DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_SIZE,
+    DEFAULT_THRESHOLD,
+    DedupOptions,
+    dedup_file,
+    summary,
+)
+from storysift.corpus.furniture import DEFAULT_MIN_STORIES
+from storysift.document import Reject
+from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
+from storysift.read.files import count_documents, iter_inputs
+from storysift.ruleset.load import RuleError, RuleSet, load_rules
+from storysift.run.engine import RunOptions, StrictStop, clean_items, run_cleaning
+from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
+from storysift.run.progress import Progress
+from storysift.run.ray_clean import RayUnavailable
+from storysift.run.safety import output_dir_problem, output_file_problem
+from storysift.run.shards import ResumeError
+from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
+from storysift.write.outputs import JsonlSink, atomic_text, output_problem, record_sink, write_json
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
@@ -69,7 +78,7 @@ def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_storie
                            index=index)
     problems = options.problems()
     if not problems and index is not None:
-        from pipeline.index import index_problem
+        from storysift.corpus.index import index_problem
 
         problems = [p for p in [index_problem(index, num_perm, shingle_size, threshold)] if p]
     if problems:
@@ -247,7 +256,7 @@ def explain(
     url_field: UrlField = "url",
 ) -> None:
     """Show a document with every removed line in place, marked with its rule id."""
-    from pipeline.explain import plain, render_explanation
+    from storysift.review.explain import plain, render_explanation
 
     ruleset = get_rules(rules)
     use_color = sys.stdout.isatty() if color is None else color
@@ -272,7 +281,7 @@ def check(
     rules: RulesOption = None,
 ) -> None:
     """Run every fixture and compare with its golden output; exit 1 on any difference."""
-    from pipeline.fixtures import check_all
+    from storysift.review.fixtures import check_all
 
     get_rules(rules)  # a broken rule file fails before any fixture runs
     if not directory.is_dir():
@@ -301,7 +310,7 @@ def rules_list(rules: RulesOption = None) -> None:
 @rules_app.command("test")
 def rules_test(rules: RulesOption = None) -> None:
     """Run every rule's own match/keep examples; exit 1 if any fails."""
-    from pipeline.ruletests import check_rules
+    from storysift.ruleset.selftest import check_rules
 
     ruleset = get_rules(rules)
     failures = check_rules(ruleset)
@@ -320,7 +329,7 @@ def rules_import_easylist(
     prefix: Annotated[str, typer.Option(help="Rule id prefix.")] = "easylist",
 ) -> None:
     """Turn cosmetic filters (##, host##, #@#) into CSS rule files; count what cannot be used."""
-    from pipeline.easylist import import_easylist, write_rules
+    from storysift.ruleset.easylist import import_easylist, write_rules
 
     if not file.is_file():
         raise fail(f"{file}: no such file")

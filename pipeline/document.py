@@ -72,3 +72,25 @@ class Document:
                 "removed": len(self.removed),
             },
         }
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input that did not become a document, and why."""
+
+    source: str
+    reason: str
+    id: str | None = None
+
+    def as_record(self) -> dict[str, str | None]:
+        return {"id": self.id, "source": self.source, "reason": self.reason}
+
+    @property
+    def skipped(self) -> bool:
+        """A record passed over by design (a WARC request, an image response), not a failure:
+        counted like a reject, but no reason to stop a --strict run."""
+        return self.reason.startswith("skipped ")
+
+
+class InputError(ValueError):
+    """Bytes that cannot become text; the message is the reject reason."""

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rules import load_rules
+from storysift.ruleset.load import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

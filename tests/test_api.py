@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-import pipeline.api
-from pipeline import api
+import storysift.api
+from storysift import api
 from tests.conftest import ROOT
 
 
 def test_api_docstring_examples_pass():
-    assert doctest.testmod(pipeline.api).failed == 0
+    assert doctest.testmod(storysift.api).failed == 0
 
 
 def readme_python_blocks():

@@ -7,7 +7,7 @@ import shutil
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from storysift.cli import app
 from tests.conftest import ROOT
 
 runner = CliRunner()

@@ -10,9 +10,9 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.bundled import seeds_dir
-from pipeline.cli import app
-from pipeline.rules import load_rules
+from storysift.bundled import seeds_dir
+from storysift.cli import app
+from storysift.ruleset.load import load_rules
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -207,7 +207,7 @@ def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_pa
     for seed in ("1", "2"):
         out = tmp_path / f"seed{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(corpus), "--out", str(out), "-q"],
+        subprocess.run([sys.executable, "-m", "storysift.cli", "run", str(corpus), "--out", str(out), "-q"],
                        env=env, check=True, cwd=ROOT, capture_output=True)
         outs.append(out)
     names = sorted(p.name for p in outs[0].iterdir())

@@ -8,9 +8,9 @@ import random
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.dedup import MIN_WORDS, DedupOptions, dedup_file
-from pipeline.furniture import RULE_ID
+from storysift.cli import app
+from storysift.corpus.dedup import MIN_WORDS, DedupOptions, dedup_file
+from storysift.corpus.furniture import RULE_ID
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "fixtures" / "corpora" / "three-sites"
@@ -189,11 +189,11 @@ def test_options_problems_name_the_fix():
 
 
 def test_memory_budget_changes_speed_not_output(tmp_path, monkeypatch):
-    import pipeline.dedup
+    import storysift.corpus.dedup
 
     dedup_file(CORPUS / "pages.jsonl", tmp_path / "cached")
     for budget in ("CACHE_BYTES", "WORD_CACHE_BYTES", "RECENT_SETS"):  # every text re-read from the file
-        monkeypatch.setattr(pipeline.dedup, budget, 0)
+        monkeypatch.setattr(storysift.corpus.dedup, budget, 0)
     dedup_file(CORPUS / "pages.jsonl", tmp_path / "uncached")
     for name in ("clean.jsonl", "stories.jsonl"):
         assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "uncached" / name).read_bytes()

@@ -9,9 +9,9 @@ import dataclasses
 
 import pytest
 
-from pipeline.detectors import is_name_like, is_title_like, strip_bullet
-from pipeline.rules import RuleSet, compile_pattern
-from pipeline.textrules import apply_text_rules
+from storysift.clean.detectors import is_name_like, is_title_like, strip_bullet
+from storysift.clean.textrules import apply_text_rules
+from storysift.ruleset.load import RuleSet, compile_pattern
 
 ARTICLE = [
     "The council voted on Tuesday to extend the ferry subsidy for another three years, ending months of uncertainty.",

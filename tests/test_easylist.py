@@ -8,10 +8,10 @@ import yaml
 from selectolax.lexbor import LexborHTMLParser
 from typer.testing import CliRunner
 
-from pipeline.cleaner import clean_text
-from pipeline.cli import app
-from pipeline.easylist import classify, import_easylist, match_example
-from pipeline.rules import load_rules
+from storysift.clean.page import clean_text
+from storysift.cli import app
+from storysift.ruleset.easylist import classify, import_easylist, match_example
+from storysift.ruleset.load import load_rules
 
 EXCERPT = Path(__file__).parent / "data" / "easylist-excerpt.txt"
 ARTICLE = "<p>The council approved the budget on Monday after a long debate about the harbour wall.</p>" * 3

@@ -8,12 +8,15 @@ import json
 
 import pytest
 
-import pipeline.engine as engine
-from pipeline.cleaner import clean_document, clean_text
-from pipeline.engine import RunOptions, StrictStop, clean_stream, run_cleaning
-from pipeline.html import extract_html
-from pipeline.readers import ReadOptions, Reject, iter_inputs, make_document
-from pipeline.writers import atomic_text, write_json
+import storysift.clean.page as page
+import storysift.run.engine as engine
+from storysift.clean.html import extract_html
+from storysift.clean.page import clean_document, clean_stream, clean_text
+from storysift.document import Reject
+from storysift.read.documents import ReadOptions, make_document
+from storysift.read.files import iter_inputs
+from storysift.run.engine import RunOptions, StrictStop, run_cleaning
+from storysift.write.outputs import atomic_text, write_json
 
 PARAGRAPHS = [
     "The museum reopened on Friday after a two-year renovation of its roof and galleries.",
@@ -51,7 +54,7 @@ def test_a_document_whose_cleaning_fails_becomes_a_reject_and_the_rest_go_on(rul
             raise ValueError("boom")
         return clean_document(raw, ruleset)
 
-    monkeypatch.setattr(engine, "clean_document", flaky)
+    monkeypatch.setattr(page, "clean_document", flaky)
     items = list(clean_stream(docs(ARTICLE_TEXT, ARTICLE_TEXT, ARTICLE_TEXT), rules))
     assert [type(i).__name__ for i in items] == ["Document", "Reject", "Document"]
     assert items[1] == Reject("src1", "cleaning failed: ValueError: boom", "doc1")
@@ -61,7 +64,7 @@ def test_recursion_error_becomes_a_nesting_reject(rules, monkeypatch):
     def deep(raw, ruleset):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(engine, "clean_document", deep)
+    monkeypatch.setattr(page, "clean_document", deep)
     (item,) = clean_stream(docs(ARTICLE_TEXT), rules)
     assert item.reason == "document too deeply nested to parse"
 
@@ -212,7 +215,7 @@ def test_a_selector_matching_most_of_the_page_is_a_wrapper_and_skipped(rules):
 
 
 def test_url_given_for_text_decides_site_rules(rules, tmp_path):
-    from pipeline.rules import load_rules
+    from storysift.ruleset.load import load_rules
 
     (tmp_path / "sites").mkdir()
     (tmp_path / "sites" / "courier.example.yaml").write_text(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.fixtures import check_fixture, fixture_dirs
+from storysift.review.fixtures import check_fixture, fixture_dirs
 from tests.conftest import ROOT
 
 FIXTURES = fixture_dirs(ROOT / "fixtures")

@@ -13,9 +13,11 @@ import pytest
 import zstandard
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.readers import ReadOptions, Reject, iter_inputs
-from pipeline.writers import atomic_text, output_problem
+from storysift.cli import app
+from storysift.document import Reject
+from storysift.read.documents import ReadOptions
+from storysift.read.files import iter_inputs
+from storysift.write.outputs import atomic_text, output_problem
 
 STORY = "The harbour reopened on Monday after repairs. Fishermen said the new wall held in the storm."
 PAGE = f"<html><head><title>Harbour reopens</title></head><body><article><p>{STORY}</p></article></body></html>"
@@ -130,9 +132,9 @@ def test_parquet_output_loads_with_pyarrow_and_pandas(tmp_path, pq):
 
 
 def test_parquet_output_is_written_in_row_groups(tmp_path, monkeypatch, pq):
-    import pipeline.writers
+    import storysift.write.outputs
 
-    monkeypatch.setattr(pipeline.writers, "PARQUET_GROUP_ROWS", 2)
+    monkeypatch.setattr(storysift.write.outputs, "PARQUET_GROUP_ROWS", 2)
     source = tmp_path / "pages.jsonl"
     source.write_bytes(jsonl([{"id": str(n), "text": f"{STORY} Number {n}."} for n in range(5)]))
     out = tmp_path / "clean.parquet"
@@ -157,7 +159,7 @@ def test_parquet_without_pyarrow_is_refused_before_any_work(monkeypatch):
 
 
 def test_stdin_to_stdout_streams_each_record_before_input_ends():
-    command = [sys.executable, "-m", "pipeline.cli", "clean", "-", "--out", "-"]
+    command = [sys.executable, "-m", "storysift.cli", "clean", "-", "--out", "-"]
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         proc.stdin.write(jsonl(RECORDS[:1]))
         proc.stdin.flush()
@@ -172,7 +174,7 @@ def test_stdin_to_stdout_streams_each_record_before_input_ends():
 
 
 def test_compressed_jsonl_on_stdin(tmp_path):
-    command = [sys.executable, "-m", "pipeline.cli", "clean", "-", "--out", "-"]
+    command = [sys.executable, "-m", "storysift.cli", "clean", "-", "--out", "-"]
     for data in (gzip.compress(jsonl(RECORDS)), zstandard.ZstdCompressor().compress(jsonl(RECORDS))):
         result = subprocess.run(command, input=data, capture_output=True, timeout=120, check=True)
         assert [r["id"] for r in read_records(result.stdout)] == ["a", "b"]

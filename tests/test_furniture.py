@@ -1,7 +1,7 @@
 """Corpus furniture (issue 3): blocks, and which block clusters count as furniture."""
 
-from pipeline.furniture import RULE_ID, BlockIndex, remove_blocks, split_blocks
-from pipeline.shingles import hashed_words
+from storysift.corpus.furniture import RULE_ID, BlockIndex, remove_blocks, split_blocks
+from storysift.corpus.shingles import hashed_words
 
 LONG = "The swing bridge over the inner harbour will close to cars from Monday for six weeks of repairs."
 

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import htmllimits
-from pipeline.cleaner import clean_text
-from pipeline.cli import app
-from pipeline.htmllimits import (
+from storysift.clean import limits as htmllimits
+from storysift.clean.limits import (
     FEW_TAGS,
     MAX_HTML_DEPTH,
     html_limit_problem,
     may_have_many_attributes,
     parse_within_limits,
 )
-from pipeline.readers import InputError
-from pipeline.rules import RuleError, load_rules
+from storysift.clean.page import clean_text
+from storysift.cli import app
+from storysift.document import InputError
+from storysift.ruleset.load import RuleError, load_rules
 
 runner = CliRunner()
 

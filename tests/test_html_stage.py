@@ -10,9 +10,9 @@ from selectolax.lexbor import LexborHTMLParser
 from trafilatura.metadata import extract_author
 from trafilatura.settings import set_date_params
 
-from pipeline.detectors import is_data_line, is_title_like
-from pipeline.html import extract_html
-from pipeline.metadata import find_author, page_metadata
+from storysift.clean.detectors import is_data_line, is_title_like
+from storysift.clean.html import extract_html
+from storysift.clean.metadata import find_author, page_metadata
 
 PARAGRAPHS = [
     "The harbour board approved the new ferry timetable on Tuesday after a long debate about the early crossings.",

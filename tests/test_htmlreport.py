@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.engine import RunOptions, run_cleaning
-from pipeline.htmlreport import embed_json
-from pipeline.rules import load_rules
+from storysift.ruleset.load import load_rules
+from storysift.run.engine import RunOptions, run_cleaning
+from storysift.write.htmlreport import embed_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -161,9 +161,9 @@ def test_report_renders_in_headless_chromium_without_running_page_text(run_dir: 
 
 
 def test_only_the_largest_stories_are_listed_but_the_charts_count_all(tmp_path: Path, monkeypatch) -> None:
-    import pipeline.htmlreport
+    import storysift.write.htmlreport
 
-    monkeypatch.setattr(pipeline.htmlreport, "MAX_STORIES", 2)
+    monkeypatch.setattr(storysift.write.htmlreport, "MAX_STORIES", 2)
     run_cleaning([str(p) for p in SEEDS], tmp_path, load_rules([]), RunOptions())
     stories = page_data(tmp_path)["stories"]
     assert stories["total"] == len(SEEDS) and sum(n for _, n in stories["sizes"]) == len(SEEDS)

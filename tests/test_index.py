@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.dedup import DedupOptions, dedup_file
-from pipeline.index import RedisStore, SqliteStore, StoryIndex
+from storysift.cli import app
+from storysift.corpus.dedup import DedupOptions, dedup_file
+from storysift.corpus.index import RedisStore, SqliteStore, StoryIndex
 
 REDIS_URL = os.environ.get("STORYSIFT_TEST_REDIS")
 needs_redis = pytest.mark.skipif(

@@ -27,7 +27,7 @@ def write_corpus(path: Path, records: int) -> None:
 
 
 def command(corpus: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "run", str(corpus), "--out", str(out), "-q"]
+    return [sys.executable, "-m", "storysift.cli", "run", str(corpus), "--out", str(out), "-q"]
 
 
 def lines_of(path: Path) -> list[dict]:

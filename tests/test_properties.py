@@ -15,13 +15,12 @@ import re
 import unicodedata
 from collections import Counter
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pipeline.cleaner import clean_text
-from pipeline.readers import InputError
-from pipeline.rules import load_rules
-from pipeline.textrules import apply_text_rules, lines_matching
+from storysift.clean.page import clean_text
+from storysift.clean.textrules import apply_text_rules, lines_matching
+from storysift.document import InputError
+from storysift.ruleset.load import load_rules
 
 RULES = load_rules()
 # STORYSIFT_EXAMPLES=5000 python -m pytest tests/test_properties.py for a deeper search.
@@ -204,7 +203,7 @@ def test_clean_text_never_adds_words_and_is_idempotent(text):
 @SETTINGS
 @given(document())
 def test_explain_marks_exactly_the_removed_lines(text):
-    from pipeline.explain import render_explanation
+    from storysift.review.explain import render_explanation
 
     doc = cleaned(text)
     if doc is None or doc.kind != "text":
@@ -226,7 +225,7 @@ def test_explain_marks_exactly_the_removed_lines(text):
               st.binary(max_size=200)),
 ))
 def test_any_bytes_become_a_document_or_a_reasoned_reject(data):
-    from pipeline.readers import make_document
+    from storysift.read.documents import make_document
 
     try:
         raw = make_document(data, "d", "d")
@@ -240,7 +239,7 @@ def test_any_bytes_become_a_document_or_a_reasoned_reject(data):
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=200),
        st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
 def test_text_with_a_bom_or_in_utf8_decodes_exactly(text, encoding):
-    from pipeline.readers import decode
+    from storysift.read.documents import decode
 
     data = text.encode(encoding)
     if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-import pipeline.ray_dedup as ray_dedup
-from pipeline.dedup import dedup_file
-from pipeline.engine import RunOptions, run_cleaning
-from pipeline.ray_dedup import Chunks, RaySteps
+import storysift.run.ray_dedup as ray_dedup
+from storysift.corpus.dedup import dedup_file
+from storysift.run.engine import RunOptions, run_cleaning
+from storysift.run.ray_dedup import Chunks, RaySteps
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs the optional extra storysift[ray]")
 
@@ -106,10 +106,10 @@ def test_copies_merge_and_every_file_is_the_local_engines_with_dedup_in_ray_task
     report = json.loads((local / "report.json").read_text())["dedup"]
     assert (report["documents"], report["distinct_stories"], report["corpus_furniture"]["rounds"]) == (34, 22, 2)
     monkeypatch.setattr(ray_dedup, "DEFAULT_CHUNKS", SMALL)
-    caplog.set_level("INFO", logger="pipeline.ray_dedup")
+    caplog.set_level("INFO", logger="storysift.run.ray_dedup")
     run_cleaning([str(folder)], tmp_path, rules, RunOptions(engine="ray"))
     assert_same_files(local, tmp_path)
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "pipeline.ray_dedup"]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "storysift.run.ray_dedup"]
     tasks = {step: int(count) for count, step in re.findall(r"(\d+) (signing|bucketing|verification)", line)}
     assert len(tasks) == 3 and min(tasks.values()) > 1, line
 
@@ -160,7 +160,7 @@ def test_verified_joins_on_ray_are_the_local_joins_where_the_check_cap_binds(loc
     are checked (at most 3 sets per key in a bucket) depends on the joins made before."""
     import numpy as np
 
-    from pipeline.stories import UnionFind, join_buckets
+    from storysift.corpus.stories import UnionFind, join_buckets
 
     rng = np.random.default_rng(7)
     bases = [rng.choice(2**32, 400, replace=False).astype(np.uint32) for _ in range(15)]

@@ -11,7 +11,9 @@ import zlib
 
 import pytest
 
-from pipeline.readers import ReadOptions, Reject, iter_inputs, looks_like_html, read_file
+from storysift.document import Reject
+from storysift.read.documents import ReadOptions, looks_like_html
+from storysift.read.files import iter_inputs, read_file
 
 ARTICLE_HTML = (
     "<!DOCTYPE html><html><head><title>Ferry</title></head><body><article>"

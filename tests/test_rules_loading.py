@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
-from pipeline.bundled import rules_dir
-from pipeline.rules import KINDS, RuleError, load_rule_file, load_rules
-from pipeline.ruletests import check_rules
-from pipeline.textrules import apply_text_rules
+from storysift.bundled import rules_dir
+from storysift.clean.textrules import apply_text_rules
+from storysift.ruleset.load import KINDS, RuleError, load_rule_file, load_rules
+from storysift.ruleset.selftest import check_rules
 
 GOOD_RULE = """
   - id: {id}
@@ -289,7 +289,7 @@ def test_host_field_scopes_a_file_outside_sites(tmp_path):
 
 
 def test_site_scoped_css_rule_prunes_only_its_host(tmp_path):
-    from pipeline.html import extract_html
+    from storysift.clean.html import extract_html
 
     write(tmp_path, "sites/example.com.yaml", """
     rules:

@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from pipeline import engine, shards
-from pipeline.engine import RunOptions, run_cleaning
-from pipeline.progress import Progress
-from pipeline.readers import iter_inputs
-from pipeline.shards import ResumeError
+from storysift.read.files import iter_inputs
+from storysift.clean import page
+from storysift.run import engine, shards
+from storysift.run.engine import RunOptions, run_cleaning
+from storysift.run.progress import Progress
+from storysift.run.shards import ResumeError
 
 ARTICLE = ("The harbour authority approved the new ferry timetable on Tuesday after months of talks.\n"
            "Ferries will leave every forty minutes in summer and every hour in winter.\n"
@@ -59,9 +60,9 @@ def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()  # two shards of three finished
 
     cleaned = []
-    real_clean = engine.clean_document
+    real_clean = page.clean_document
     monkeypatch.setattr(engine, "iter_inputs", real_iter)
-    monkeypatch.setattr(engine, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
     run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions(resume=True))
     assert outputs(tmp_path / "resumed") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12 - 6  # 13 inputs, one is an empty-file reject; the first 6 were done
@@ -82,14 +83,14 @@ def test_resume_refuses_a_work_folder_of_other_inputs(rules, tmp_path, monkeypat
 
 def test_slow_document_is_rejected_at_the_time_limit_and_the_run_goes_on(rules, tmp_path, monkeypatch):
     folder = corpus(tmp_path / "in", 3)
-    real_clean = engine.clean_document
+    real_clean = page.clean_document
 
     def slow_on_doc01(raw, r):
         if raw.id == "doc01.txt":
             time.sleep(5)
         return real_clean(raw, r)
 
-    monkeypatch.setattr(engine, "clean_document", slow_on_doc01)
+    monkeypatch.setattr(page, "clean_document", slow_on_doc01)
     started = time.perf_counter()
     report = run_cleaning([str(folder)], tmp_path / "out", rules, RunOptions(timeout=0.3, dedup=None))
     assert time.perf_counter() - started < 4
@@ -100,14 +101,14 @@ def test_slow_document_is_rejected_at_the_time_limit_and_the_run_goes_on(rules, 
 
 def test_a_document_that_kills_its_worker_is_rejected_and_the_others_are_cleaned(rules, tmp_path, monkeypatch):
     folder = corpus(tmp_path / "in", 6)
-    real_clean = engine.clean_document
+    real_clean = page.clean_document
 
     def crash_on_doc02(raw, r):  # inherited by the forked workers
         if raw.id == "doc02.txt":
             os._exit(3)
         return real_clean(raw, r)
 
-    monkeypatch.setattr(engine, "clean_document", crash_on_doc02)
+    monkeypatch.setattr(page, "clean_document", crash_on_doc02)
     report = run_cleaning([str(folder)], tmp_path / "out", rules, RunOptions(workers=2, dedup=None))
     rejects = (tmp_path / "out" / "rejects.jsonl").read_text(encoding="utf-8")
     assert "doc02.txt" in rejects and "crashed" in rejects
@@ -129,7 +130,7 @@ def test_progress_line_shows_rate_and_eta_when_the_total_is_known():
 def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from storysift.cli import app
 
     folder = corpus(tmp_path / "in", 30)
     runner = CliRunner()

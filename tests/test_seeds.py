@@ -2,9 +2,10 @@
 
 import pytest
 
-from pipeline.cleaner import clean_document
-from pipeline.normalize import normalize_line
-from pipeline.readers import ReadOptions, read_file
+from storysift.clean.normalize import normalize_line
+from storysift.clean.page import clean_document
+from storysift.read.documents import ReadOptions
+from storysift.read.files import read_file
 from tests.conftest import ROOT
 
 

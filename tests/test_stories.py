@@ -7,14 +7,33 @@ import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from pipeline.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD
-from pipeline.events import (DEFAULT_EVENT_THRESHOLD, EVENT_NUM_PERM, group_events, salient_terms, term_hashes,
-                             term_jaccard)
-from pipeline.furniture import BLOCK_NUM_PERM, BLOCK_THRESHOLD
-from pipeline.minhash import EMPTY, Rows, Signer
-from pipeline.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
-from pipeline.stories import (KNOWN_LSH_PARAMS, LSH_SLACK, Member, UnionFind, band_buckets, choose_canonical,
-                              components, exact_groups, join_buckets, lsh_buckets, lsh_params, member_keys, stable_id)
+from storysift.corpus.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD
+from storysift.corpus.events import (
+    DEFAULT_EVENT_THRESHOLD,
+    EVENT_NUM_PERM,
+    group_events,
+    salient_terms,
+    term_hashes,
+    term_jaccard,
+)
+from storysift.corpus.furniture import BLOCK_NUM_PERM, BLOCK_THRESHOLD
+from storysift.corpus.minhash import EMPTY, Rows, Signer
+from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
+from storysift.corpus.stories import (
+    KNOWN_LSH_PARAMS,
+    LSH_SLACK,
+    Member,
+    UnionFind,
+    band_buckets,
+    choose_canonical,
+    components,
+    exact_groups,
+    join_buckets,
+    lsh_buckets,
+    lsh_params,
+    member_keys,
+    stable_id,
+)
 
 TEXT = ("The council voted on Tuesday to extend the ferry subsidy for another three years, "
         "ending months of uncertainty for the island's commuters and for the operator.")

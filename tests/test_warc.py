@@ -13,9 +13,11 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.cli import app
-from pipeline.engine import run_cleaning
-from pipeline.readers import ReadOptions, Reject, iter_inputs
+from storysift.cli import app
+from storysift.document import Reject
+from storysift.read.documents import ReadOptions
+from storysift.read.files import iter_inputs
+from storysift.run.engine import run_cleaning
 
 PARAGRAPH = "<p>The river rose two metres overnight and the town council opened the school hall to families from the lower streets.</p>"
 ARTICLE = f"<html><head><title>Flood in the valley</title></head><body><article><h1>Flood in the valley</h1>{PARAGRAPH * 4}</article></body></html>"
@@ -181,7 +183,7 @@ def test_clean_prints_skip_counts_and_strict_does_not_stop_on_a_skip(tmp_path):
 
 def test_gzipped_warc_on_stdin(tmp_path):
     source = crawl(tmp_path / "crawl.warc.gz")
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "clean", "-", "--out", "-"],
+    result = subprocess.run([sys.executable, "-m", "storysift.cli", "clean", "-", "--out", "-"],
                             input=source.read_bytes(), capture_output=True, timeout=120, check=True)
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     assert record["url"] == "https://example.com/flood"
@@ -220,7 +222,7 @@ def test_explain_shows_the_archive_pages_and_passes_over_skipped_records(tmp_pat
 
 
 def test_strict_run_does_not_stop_at_skipped_warc_records(tmp_path, rules):
-    from pipeline.engine import RunOptions
+    from storysift.run.engine import RunOptions
 
     report = run_cleaning([str(crawl(tmp_path / "crawl.warc.gz"))], tmp_path / "out", rules, RunOptions(strict=True))
     assert report.written == 1 and report.rejected == 6 and report.stopped is None

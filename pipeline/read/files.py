@@ -1,0 +1,251 @@
+"""Reading, every input: the user's files, folders, JSON Lines and Parquet corpora, web archives
+and stdin become raw documents (read/documents.py decodes each one). Anything that cannot
+become a document becomes a `Reject` with its reason, so every input is accounted for."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import zstandard
+
+from storysift.document import InputError, RawDocument, Reject
+from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
+
+DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+WARC_SUFFIXES = {".warc", ".arc"}
+PARQUET_SUFFIXES = {".parquet"}
+# Any of the above may also be compressed: the outer suffix says how.
+COMPRESSED_SUFFIXES = {".gz", ".zst"}
+MULTI_RECORD_SUFFIXES = JSONL_SUFFIXES | WARC_SUFFIXES | PARQUET_SUFFIXES
+GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+# Rows held in memory at once when reading Parquet: each row is a whole page.
+PARQUET_BATCH_ROWS = 256
+READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when its suffix is .gz or .zst."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")
+    if suffix == ".zst":
+        return _zstd_reader(path.open("rb"))
+    return path.open("rb")
+
+
+def _zstd_reader(raw: BinaryIO) -> BinaryIO:
+    # read_across_frames: a .zst made by appending compressed pieces is one stream.
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return io.BufferedReader(reader)  # type: ignore[arg-type]
+
+
+def _base_suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def _is_archive(path: Path) -> bool:
+    """Whether the file (decompressed) starts like a WARC or ARC file: cheap, 16 bytes."""
+    from storysift.read.warc import is_archive_start
+
+    try:
+        with _open(path) as stream:
+            return is_archive_start(stream.read(16))
+    except READ_ERRORS:
+        return False
+
+
+def iter_inputs(inputs: list[str], options: ReadOptions = ReadOptions()) -> Iterator[RawDocument | Reject]:
+    """Every document (or reject) of every input, in a deterministic order."""
+    for name in inputs:
+        if name == "-":
+            yield from _read_stdin(options)
+            continue
+        root = Path(name)
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file())
+            for path in files:
+                if path.name.startswith("."):
+                    continue
+                yield from read_file(path, path.relative_to(root).as_posix(), options, from_folder=True)
+        elif root.exists():
+            yield from read_file(root, root.name, options)
+        else:
+            yield Reject(name, "no such file or folder")
+
+
+def count_documents(inputs: list[str]) -> int | None:
+    """How many documents (or rejects) the inputs give, when that is known without reading
+    them: files and folders of single documents. None for stdin and multi-record files."""
+    total = 0
+    for name in inputs:
+        root = Path(name)
+        if root.is_dir():
+            files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        elif root.is_file():
+            files = [root]
+        else:
+            return None
+        if any(_base_suffix(p) in MULTI_RECORD_SUFFIXES for p in files):
+            return None
+        total += len(files)
+    return total
+
+
+def read_file(path: Path, doc_id: str, options: ReadOptions, from_folder: bool = False) -> Iterator[RawDocument | Reject]:
+    suffix = _base_suffix(path)
+    if suffix in JSONL_SUFFIXES:
+        yield from read_jsonl(path, options)
+        return
+    if suffix in PARQUET_SUFFIXES:
+        yield from read_parquet(path, options)
+        return
+    if suffix in WARC_SUFFIXES or _is_archive(path):
+        yield from read_archive(path, options)
+        return
+    if from_folder and suffix not in DOCUMENT_SUFFIXES:
+        yield Reject(str(path), f"unsupported file type '{suffix or path.name}'", doc_id)
+        return
+    try:
+        with _open(path) as stream:
+            data = read_limited(stream, options.max_bytes)
+        yield make_document(data, doc_id, str(path))
+    except InputError as exc:
+        yield Reject(str(path), str(exc), doc_id)
+    except READ_ERRORS as exc:
+        yield Reject(str(path), f"unreadable: {exc}", doc_id)
+
+
+def read_jsonl(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    try:
+        stream = _open(path)
+    except OSError as exc:
+        yield Reject(str(path), f"unreadable: {exc}")
+        return
+    with stream:
+        yield from _jsonl_records(stream, path.as_posix(), options)
+
+
+def _bounded_lines(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The stream's lines, each read with at most `limit` + 1 bytes in memory: a longer line
+    (a gzip bomb in one record) is skipped a chunk at a time and yields only its first part."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    lineno = 0
+    try:
+        for lineno, raw_line in enumerate(_bounded_lines(stream, options.max_bytes), 1):
+            where = f"{name}:{lineno}"
+            if len(raw_line) > options.max_bytes:  # before the blank test: only its start was read
+                yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
+                continue
+            if not raw_line.strip():
+                continue
+            try:
+                record = json.loads(raw_line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                truncated = not raw_line.endswith(b"\n")
+                reason = "truncated last line" if truncated else "line is not valid JSON"
+                yield Reject(where, f"{reason}: {exc}")
+                continue
+            yield record_document(record, where, options)
+    except READ_ERRORS as exc:
+        yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
+
+
+def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """A WARC or ARC file. warcio undoes per-record gzip itself, so a .warc.gz is handed over
+    as stored and record offsets (in each document's source) are offsets in the file on disk."""
+    from storysift.read.warc import read_warc
+
+    try:
+        stream = _open(path) if path.suffix.lower() == ".zst" else path.open("rb")
+    except OSError as exc:
+        yield Reject(str(path), f"unreadable: {exc}")
+        return
+    with stream:
+        size = None if path.suffix.lower() == ".zst" else path.stat().st_size
+        yield from read_warc(stream, path.as_posix(), options, size)
+
+
+def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """A Parquet file, read a batch of rows at a time; fields as for JSON Lines records,
+    and the source of each document is "path:row" (1-based)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet as pq
+    except ImportError:
+        yield Reject(str(path), "reading Parquet needs pyarrow: pip install 'storysift[parquet]'")
+        return
+    name, row = path.as_posix(), 0
+    try:
+        parquet = pq.ParquetFile(path)
+        fields = (options.id_field, options.url_field, options.html_field, options.text_field)
+        columns = [c for c in dict.fromkeys(fields) if c in parquet.schema_arrow.names]
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
+            for record in batch.to_pylist():
+                row += 1
+                where = f"{name}:{row}"
+                body = [record.get(options.html_field), record.get(options.text_field)]
+                if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
+                    yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
+                    continue
+                yield record_document(record, where, options)
+    except (OSError, pyarrow.ArrowException) as exc:
+        yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
+
+
+def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:
+    """Standard input, decided by its first bytes: gzip or zstd (undone), a WARC, JSON Lines
+    (read and yielded a line at a time, so a pipe streams), or else one document."""
+    from storysift.read.warc import is_archive_start, read_warc
+
+    stream: BinaryIO = sys.stdin.buffer
+    head = _peek(stream)
+    if head.startswith(GZIP_MAGIC):
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+    elif head.startswith(ZSTD_MAGIC):
+        stream = _zstd_reader(stream)
+    if stream is not sys.stdin.buffer:
+        head = _peek(stream)
+    if is_archive_start(head):
+        yield from read_warc(stream, "<stdin>", options)
+        return
+    if head[:1] == b"{":
+        yield from _jsonl_records(stream, "<stdin>", options)
+        return
+    try:
+        data = read_limited(stream, options.max_bytes)
+        if data.lstrip().startswith(b"{"):
+            yield from _jsonl_records(io.BytesIO(data), "<stdin>", options)
+            return
+        yield make_document(data, "stdin", "<stdin>")
+    except InputError as exc:
+        yield Reject("<stdin>", str(exc), "stdin")
+    except READ_ERRORS as exc:
+        yield Reject("<stdin>", f"unreadable: {exc}", "stdin")
+
+
+def _peek(stream: BinaryIO, size: int = 16) -> bytes:
+    """The first bytes without consuming them (may be fewer than `size` on a slow pipe)."""
+    try:
+        return stream.peek(size)[:size] if hasattr(stream, "peek") else b""
+    except READ_ERRORS:
+        return b""

@@ -1,0 +1,123 @@
+"""The engine: stream documents from the readers through cleaning (in this process, on a
+process pool, or on Ray) into shards, merge them into the output folder (clean.jsonl,
+rejects.jsonl), then run the dedup stage (with Ray, its corpus-wide steps as Ray tasks:
+run/ray_dedup.py) and write report.json. Stages after cleaning read what cleaning
+wrote, so the corpus text is never held in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from itertools import chain, islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from storysift.corpus.dedup import DedupOptions, dedup_file
+from storysift.document import Document, RawDocument, Reject
+from storysift.read.documents import ReadOptions
+from storysift.read.files import iter_inputs
+from storysift.ruleset.load import RuleSet
+from storysift.run.pool import DEFAULT_TIMEOUT_S
+from storysift.run.shards import SHARD_SIZE, ShardStore
+from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
+from storysift.write.outputs import write_json
+from storysift.write.report import RunReport
+
+
+class StrictStop(Exception):
+    """Raised under --strict at the first rejected input."""
+
+    def __init__(self, reject: Reject):
+        super().__init__(f"{reject.source}: {reject.reason}")
+        self.reject = reject
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    read: ReadOptions = ReadOptions()
+    strict: bool = False
+    dedup: DedupOptions | None = DedupOptions()  # None: clean only, no stories.jsonl
+    workers: int = 1
+    timeout: float = DEFAULT_TIMEOUT_S
+    resume: bool = False
+    engine: str = "local"  # or "ray"
+    ray_address: str | None = None
+    html_report: bool = True  # report.html beside report.json
+    report_docs: int = DEFAULT_REPORT_DOCS  # documents with a side-by-side view in report.html
+
+
+def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
+                options: RunOptions) -> Iterator[Document | Reject]:
+    """The cleaning stage on the engine the options name; results keep the input order."""
+    if options.engine == "ray":
+        from storysift.run.ray_clean import clean_ray
+
+        return clean_ray(items, rules, options.ray_address, options.timeout)
+    if options.workers > 1:
+        from storysift.run.pool import clean_parallel
+
+        return clean_parallel(items, rules, options.workers, options.timeout)
+    from storysift.run.pool import clean_limited
+
+    return clean_limited(items, rules, options.timeout)
+
+
+def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions) -> dict[str, object]:
+    """The dedup stage on the engine the options name; the same files either way."""
+    if options.engine == "ray":
+        from storysift.run.ray_dedup import dedup_on_ray
+
+        return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address)
+    return dedup_file(clean_file, out_dir, options.dedup)
+
+
+def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
+    """What must be the same for --resume to continue a run: inputs, reading options, rules."""
+    rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
+    return {
+        "inputs": [str(Path(name).resolve()) if name != "-" else "-" for name in inputs],
+        "read": asdict(options.read),
+        "rules": hashlib.sha256(json.dumps(rules_state, sort_keys=True, default=str).encode()).hexdigest(),
+    }
+
+
+def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),
+                 on_progress: Callable[[int], None] | None = None) -> RunReport:
+    """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
+    stages; returns the report (also written as report.json)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = ShardStore(out_dir, fingerprint(inputs, rules, options))
+    skip = store.start(options.resume) * SHARD_SIZE
+    stop: list[Reject] = []
+    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
+
+    def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
+        for count, item in enumerate(items, skip + 1):
+            views.add(item, count)
+            yield item
+            if on_progress:
+                on_progress(count)
+            if options.strict and isinstance(item, Reject) and not item.skipped:  # a WARC request is no error
+                stop.append(item)
+                return
+
+    stream = watched(clean_items(islice(iter_inputs(inputs, options.read), skip, None), rules, options))
+    index = skip // SHARD_SIZE
+    for first in stream:
+        store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
+        index += 1
+    report = store.merge(out_dir)
+    if stop:
+        # What was written up to the stop is kept; the report says where it stopped.
+        report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
+    elif options.dedup is not None:
+        # Our own records: the dedup options' field names are those of clean.jsonl.
+        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options)
+    write_json(out_dir / "report.json", report.as_dict())
+    if options.html_report:
+        write_html_report(out_dir, report.as_dict(), views)
+    store.remove()
+    if stop:
+        raise StrictStop(stop[0])
+    return report

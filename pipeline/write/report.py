@@ -1,0 +1,67 @@
+"""The run report: every input accounted for (read = written + rejected, in total and per
+file), removals counted per rule, and what each later stage did."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from storysift.document import Document, Reject
+
+
+def source_file(source: str) -> str:
+    """The file a source names: JSON Lines sources carry ":line" after the path."""
+    head, _, tail = source.rpartition(":")
+    return head if head and tail.isdigit() else source
+
+
+@dataclass
+class RunReport:
+    written: int = 0
+    rejected: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    files: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    stages: dict[str, Any] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def add_document(self, doc: Document) -> None:
+        self.written += 1
+        self.files[source_file(doc.source)]["written"] += 1
+        self.rules.update(r.rule for r in doc.removed)
+
+    def add_reject(self, reject: Reject) -> None:
+        self.rejected += 1
+        self.files[source_file(reject.source)]["rejected"] += 1
+        self.reasons[reject.reason.split(":")[0]] += 1
+
+    def counts(self) -> dict[str, Any]:
+        """The mergeable part of the report (what a shard's completion marker holds)."""
+        return {
+            "written": self.written, "rejected": self.rejected, "rules": dict(self.rules),
+            "reasons": dict(self.reasons), "files": {name: dict(c) for name, c in self.files.items()},
+        }
+
+    def add_counts(self, counts: dict[str, Any]) -> None:
+        self.written += counts["written"]
+        self.rejected += counts["rejected"]
+        self.rules.update(counts["rules"])
+        self.reasons.update(counts["reasons"])
+        for name, file_counts in counts["files"].items():
+            self.files[name].update(file_counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "inputs": {"read": self.written + self.rejected, "written": self.written, "rejected": self.rejected},
+            "removals_per_rule": dict(sorted(self.rules.items())),
+            "reject_reasons": dict(sorted(self.reasons.items())),
+            "files": {
+                name: {"read": c["written"] + c["rejected"], "written": c["written"], "rejected": c["rejected"]}
+                for name, c in sorted(self.files.items())
+            },
+        }
+        data.update(self.stages)
+        if self.stopped:
+            data["stopped"] = self.stopped
+        return data
