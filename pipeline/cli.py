@@ -1,6 +1,8 @@
 """The `storysift` command line: wires readers, cleaning, writers, fixtures and rule checks
 into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the run,
-2 bad usage or a broken rule file (reported before any work starts)."""
+2 bad usage or a broken rule file (reported before any work starts), 3 the inputs gave
+nothing to trust (a path does not exist, no document was found, every document or more
+than --max-reject-share of them was rejected; what could be written was written)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -38,10 +41,16 @@ from storysift.run.shards import ResumeError
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
 from storysift.write.outputs import JsonlSink, atomic_text, output_problem, record_sink, write_json
 
+BAD_INPUT = 3
+# Under `clean`, rejects beyond this many are not listed on stderr when a rejects file holds
+# them all: a wrong --text-field rejects every record of a corpus.
+MAX_LISTED_REJECTS = 20
+
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="List the rules, run every rule's own examples, or import EasyList filters.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -66,6 +75,8 @@ ShingleSize = Annotated[int, typer.Option(help="Words per shingle for copy detec
 NumPerm = Annotated[int, typer.Option(help="MinHash permutations per signature.")]
 MinStoriesFurniture = Annotated[int, typer.Option(
     help="A block found in at least this many distinct stories is furniture (corpus.repeated-block).")]
+MaxRejectShare = Annotated[Optional[float], typer.Option(
+    help="Exit 3 when more than this share (0..1) of the documents is rejected.", min=0.0, max=1.0)]
 IndexOption = Annotated[Optional[str], typer.Option(
     "--index", help="Keep stories across runs in this SQLite file or redis://host:port/db; stories seen before keep their id.")]
 
@@ -84,6 +95,45 @@ def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_storie
     if problems:
         raise fail("; ".join(problems))
     return options
+
+
+def input_problem(missing: list[str], written: int, rejected: int, max_share: float | None) -> str | None:
+    """Why a run's inputs gave nothing to trust, for exit code 3; None when they did.
+    `rejected` leaves out records skipped by design (a WARC's requests and images)."""
+    if missing:
+        return f"no such file or folder: {', '.join(missing)}"
+    if written + rejected == 0:
+        return "no input document found"
+    if written == 0:
+        return f"every document was rejected ({rejected}); see the rejects for why"
+    if max_share is not None and rejected > max_share * (written + rejected):
+        return f"{rejected} of {written + rejected} documents rejected, more than --max-reject-share {max_share:g}"
+    return None
+
+
+def missing_inputs(inputs: list[str]) -> list[str]:
+    return [name for name in inputs if name != "-" and not Path(name).exists()]
+
+
+def check_inputs(missing: list[str], written: int, rejected: int, max_share: float | None) -> None:
+    if problem := input_problem(missing, written, rejected, max_share):
+        raise fail(problem, BAD_INPUT)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from storysift import __version__
+
+        typer.echo(f"storysift {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Clean scraped web pages into canonical text, every removal attributed to a rule."""
 
 
 class Engine(str, Enum):
@@ -122,6 +172,7 @@ def clean(
     allow_out_in_input: AllowOutInInput = False,
     workers: Workers = 1,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
+    max_reject_share: MaxRejectShare = None,
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
     ruleset = get_rules(rules)
@@ -131,30 +182,36 @@ def clean(
     rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
+    missing = missing_inputs(inputs)
     stopped = None
+    written = rejected = 0
     skipped: Counter[str] = Counter()
-    with record_sink(out) as sink:
-        reject_records = []
+    with record_sink(out) as sink, ExitStack() as reject_file:
+        reject_sink = None
         for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
             if isinstance(item, Reject) and item.skipped:
                 skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
             elif isinstance(item, Reject):
-                reject_records.append(item.as_record())
-                typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
+                rejected += 1
+                if rejects_path and reject_sink is None:
+                    reject_sink = JsonlSink(reject_file.enter_context(atomic_text(rejects_path)))
+                if reject_sink is not None:
+                    reject_sink.write(item.as_record())
+                if reject_sink is None or rejected <= MAX_LISTED_REJECTS:
+                    typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
                 if strict:
                     stopped = item
                     break
             else:
+                written += 1
                 sink.write(item.as_record())
-    if rejects_path and reject_records:
-        with atomic_text(rejects_path) as stream:
-            reject_sink = JsonlSink(stream)
-            for record in reject_records:
-                reject_sink.write(record)
+    if reject_sink is not None and rejected > MAX_LISTED_REJECTS:
+        typer.echo(f"storysift: {rejected} rejected in all, listed in {rejects_path}", err=True)
     for reason, count in sorted(skipped.items()):
         typer.echo(f"storysift: {reason}: {count}", err=True)
     if stopped:
         raise typer.Exit(1)
+    check_inputs(missing, written, rejected, max_reject_share)
 
 
 @app.command()
@@ -168,6 +225,7 @@ def run(
     url_field: UrlField = "url",
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     strict: Strict = False,
+    max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
@@ -194,6 +252,7 @@ def run(
         workers=workers or default_workers(), timeout=timeout, resume=resume, engine=engine.value,
         ray_address=address, html_report=html_report, report_docs=report_docs,
     )
+    missing = missing_inputs(sources)
     started = time.perf_counter()
     progress = Progress(count_documents(sources), enabled=False if quiet else None)
     try:
@@ -212,6 +271,8 @@ def run(
             f"{summary(report.stages['dedup'])} -> {out}/ ({elapsed:.1f}s)",
             err=True,
         )
+    skipped = sum(count for reason, count in report.reasons.items() if reason.startswith("skipped "))
+    check_inputs(missing, report.written, report.rejected - skipped, max_reject_share)
 
 
 @app.command()

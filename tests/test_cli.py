@@ -1,5 +1,6 @@
 """The command line through typer's CliRunner: clean, run, explain, check, rules list/test;
-exit codes (0 ok, 1 a check failed or --strict stopped, 2 bad usage or broken rules)."""
+exit codes (0 ok, 1 a check failed or --strict stopped, 2 bad usage or broken rules, 3 the
+inputs gave nothing to trust)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,54 @@ def corpus(tmp_path):
     )
     (folder / "e-image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     return folder
+
+
+# --- exit codes a scheduler can act on -------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["clean", "run"])
+def test_a_missing_input_path_exits_3_after_cleaning_the_others(tmp_path, command):
+    (tmp_path / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+    out = tmp_path / ("clean.jsonl" if command == "clean" else "out")
+    result = invoke(command, tmp_path / "ferry.txt", tmp_path / "nosuch.html", "--out", out)
+    assert result.exit_code == 3
+    assert f"no such file or folder: {tmp_path / 'nosuch.html'}" in result.stderr
+    written = out if command == "clean" else out / "clean.jsonl"
+    assert [r["id"] for r in jsonl(written)] == ["ferry.txt"]
+
+
+@pytest.mark.parametrize("command", ["clean", "run"])
+def test_an_input_folder_with_no_documents_exits_3(tmp_path, command):
+    (tmp_path / "empty").mkdir()
+    result = invoke(command, tmp_path / "empty", "--out", tmp_path / "out")
+    assert result.exit_code == 3 and "no input document found" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["clean", "run"])
+def test_a_wrong_text_field_that_rejects_every_record_exits_3(tmp_path, command):
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps({"id": f"r{n}", "body": ARTICLE}) + "\n" for n in range(30)), encoding="utf-8")
+    out = tmp_path / ("clean.jsonl" if command == "clean" else "out")
+    result = invoke(command, records, "--out", out)
+    assert result.exit_code == 3 and "every document was rejected (30)" in result.stderr
+    rejects = out.parent / "clean.jsonl.rejects.jsonl" if command == "clean" else out / "rejects.jsonl"
+    assert len(jsonl(rejects)) == 30
+    if command == "clean":  # the rejects file holds them all; stderr lists only the first ones
+        assert result.stderr.count("storysift: rejected") == 20
+        assert f"30 rejected in all, listed in {rejects}" in result.stderr
+
+
+def test_max_reject_share_fails_a_run_past_it_and_passes_one_within_it(tmp_path, corpus):
+    # The corpus folder: 4 documents written, 4 rejected.
+    assert invoke("run", corpus, "--out", tmp_path / "a", "-q", "--max-reject-share", "0.4").exit_code == 3
+    assert invoke("run", corpus, "--out", tmp_path / "b", "-q", "--max-reject-share", "0.5").exit_code == 0
+    assert invoke("clean", corpus, "--out", tmp_path / "c.jsonl", "--max-reject-share", "0.4").exit_code == 3
+
+
+def test_version_and_short_help():
+    from storysift import __version__
+
+    assert invoke("--version").stdout == f"storysift {__version__}\n"
+    assert "Usage" in invoke("-h").stdout and "Usage" in invoke("clean", "-h").stdout
 
 
 # --- clean ----------------------------------------------------------------------------------

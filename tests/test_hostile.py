@@ -153,7 +153,7 @@ def test_gzip_bomb_rejected_without_expanding_it(tmp_path):
     started = time.perf_counter()
     result, clean, rejects = run(tmp_path, bomb)
     elapsed = time.perf_counter() - started
-    assert result.exit_code == 0 and not clean
+    assert result.exit_code == 3 and not clean  # every document rejected
     assert rejects == {"bomb.html.gz": "larger than the 20,971,520-byte limit per document (--max-bytes)"}
     assert elapsed < 5  # decompressing all 10 GiB would take well over that
 
@@ -193,7 +193,7 @@ def test_page_past_a_parser_limit_is_rejected_by_the_limit_it_broke(tmp_path, bo
     (tmp_path / "page.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
     started = time.perf_counter()
     result, clean, rejects = run(tmp_path, tmp_path / "page.html")
-    assert result.exit_code == 0 and not clean
+    assert result.exit_code == 3 and not clean  # every document rejected
     assert rejects["page.html"].startswith(reason)
     assert time.perf_counter() - started < 5
 
@@ -402,7 +402,7 @@ def test_every_input_accounted_for_and_left_unchanged(tmp_path):
     before = digest(tmp_path)
     out = tmp_path / "out"
     result = storysift("run", folder, single, tmp_path / "missing.html", "--out", out, "-q")
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # missing.html: the run cleans the rest, then says so
     assert {k: v for k, v in digest(tmp_path).items() if not k.startswith("out/")} == before
     report = json.loads((out / "report.json").read_text())
     inputs, files = report["inputs"], report["files"]
