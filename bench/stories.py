@@ -1,0 +1,304 @@
+"""Story dedup quality on the labelled syndication corpus (`../shared/devcorpus-syndication`):
+the whole `storysift run` on three renditions of the corpus against plain datasketch MinHash,
+in one run.
+
+    python bench/stories.py [--corpus DIR] [--only txt,txt-url,html,peers] [--keep DIR]
+                            [--json PATH] [--storysift CMD]
+
+The corpus: 2,000 pages, 260 true stories (article bodies) published on 1-89 of 89 sites, each
+copy wrapped in its site's real furniture and edited as syndicated copies are (see its README).
+`labels.json` gives every page its story, site and true article text (`clean_body`).
+
+Systems (rows of the table):
+  storysift txt      `storysift run txt/`: the scraped-text rendition, no site signal
+  storysift txt+url  the txt rendition as one JSON Lines file, a record per page:
+                     {"id": doc_id, "text": <file text>, "url": "https://<site>/<doc_id>"}
+  storysift html     `storysift run html/`
+  datasketch txt     plain MinHash LSH on the raw txt pages
+  datasketch html    the same on the html pages' visible text (text nodes outside head, script,
+                     style, noscript, template; stdlib html.parser)
+  datasketch body    the same on the true `clean_body` texts: a reference ceiling, not a system
+storysift runs as a subprocess (`CMD run INPUT --out DIR --workers 1 --quiet`, its defaults:
+threshold 0.5, word 5-shingles, 128 permutations). The datasketch loop: casefolded `\\w+` words,
+word 5-shingles, `MinHash(num_perm=128).update_batch`, `MinHashLSH(threshold=0.5)` (25 bands of
+5 rows), every page inserted then queried; stories are the connected components of the
+candidate pairs (no verification). A page of fewer than 5 words is one shingle; one of no words
+stays alone.
+
+Metrics, over all 2,000 pages (a page storysift rejected, or kept out of dedup with `story`
+null, is a story of its own and has no output text):
+  P, R, F1  pair precision / recall / F1: a pair of pages is positive when both are in one true
+            story (truth) or one predicted story (prediction); counted from the contingency
+            table (TP = sum of C(n_ij, 2) over cells, predicted pairs = sum of C(n_j, 2) ...).
+  ARI       adjusted Rand index from the same counts: (TP - E) / ((T + P) / 2 - E), with
+            E = T * P / C(n, 2), T and P the true and predicted positive pairs.
+  stories   distinct predicted stories, against 260 true.
+  mixed     predicted stories holding pages of more than one true story.
+  junk      (storysift only) share of output words that are not article: per page, the output's
+            casefolded `\\w+` token bag minus its `clean_body` bag, summed over pages, over all
+            output tokens.
+  lost      (storysift only) share of article words lost: `clean_body` tokens missing from the
+            output bag, summed, over all `clean_body` tokens.
+            33 pages (4 stories) have a `clean_body` of UTF-16 text read as UTF-8 (NUL bytes
+            between the letters, ~26 % of all article tokens, one per letter); storysift rejects
+            such files, so under the table the lost share is also given without those pages.
+  >half     (storysift only) pages whose output lost more than half of their article tokens.
+  out       (storysift only) pages rejected or kept out of dedup (no story).
+  seconds   wall time: storysift's whole subprocess (reading, cleaning, dedup, all output files
+            including report.html); datasketch from texts in memory (shingles, signatures, LSH,
+            components; reading and visible-text extraction not counted).
+Under the table, per storysift run: its events (`event` of each record in stories.jsonl) and the
+largest one: stories, pages, and distinct true stories among those pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from html.parser import HTMLParser
+from math import comb
+from pathlib import Path
+
+from datasketch import MinHash, MinHashLSH
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "devcorpus-syndication"
+SHINGLE_SIZE, NUM_PERM, THRESHOLD = 5, 128, 0.5  # storysift's defaults (`storysift dedup --help`)
+WORD = re.compile(r"\w+")
+RUNS = ("txt", "txt-url", "html", "peers")
+
+
+def tokens(text: str) -> list[str]:
+    return WORD.findall(text.casefold())
+
+
+def read_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+class VisibleText(HTMLParser):
+    HIDDEN = frozenset({"head", "script", "style", "noscript", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self.hidden += tag in self.HIDDEN
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(parser.parts)
+
+
+# -- scores ----------------------------------------------------------------------------------
+def pairs(counts: Counter) -> int:
+    return sum(comb(n, 2) for n in counts.values())
+
+
+def pair_scores(truth: dict[str, str], pred: dict[str, str]) -> dict:
+    """Pair precision/recall/F1 and ARI over all pairs of pages, from the contingency table."""
+    tp = pairs(Counter((truth[d], pred[d]) for d in truth))
+    true_pairs = pairs(Counter(truth.values()))
+    pred_pairs = pairs(Counter(pred[d] for d in truth))
+    precision = tp / pred_pairs if pred_pairs else 1.0
+    recall = tp / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    expected = true_pairs * pred_pairs / comb(len(truth), 2)
+    best = (true_pairs + pred_pairs) / 2
+    ari = (tp - expected) / (best - expected) if best != expected else 1.0
+    members = defaultdict(set)
+    for doc, story in truth.items():
+        members[pred[doc]].add(story)
+    return {"precision": precision, "recall": recall, "f1": f1, "ari": ari,
+            "stories": len(members), "mixed": sum(len(s) > 1 for s in members.values())}
+
+
+def word_scores(labels: dict, text_of: dict[str, str]) -> dict:
+    """Non-article share of the output tokens and lost share of the article tokens (bags);
+    the lost share also without the pages whose `clean_body` holds NUL bytes (module docstring)."""
+    extra = out_total = half_lost = 0
+    lost, body_total = Counter(), Counter()  # keyed by whether the clean_body holds a NUL byte
+    for doc, label in labels.items():
+        body, out = Counter(tokens(label["clean_body"])), Counter(tokens(text_of.get(doc, "")))
+        missing, nul = (body - out).total(), "\x00" in label["clean_body"]
+        extra += (out - body).total()
+        out_total += out.total()
+        lost[nul] += missing
+        body_total[nul] += body.total()
+        half_lost += missing > body.total() / 2
+    return {"junk": extra / out_total if out_total else 0.0, "lost": lost.total() / body_total.total(),
+            "lost_without_nul": lost[False] / body_total[False], "half_lost": half_lost}
+
+
+# -- storysift -------------------------------------------------------------------------------
+def storysift_input(run: str, corpus: Path, labels: dict, work: Path) -> tuple[Path, str]:
+    """The input to pass and the suffix storysift's ids carry (folder input: the file name)."""
+    if run in ("txt", "html"):
+        return corpus / run, f".{run}"
+    path = work / "txt-url.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for doc in sorted(labels):
+            record = {"id": doc, "text": read_text(corpus / "txt" / f"{doc}.txt"),
+                      "url": f"https://{labels[doc]['site']}/{doc}"}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path, ""
+
+
+def run_storysift(command: list[str], source: Path, out: Path) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run([*command, "run", str(source), "--out", str(out), "--workers", "1", "--quiet"],
+                          check=False, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{shlex.join(command)} run {source} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict]:
+    """The story of each page that has one, the output text of each page written, the events
+    (event id -> its stories' member pages)."""
+    story_of, text_of = {}, {}
+    for line in (out / "clean.jsonl").open(encoding="utf-8"):
+        record = json.loads(line)
+        doc = record["id"].removesuffix(suffix)
+        if doc not in labels or doc in text_of:
+            sys.exit(f"{out / 'clean.jsonl'}: unexpected or repeated id {record['id']!r}")
+        text_of[doc] = record["text"]
+        if record["story"] is not None:
+            story_of[doc] = record["story"]
+    events = defaultdict(list)
+    for line in (out / "stories.jsonl").open(encoding="utf-8"):
+        story = json.loads(line)
+        events[story["event"]].append([m["id"].removesuffix(suffix) for m in story["members"]])
+    return story_of, text_of, events
+
+
+def event_summary(events: dict, truth: dict[str, str]) -> dict:
+    largest = max(events.values(), key=lambda stories: (len(stories), sum(map(len, stories))), default=[])
+    docs = [doc for story in largest for doc in story]
+    return {"events": len(events), "largest_stories": len(largest), "largest_docs": len(docs),
+            "largest_true_stories": len({truth[doc] for doc in docs})}
+
+
+# -- datasketch ------------------------------------------------------------------------------
+def shingle_set(text: str) -> set[bytes]:
+    words = tokens(text)
+    if len(words) < SHINGLE_SIZE:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i:i + SHINGLE_SIZE]).encode() for i in range(len(words) - SHINGLE_SIZE + 1)}
+
+
+def datasketch_stories(texts: dict[str, str]) -> dict[str, str]:
+    """Connected components of MinHashLSH candidate pairs, a page's story named by its root."""
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    signatures = {}
+    for doc, text in texts.items():
+        shingles = shingle_set(text)
+        if shingles:
+            signatures[doc] = MinHash(num_perm=NUM_PERM)
+            signatures[doc].update_batch(list(shingles))
+            lsh.insert(doc, signatures[doc])
+    parent = {doc: doc for doc in texts}
+
+    def root(doc: str) -> str:
+        while parent[doc] != doc:
+            parent[doc] = parent[parent[doc]]
+            doc = parent[doc]
+        return doc
+
+    for doc, signature in signatures.items():
+        for other in lsh.query(signature):
+            parent[root(other)] = root(doc)
+    return {doc: root(doc) for doc in texts}
+
+
+# -- the bench -------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--only", default=",".join(RUNS), help=f"comma-separated subset of {','.join(RUNS)}")
+    parser.add_argument("--keep", type=Path, help="keep storysift's output folders (DIR/<run>) and the JSON Lines input here")
+    parser.add_argument("--json", type=Path, help="write the per-run metrics here")
+    parser.add_argument("--storysift", default="storysift", help="the storysift command (default: %(default)s)")
+    args = parser.parse_args()
+    runs = [run.strip() for run in args.only.split(",") if run.strip()]
+    if unknown := sorted(set(runs) - set(RUNS)):
+        parser.error(f"--only: unknown {', '.join(unknown)} (choose from {', '.join(RUNS)})")
+    if not (args.corpus / "labels.json").is_file():
+        print(f"bench/stories.py: no labelled corpus at {args.corpus} (expected labels.json, txt/, html/;"
+              " pass --corpus DIR)", file=sys.stderr)
+        sys.exit(2)
+    labels = json.loads((args.corpus / "labels.json").read_text(encoding="utf-8"))["docs"]
+    truth = {doc: label["story"] for doc, label in labels.items()}
+    command = shlex.split(args.storysift)
+    print(f"{len(labels)} pages, {len(set(truth.values()))} true stories, "
+          f"{len({label['site'] for label in labels.values()})} sites ({args.corpus})")
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="storysift-bench-") as tmp:
+        outputs = args.keep or Path(tmp)
+        outputs.mkdir(parents=True, exist_ok=True)
+        for run in [run for run in RUNS[:3] if run in runs]:
+            source, suffix = storysift_input(run, args.corpus, labels, outputs)
+            seconds = run_storysift(command, source, outputs / run)
+            story_of, text_of, events = read_storysift(outputs / run, suffix, labels)
+            pred = {doc: story_of.get(doc, f"alone:{doc}") for doc in labels}
+            results[f"storysift {run.replace('-', '+')}"] = {
+                **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
+                "out": len(labels) - len(story_of), **event_summary(events, truth)}
+        if "peers" in runs:
+            peer_texts = {
+                "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
+                "datasketch html": {doc: visible_text(read_text(args.corpus / "html" / f"{doc}.html"))
+                                    for doc in labels},
+                "datasketch body": {doc: label["clean_body"] for doc, label in labels.items()},
+            }
+            for name, texts in peer_texts.items():
+                started = time.perf_counter()
+                pred = datasketch_stories(texts)
+                results[name] = {**pair_scores(truth, pred), "seconds": time.perf_counter() - started}
+
+    print_table(results)
+    if args.keep:
+        print(f"storysift outputs kept in {args.keep}/")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def print_table(results: dict) -> None:
+    header = (f"{'system':<17} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'stories':>7} {'mixed':>5} "
+              f"{'junk':>6} {'lost':>6} {'>half':>5} {'out':>4} {'seconds':>7}")
+    print(f"\n{header}\n{'-' * len(header)}")
+    for name, r in results.items():
+        words = (f"{r['junk']:6.1%} {r['lost']:6.1%} {r['half_lost']:5d} {r['out']:4d}" if "junk" in r
+                 else f"{'-':>6} {'-':>6} {'-':>5} {'-':>4}")
+        print(f"{name:<17} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} {r['ari']:6.3f} "
+              f"{r['stories']:7d} {r['mixed']:5d} {words} {r['seconds']:7.1f}")
+    for name, r in results.items():
+        if "events" in r:
+            print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages; {r['events']} events, "
+                  f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
+                  f"{r['largest_true_stories']} true stories")
+
+
+if __name__ == "__main__":
+    main()
