@@ -236,6 +236,7 @@ def run(
     workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed run's finished shards and start over.")] = False,
     engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
@@ -249,7 +250,7 @@ def run(
         raise fail(problem)
     options = RunOptions(
         read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
-        workers=workers or default_workers(), timeout=timeout, resume=resume, engine=engine.value,
+        workers=workers or default_workers(), timeout=timeout, resume=resume, fresh=fresh, engine=engine.value,
         ray_address=address, html_report=html_report, report_docs=report_docs,
     )
     missing = missing_inputs(sources)
@@ -261,6 +262,9 @@ def run(
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
     except (ResumeError, RayUnavailable) as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        progress.close()
+        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue", 130) from None
     finally:
         progress.close()
     if not quiet:

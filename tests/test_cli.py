@@ -91,7 +91,7 @@ def test_a_missing_input_path_exits_3_after_cleaning_the_others(tmp_path, comman
 @pytest.mark.parametrize("command", ["clean", "run"])
 def test_an_input_folder_with_no_documents_exits_3(tmp_path, command):
     (tmp_path / "empty").mkdir()
-    result = invoke(command, tmp_path / "empty", "--out", tmp_path / "out")
+    result = invoke(command, tmp_path / "empty", "--out", tmp_path / ("clean.jsonl" if command == "clean" else "out"))
     assert result.exit_code == 3 and "no input document found" in result.stderr
 
 

@@ -159,6 +159,15 @@ def test_parquet_without_pyarrow_is_refused_before_any_work(monkeypatch):
     assert output_problem("out.jsonl.zst") is None
 
 
+@pytest.mark.parametrize("name", ["x.csv", "x.json", "clean.txt", "out"])
+def test_an_output_name_of_no_record_format_is_refused_before_any_work(tmp_path, name):
+    source = tmp_path / "pages.jsonl"
+    source.write_bytes(jsonl(RECORDS))
+    result = CliRunner().invoke(app, ["clean", str(source), "--out", str(tmp_path / name)])
+    assert result.exit_code == 2 and "no record format has that name" in result.stderr
+    assert not (tmp_path / name).exists()
+
+
 def test_stdin_to_stdout_streams_each_record_before_input_ends():
     command = [sys.executable, "-m", "storysift.cli", "clean", "-", "--out", "-"]
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:

@@ -111,6 +111,13 @@ def test_no_html_report_option(tmp_path: Path) -> None:
     assert (tmp_path / "report.json").exists() and not (tmp_path / "report.html").exists()
 
 
+def test_a_rerun_without_the_html_report_removes_the_previous_one(tmp_path: Path) -> None:
+    run_cleaning([str(SEEDS[0])], tmp_path, load_rules([]), RunOptions())
+    assert (tmp_path / "report.html").exists()
+    run_cleaning([str(SEEDS[1])], tmp_path, load_rules([]), RunOptions(html_report=False))
+    assert not (tmp_path / "report.html").exists()
+
+
 def open_in_chromium(page: Path, fragment: str, profile: Path) -> tuple[str, str]:
     """The DOM after the page's script ran (--dump-dom) and Chromium's log (console included)."""
     browser = find_chromium()

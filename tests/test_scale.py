@@ -59,14 +59,43 @@ def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules
     assert not (tmp_path / "resumed" / "clean.jsonl").exists()
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()  # two shards of three finished
 
+    monkeypatch.setattr(engine, "iter_inputs", real_iter)
+    with pytest.raises(ResumeError, match="left 2 finished shards here; --resume continues it, --fresh discards it"):
+        run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())  # neither: the work is kept
+    assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()
+
     cleaned = []
     real_clean = page.clean_document
-    monkeypatch.setattr(engine, "iter_inputs", real_iter)
     monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
     run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions(resume=True))
     assert outputs(tmp_path / "resumed") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12 - 6  # 13 inputs, one is an empty-file reject; the first 6 were done
     assert "doc00.txt" not in cleaned
+
+
+def test_fresh_discards_a_killed_runs_shards_and_starts_over(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
+    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+    folder = corpus(tmp_path / "in", 12)
+    run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
+    real_iter = iter_inputs
+
+    def killed_after_four(inputs, options):
+        for count, item in enumerate(real_iter(inputs, options)):
+            if count == 4:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(engine, "iter_inputs", killed_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions())
+    monkeypatch.setattr(engine, "iter_inputs", real_iter)
+    cleaned = []
+    real_clean = page.clean_document
+    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions(fresh=True))
+    assert outputs(tmp_path / "again") == outputs(tmp_path / "whole")
+    assert len(cleaned) == 12  # nothing skipped
 
 
 def test_resume_refuses_a_work_folder_of_other_inputs(rules, tmp_path, monkeypatch):
@@ -77,7 +106,7 @@ def test_resume_refuses_a_work_folder_of_other_inputs(rules, tmp_path, monkeypat
         run_cleaning([str(folder)], out, rules, RunOptions())
     monkeypatch.undo()
     other = corpus(tmp_path / "other", 2)
-    with pytest.raises(ResumeError, match="without --resume"):
+    with pytest.raises(ResumeError, match="--fresh discards it"):
         run_cleaning([str(other)], out, rules, RunOptions(resume=True))
 
 

@@ -41,6 +41,7 @@ class RunOptions:
     workers: int = 1
     timeout: float = DEFAULT_TIMEOUT_S
     resume: bool = False
+    fresh: bool = False  # discard a killed run's finished shards instead of refusing to
     engine: str = "local"  # or "ray"
     ray_address: str | None = None
     html_report: bool = True  # report.html beside report.json
@@ -88,7 +89,7 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     stages; returns the report (also written as report.json)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
-    skip = store.start(options.resume) * SHARD_SIZE
+    skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     stop: list[Reject] = []
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
 
@@ -117,6 +118,8 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     write_json(out_dir / "report.json", report.as_dict())
     if options.html_report:
         write_html_report(out_dir, report.as_dict(), views)
+    else:  # a previous run's report.html must not sit beside this run's report.json
+        (out_dir / "report.html").unlink(missing_ok=True)
     store.remove()
     if stop:
         raise StrictStop(stop[0])

@@ -21,7 +21,8 @@ WORK_DIR = ".storysift-work"
 
 
 class ResumeError(ValueError):
-    """--resume on a work folder left by a different command."""
+    """--resume on a work folder left by a different command, or a fresh start that would
+    discard a killed run's finished shards without --fresh."""
 
 
 class ShardStore:
@@ -30,15 +31,21 @@ class ShardStore:
         self.fingerprint = fingerprint
         self.key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
 
-    def start(self, resume: bool) -> int:
-        """Prepare the work folder; the number of finished shards to skip."""
+    def start(self, resume: bool, fresh: bool = False) -> int:
+        """Prepare the work folder; the number of finished shards to skip. Finished work of a
+        killed run is discarded only when asked (`fresh`)."""
         manifest = self.dir / "manifest.json"
+        if not resume and not fresh and (done := self.finished()):
+            raise ResumeError(
+                f"{self.dir}: a killed run left {done} finished shard{'s' * (done > 1)} here; "
+                "--resume continues it, --fresh discards it and starts over"
+            )
         if resume and manifest.exists():
             found = json.loads(manifest.read_text(encoding="utf-8"))
             if found.get("key") != self.key:
                 raise ResumeError(
                     f"{self.dir}: left by a run with other inputs or options; "
-                    "rerun without --resume to start over"
+                    "--fresh discards it and starts over"
                 )
             return self.finished()
         shutil.rmtree(self.dir, ignore_errors=True)

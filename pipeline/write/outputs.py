@@ -116,9 +116,17 @@ class RecordSink(Protocol):
     def write(self, record: dict[str, Any]) -> None: ...
 
 
+# The record formats `clean --out` writes, by the name's suffixes; "-" is JSON Lines on stdout.
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".jsonl.zst", ".ndjson.zst", ".parquet")
+
+
 def output_problem(path: Path | str) -> str | None:
     """Why `path` cannot be written as asked (checked before any work starts), or None."""
-    if str(path).lower().endswith(".parquet"):
+    name = str(path).lower()
+    if name != "-" and not name.endswith(RECORD_SUFFIXES):
+        return (f"{path}: no record format has that name; --out takes .jsonl or .ndjson (plain, .gz or .zst), "
+                ".parquet, or - for stdout")
+    if name.endswith(".parquet"):
         try:
             import pyarrow.parquet  # noqa: F401
         except ImportError:
