@@ -38,6 +38,7 @@ from storysift.clean.page import clean_document
 from storysift.document import InputError
 from storysift.read.documents import decode, make_document
 from storysift.ruleset.load import load_rules
+from _devdata import require
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVSET = REPO.parent / "shared" / "devset"
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=0,
                         help="list the N pages where storysift loses most `with` snippets trafilatura finds")
     args = parser.parse_args(argv)
+    require(args.devset)
 
     expectations = json.loads((args.devset / "expectations.json").read_text(encoding="utf-8"))
     pages = sorted(expectations)

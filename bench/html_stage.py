@@ -39,6 +39,7 @@ from storysift.clean.metadata import find_author
 from storysift.document import InputError
 from storysift.read.documents import decode
 from storysift.ruleset.load import load_rules
+from _devdata import require
 
 REPO = Path(__file__).resolve().parent.parent
 SHARES = (0.05, FAST_MODE_MIN_SHARE, 0.15, 0.2, 0.25, 0.3)
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devset", type=Path, default=REPO.parent / "shared" / "devset")
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args(argv)
+    require(args.devset)
     expectations = json.loads((args.devset / "expectations.json").read_text(encoding="utf-8"))
     pages = sorted(expectations)[: args.limit or None]
     rules = load_rules()

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from syndication import ROOT, build_corpus, clean_devset, storysift_clean  # noqa: E402
 
 from storysift.corpus.dedup import DedupOptions, dedup_file  # noqa: E402
+from _devdata import require
 
 
 def timed(source: Path, out: Path, options: DedupOptions) -> float:
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
+    require(args.devset)
     docs = build_corpus(clean_devset(args.devset), args.bodies, args.seed)
     cut_a, cut_b = int(len(docs) * 0.6), int(len(docs) * 0.4)
     day_a, day_b = docs[:cut_a], docs[cut_b:]

@@ -46,6 +46,7 @@ from storysift.document import InputError
 from storysift.read.documents import make_document
 from storysift.ruleset.load import load_rules
 from storysift.write.outputs import JsonlSink, atomic_text
+from _devdata import require
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / "out" / "devset-clean.jsonl"
@@ -290,6 +291,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--sweep", action="store_true", help="Also score a grid of dedup options.")
     args = parser.parse_args()
+    require(args.devset)
 
     pages = clean_devset(args.devset)
     docs = build_corpus(pages, args.bodies, args.seed)

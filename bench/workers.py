@@ -18,6 +18,7 @@ from pathlib import Path
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import load_rules
 from storysift.run.pool import clean_limited, clean_parallel
+from _devdata import require
 
 DEFAULT_DEVSET = Path(__file__).resolve().parent.parent.parent / "shared" / "devset"
 
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
+    require(args.devset)
     pages = sorted(str(p) for p in (args.devset / "html").glob("*.html"))
     rules = load_rules()
     rates = {w: [] for w in args.workers}

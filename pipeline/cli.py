@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from storysift.bundled import seeds_dir
+from storysift.bundled import rules_dir, seeds_dir
 from storysift.clean.page import clean_stream
 from storysift.corpus.dedup import (
     DEFAULT_NUM_PERM,
@@ -237,7 +237,7 @@ def run(
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed run's finished shards and start over.")] = False,
-    engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
+    engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift\\[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
     report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
@@ -336,7 +336,8 @@ def explain(
             continue  # a WARC's requests, images and the like
         if isinstance(item, Reject):
             raise fail(f"{item.source}: {item.reason}", 1)
-        typer.echo(render_explanation(item, style if use_color else plain), nl=False)
+        # color=: click strips styles when stdout is not a terminal, which --color asks for.
+        typer.echo(render_explanation(item, style if use_color else plain), nl=False, color=use_color)
 
 
 @app.command()
@@ -365,11 +366,14 @@ def check(
 
 @rules_app.command("list")
 def rules_list(rules: RulesOption = None) -> None:
-    """List every rule: id, kind, scope, file and description."""
+    """List every rule: id, kind, scope, where it comes from and description."""
+    bundled = rules_dir().resolve()
     for rule in get_rules(rules).rules:
         scope = rule.host or "generic"
         state = "" if rule.enabled else " (disabled)"
-        typer.echo(f"{rule.id}\t{rule.kind}\t{scope}\t{Path(rule.origin).name}{state}\t{rule.description}")
+        origin = Path(rule.origin).resolve()
+        source = f"bundled:{origin.relative_to(bundled)}" if origin.is_relative_to(bundled) else str(rule.origin)
+        typer.echo(f"{rule.id}\t{rule.kind}\t{scope}\t{source}{state}\t{rule.description}")
 
 
 @rules_app.command("test")

@@ -429,8 +429,21 @@ def test_rules_list_shows_every_rule_with_kind_scope_and_file(tmp_path):
     assert result.exit_code == 0
     rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()}
     assert set(rows) == {rule.id for rule in load_rules([tmp_path / "rules"]).rules}
-    assert rows["navigation.headline-list"][1:4] == ["headline_list", "generic", "navigation.yaml"]
-    assert rows["example.com.tip-line"][1:4] == ["line", "example.com", "example.com.yaml"]
+    assert rows["navigation.headline-list"][1:4] == ["headline_list", "generic", "bundled:navigation.yaml"]
+    assert rows["example.com.tip-line"][1:4] == ["line", "example.com", str(site / "example.com.yaml")]
+
+
+def test_engine_help_shows_the_ray_extra_as_written():
+    result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "300"})
+    assert "pip install 'storysift[ray]'" in result.stdout
+
+
+def test_explain_color_is_kept_when_stdout_is_not_a_terminal(tmp_path):
+    path = tmp_path / "ferry.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    # CliRunner's stdout is no terminal, as with `storysift explain --color page | less -R`.
+    assert "\x1b[31m" in invoke("explain", path, "--color").stdout
+    assert "\x1b[" not in invoke("explain", path).stdout
 
 
 def test_rules_list_marks_disabled_rules(tmp_path):
