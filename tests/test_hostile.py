@@ -23,6 +23,7 @@ from storysift.clean.limits import (
 from storysift.clean.page import clean_text
 from storysift.cli import app
 from storysift.document import InputError
+from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, load_rules
 
 runner = CliRunner()
@@ -601,3 +602,69 @@ def test_void_elements_lexbor_knows_and_libxml2_does_not_lose_no_text(rules):
 
 
 ARTICLE_END = "The council will publish the final figures for the harbour project next spring."
+
+
+# One input never takes down the rest (issue 14) --------------------------------------------------
+
+NON_TEXT_CODECS = ["rot13", "base64", "zlib", "hex", "bz2", "uu", "quopri"]
+
+
+def legacy_page(charset: str) -> bytes:
+    """A windows-1252 page (not valid UTF-8) that declares `charset`."""
+    return article(*FRENCH, head=f'<meta charset="{charset}">').encode("cp1252")
+
+
+@pytest.mark.parametrize("codec", NON_TEXT_CODECS)
+def test_a_declared_codec_that_is_not_a_text_encoding_is_ignored(tmp_path, codec):
+    (tmp_path / "page.html").write_bytes(legacy_page(codec))
+    result, clean, rejects = run(tmp_path, tmp_path / "page.html")
+    assert result.exit_code == 0 and not rejects
+    assert "crème brûlée" in clean["page.html"]["text"]  # detected, as for an unknown label
+
+
+def warc_of(path: Path, bodies: list[tuple[bytes, str]]) -> Path:
+    """An archive of HTML responses, one per (body, Content-Type)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number, (body, content_type) in enumerate(bodies):
+            http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://news.example/{number}", "response",
+                                                          payload=io.BytesIO(body), http_headers=http))
+    return path
+
+
+def test_non_text_codecs_in_a_warc_leave_every_other_record_read(tmp_path):
+    bodies = [(article(f"Fine page number {n} about the harbour ferry.").encode(), "text/html") for n in range(3)]
+    bodies[1:1] = [(legacy_page(codec), "text/html") for codec in NON_TEXT_CODECS]
+    bodies.append((legacy_page("utf-8"), "text/html; charset=rot13"))  # in the HTTP header too
+    warc = warc_of(tmp_path / "crawl.warc.gz", bodies)
+    result = storysift("run", warc, "--out", tmp_path / "out", "-q")
+    assert result.exit_code == 0, result.output
+    urls = [r["url"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
+    assert urls == [f"https://news.example/{n}" for n in range(len(bodies))]
+    assert not read_jsonl(tmp_path / "out" / "rejects.jsonl")
+
+
+def test_a_failure_inside_one_warc_record_rejects_that_record_only(tmp_path, monkeypatch):
+    from storysift.read import warc as warc_reader
+
+    real_decode = warc_reader.decode
+
+    def failing_decode(body: bytes) -> str:
+        if b"poison" in body:
+            raise RuntimeError("a decoder bug")
+        return real_decode(body)
+
+    monkeypatch.setattr(warc_reader, "decode", failing_decode)
+    bodies = [(article(f"Page {word} about the harbour.").encode(), "text/html") for word in ("one", "poison", "three")]
+    warc = warc_of(tmp_path / "crawl.warc.gz", bodies)
+    items = list(iter_inputs([str(warc)]))
+    assert [type(item).__name__ for item in items] == ["RawDocument", "Reject", "RawDocument"]
+    assert items[1].reason == "unreadable WARC record: RuntimeError: a decoder bug"
+    offsets = [int(item.source.removeprefix(f"{warc.as_posix()}:")) for item in items]
+    assert offsets == sorted(set(offsets))  # the reject names its own record

@@ -66,6 +66,16 @@ def looks_like_html(text: str) -> bool:
     return len(HTML_TAGS.findall(head)) >= 3
 
 
+def text_encoding(label: str) -> str | None:
+    """The codec a declared charset names, or None when Python has no such codec or it does not
+    turn bytes into text (rot13, base64, zlib, hex, bz2, uu, quopri: LookupError on decode)."""
+    try:
+        codec = codecs.lookup(label)
+    except LookupError:
+        return None
+    return codec.name if codec._is_text_encoding else None
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: a byte-order mark wins, then strict UTF-8, then the page's declared
     charset, then charset-normalizer's detection. Binary data is refused."""
@@ -83,17 +93,14 @@ def decode(data: bytes) -> str:
         pass
     declared = META_CHARSET.search(data[:SNIFF_BYTES])
     if declared:
-        try:
-            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
-        except LookupError:
-            encoding = None
+        encoding = text_encoding(declared.group(1).decode("ascii"))
         # As browsers do (WHATWG Encoding): a page labelled ISO-8859-1 or ASCII is read as
         # windows-1252, whose 0x80-0x9F are the “smart quotes”, dashes and € such pages use;
         # the label itself if one of the five bytes windows-1252 leaves undefined turns up.
         for candidate in dict.fromkeys([LABEL_AS.get(encoding, encoding), encoding] if encoding else []):
             try:
                 return data.decode(candidate)
-            except UnicodeDecodeError:
+            except UnicodeError:  # UnicodeDecodeError, or the "undefined" codec's refusal
                 pass
     matches = from_bytes(data[:1_000_000])
     best = matches.best()
