@@ -668,3 +668,28 @@ def test_a_failure_inside_one_warc_record_rejects_that_record_only(tmp_path, mon
     assert items[1].reason == "unreadable WARC record: RuntimeError: a decoder bug"
     offsets = [int(item.source.removeprefix(f"{warc.as_posix()}:")) for item in items]
     assert offsets == sorted(set(offsets))  # the reject names its own record
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_jsonl_line_nested_too_deep_is_a_reject_with_its_line_number(tmp_path, depth):
+    corpus = tmp_path / "corpus.jsonl"
+    good = [{"id": f"good-{n}", "text": f"Record {n} tells of the harbour ferry and the council budget."} for n in (1, 3)]
+    deep = '{"id": "deep", "text": "x", "extra": ' + "[" * depth + "]" * depth + "}"
+    corpus.write_text(f"{json.dumps(good[0])}\n{deep}\n{json.dumps(good[1])}\n", encoding="utf-8")
+    nested = "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)"
+    result, clean, _ = run(tmp_path, corpus)
+    assert result.exit_code == 0, result.output
+    assert list(clean) == ["good-1", "good-3"]
+    rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+    assert [(r["source"], r["reason"]) for r in rejects] == [(f"{corpus.as_posix()}:2", nested)]
+    cleaned = storysift("clean", corpus, "--out", tmp_path / "clean.jsonl", "--rejects", tmp_path / "rejects.jsonl")
+    assert cleaned.exit_code == 0, cleaned.output
+    assert [r["id"] for r in read_jsonl(tmp_path / "clean.jsonl")] == ["good-1", "good-3"]
+    assert [r["reason"] for r in read_jsonl(tmp_path / "rejects.jsonl")] == [nested]
+    explained = storysift("explain", corpus)
+    assert explained.exit_code == 1 and f"{corpus.as_posix()}:2: {nested}" in explained.stderr
+    deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")
+    assert deduped.exit_code == 0, deduped.output
+    report = json.loads((tmp_path / "dedup" / "report.json").read_text(encoding="utf-8"))
+    assert report["dedup"]["excluded"]["reasons"]["not a JSON object"] == 1
+    assert (tmp_path / "dedup" / "clean.jsonl").read_text(encoding="utf-8").splitlines()[1] == deep

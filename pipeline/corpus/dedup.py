@@ -147,7 +147,7 @@ class Corpus:
 def _parse(line: bytes) -> Any:
     try:
         return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
         return None
 
 

@@ -165,6 +165,9 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 reason = "truncated last line" if truncated else "line is not valid JSON"
                 yield Reject(where, f"{reason}: {exc}")
                 continue
+            except RecursionError:  # the parser recurses once per level of nesting
+                yield Reject(where, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)")
+                continue
             yield record_document(record, where, options)
     except READ_ERRORS as exc:
         yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
