@@ -475,31 +475,59 @@ def test_run_refuses_an_out_that_is_a_file(tmp_path):
 # Strings no UTF-8 can hold ------------------------------------------------------------------------------
 
 
+# Long enough to be clustered: the corpus stage derives a story id from the document's id.
+STORY = "The council voted on the harbour budget after a long debate about the ferries and the new bridge."
+
+
 def test_lone_surrogates_in_jsonl_neither_crash_nor_reject(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(  # JSON escapes for half of a UTF-16 pair, as a cut emoji leaves them
         '{"id": "in-text", "text": "The emoji was cut \\ud83d in two by the scraper."}\n'
-        '{"id": "id-\\udc00", "url": "https://x.example/\\ud800", "text": "The id and url hold one."}\n'
+        f'{{"id": "id-\\udc00", "url": "https://x.example/\\ud800", "text": "{STORY} The id and url hold one."}}\n'
+        f'{{"id": "id-\\udc01", "text": "{STORY} Another id, distinct from the first."}}\n'
         '{"id": "ok", "text": "A plain record."}\n', encoding="utf-8")
     result, clean, rejects = run(tmp_path, corpus)
     assert result.exit_code == 0 and not rejects
     assert clean["in-text"]["text"] == "The emoji was cut \ufffd in two by the scraper."
-    assert clean["id-\udc00"]["url"] == "https://x.example/\ud800"  # written as \u escapes, read back the same
-    assert set(clean) == {"in-text", "id-\udc00", "ok"}
+    # ids are made UTF-8-safe once, at reading: the surrogate is written as its escape
+    assert clean["id-\\udc00"]["url"] == "https://x.example/\ud800"  # written as \u escapes, read back the same
+    assert set(clean) == {"in-text", "id-\\udc00", "id-\\udc01", "ok"}
+    assert clean["id-\\udc01"]["story"] == clean["id-\\udc00"]["story"] is not None
+    deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")  # its own reading of ids
+    assert deduped.exit_code == 0, deduped.output
+    copies = {r["copy_of"] for r in read_jsonl(tmp_path / "dedup" / "clean.jsonl")}
+    assert copies == {None, "id-\\udc00"}
+
+
+@pytest.mark.parametrize("raw_id, kind", [([1, 2], "array"), ({"a": "[" * 900}, "object")])
+def test_a_jsonl_id_that_is_an_array_or_object_is_a_reject(tmp_path, raw_id, kind):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": raw_id, "text": STORY}) + "\n" + json.dumps({"id": 7, "text": STORY}) + "\n")
+    result, clean, rejects = run(tmp_path, corpus)
+    assert result.exit_code == 0 and list(clean) == ["7"]
+    assert rejects == {"corpus.jsonl:1": f"record's 'id' is a JSON {kind}, not a string or number"}
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file names as bytes")
 def test_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as stream:  # Latin-1 file name
-        stream.write(b"A page saved under a Latin-1 file name.\n")
+    for name in (b"caf\xe9.txt", b"caf\xe8.txt"):  # Latin-1 file names
+        with open(os.path.join(os.fsencode(folder), name), "wb") as stream:
+            stream.write(f"{STORY} A page saved under a Latin-1 file name.\n".encode())
     (folder / "ok.txt").write_text("Fine.\n", encoding="utf-8")
-    result, clean, rejects = run(tmp_path, folder)
-    assert result.exit_code == 0
-    assert set(clean) == {"caf\udce9.txt", "ok.txt"}
+    copy = tmp_path / "copy"
+    os.mkdir(os.path.join(os.fsencode(copy)))
+    os.link(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), os.path.join(os.fsencode(copy), b"caf\xe9.txt"))
+    result, clean, rejects = run(tmp_path, folder, copy)  # two documents with one id: keys hold sources
+    assert result.exit_code == 0, result.output
+    assert set(clean) == {"caf\\udce9.txt", "caf\\udce8.txt", "ok.txt"}
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")
+    assert sorted(r["source"] for r in records if r["id"] == "caf\\udce9.txt") == [
+        f"{copy}/caf\\udce9.txt", f"{folder}/caf\\udce9.txt"]
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["inputs"] == {"read": 2, "written": 2, "rejected": 0}
+    assert report["inputs"] == {"read": 4, "written": 4, "rejected": 0}
+    assert (report["dedup"]["clustered"], report["dedup"]["distinct_stories"]) == (3, 1)  # ok.txt is too short
 
 
 

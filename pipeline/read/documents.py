@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from storysift.document import InputError, RawDocument, Reject
+from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -20,9 +20,6 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 SNIFF_BYTES = 8192
-
-
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 BOMS = (
@@ -142,6 +139,9 @@ def record_document(record: object, where: str, options: ReadOptions) -> RawDocu
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
     raw_id = record.get(options.id_field)
+    if isinstance(raw_id, (list, dict)):
+        return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "
+                             "not a string or number")
     doc_id = str(raw_id) if raw_id is not None else where
     url = record.get(options.url_field)
     url = url if isinstance(url, str) else None

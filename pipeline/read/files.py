@@ -9,12 +9,13 @@ import io
 import json
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import zstandard
 
-from storysift.document import InputError, RawDocument, Reject
+from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
@@ -65,7 +66,15 @@ def _is_archive(path: Path) -> bool:
 
 
 def iter_inputs(inputs: list[str], options: ReadOptions = ReadOptions()) -> Iterator[RawDocument | Reject]:
-    """Every document (or reject) of every input, in a deterministic order."""
+    """Every document (or reject) of every input, in a deterministic order; ids and sources
+    are made safe for UTF-8 here, once (document.safe_name)."""
+    for item in _read_inputs(inputs, options):
+        doc_id = item.id if item.id is None else safe_name(item.id)
+        source = safe_name(item.source)
+        yield item if (doc_id, source) == (item.id, item.source) else replace(item, id=doc_id, source=source)
+
+
+def _read_inputs(inputs: list[str], options: ReadOptions) -> Iterator[RawDocument | Reject]:
     for name in inputs:
         if name == "-":
             yield from _read_stdin(options)
