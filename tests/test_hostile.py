@@ -721,3 +721,16 @@ def test_a_jsonl_line_nested_too_deep_is_a_reject_with_its_line_number(tmp_path,
     report = json.loads((tmp_path / "dedup" / "report.json").read_text(encoding="utf-8"))
     assert report["dedup"]["excluded"]["reasons"]["not a JSON object"] == 1
     assert (tmp_path / "dedup" / "clean.jsonl").read_text(encoding="utf-8").splitlines()[1] == deep
+
+
+@pytest.mark.parametrize("url_field, head", [
+    ("http://[bad", ""),
+    (None, '<link rel="canonical" href="http://[bad/story">'),
+    (None, '<meta property="og:url" content="https://[::1/story">'),
+], ids=["url-field", "canonical-link", "og-url"])
+def test_a_page_with_a_malformed_url_is_cleaned_with_no_host(tmp_path, url_field, head):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "page", "url": url_field, "html": article(*FRENCH, head=head)}) + "\n")
+    result, clean, rejects = run(tmp_path, corpus)
+    assert result.exit_code == 0 and not rejects
+    assert "crème brûlée" in clean["page"]["text"]
