@@ -734,3 +734,16 @@ def test_a_page_with_a_malformed_url_is_cleaned_with_no_host(tmp_path, url_field
     result, clean, rejects = run(tmp_path, corpus)
     assert result.exit_code == 0 and not rejects
     assert "crème brûlée" in clean["page"]["text"]
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "utf-32"])
+@pytest.mark.parametrize("padding", ["", " "], ids=["odd", "even"])  # any even run of bytes decodes as UTF-16
+def test_a_utf16_label_on_a_single_byte_page_is_not_trusted(tmp_path, label, padding):
+    page = legacy_page(label).replace(b"</body>", padding.encode() + b"</body>")
+    (tmp_path / "page.html").write_bytes(page)
+    warc = warc_of(tmp_path / "crawl.warc.gz", [(page, f"text/html; charset={label}"),
+                                                (article(*FRENCH).encode("utf-16-le"), "text/html; charset=utf-16le")])
+    result, clean, rejects = run(tmp_path, tmp_path / "page.html", warc)
+    assert result.exit_code == 0 and not rejects
+    texts = [r["text"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
+    assert len(texts) == 3 and all("crème brûlée" in text for text in texts)  # the last one is UTF-16

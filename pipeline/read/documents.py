@@ -28,6 +28,10 @@ BOMS = (
 )
 
 
+# Codec names of the encodings with a NUL byte in every ASCII character (utf-16, utf-16-le, utf-32-be...).
+WIDE_UNICODE = ("utf-16", "utf-32")
+
+
 LABEL_AS = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
 
 
@@ -63,12 +67,18 @@ def looks_like_html(text: str) -> bool:
     return len(HTML_TAGS.findall(head)) >= 3
 
 
-def text_encoding(label: str) -> str | None:
-    """The codec a declared charset names, or None when Python has no such codec or it does not
-    turn bytes into text (rot13, base64, zlib, hex, bz2, uu, quopri: LookupError on decode)."""
+def text_encoding(label: str, data: bytes) -> str | None:
+    """The codec a charset declared for `data` names, or None: when Python has no such codec, when
+    it does not turn bytes into text (rot13, base64, zlib, hex, bz2, uu, quopri: LookupError on
+    decode), or when it is UTF-16 or UTF-32 and `data` has no NUL byte, which every ASCII character
+    of those encodings has (any even run of bytes decodes as UTF-16: a single-byte page so
+    labelled became CJK). A <meta> is only found in ASCII bytes, so as in browsers (WHATWG) its
+    UTF-16 label never counts."""
     try:
         codec = codecs.lookup(label)
     except LookupError:
+        return None
+    if codec.name.startswith(WIDE_UNICODE) and b"\x00" not in data[:SNIFF_BYTES]:
         return None
     return codec.name if codec._is_text_encoding else None
 
@@ -90,7 +100,7 @@ def decode(data: bytes) -> str:
         pass
     declared = META_CHARSET.search(data[:SNIFF_BYTES])
     if declared:
-        encoding = text_encoding(declared.group(1).decode("ascii"))
+        encoding = text_encoding(declared.group(1).decode("ascii"), data)
         # As browsers do (WHATWG Encoding): a page labelled ISO-8859-1 or ASCII is read as
         # windows-1252, whose 0x80-0x9F are the “smart quotes”, dashes and € such pages use;
         # the label itself if one of the five bytes windows-1252 leaves undefined turns up.

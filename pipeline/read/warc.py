@@ -126,7 +126,7 @@ def _arc_date(stamp: str | None) -> str | None:
 def _decode(body: bytes, content_type: str) -> str:
     """The HTTP header's charset first (it outranks the page's <meta>), then the usual detection."""
     declared = CHARSET.search(content_type)
-    encoding = text_encoding(declared.group(1)) if declared and body else None
+    encoding = text_encoding(declared.group(1), body) if declared and body else None
     if encoding:
         try:
             return body.decode(LABEL_AS.get(encoding, encoding))  # ISO-8859-1 means windows-1252
