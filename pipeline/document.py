@@ -3,8 +3,19 @@ document with its removals on the way out."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# Half of a UTF-16 pair: from JSON ("\ud83d" of a cut emoji) or, for a file name that is not
+# UTF-8, one of its bytes as Python maps it (U+DC80-U+DCFF). No UTF-8 can hold one.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_name(name: str) -> str:
+    """An id or source that UTF-8 can hold (story ids are hashes of its UTF-8 form): each lone
+    surrogate written as its escape, "\\udce9", so that distinct names stay distinct."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8") if LONE_SURROGATE.search(name) else name
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from storysift.clean.limits import (
 from storysift.clean.page import clean_text
 from storysift.cli import app
 from storysift.document import InputError
+from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, load_rules
 
 runner = CliRunner()
@@ -474,31 +475,59 @@ def test_run_refuses_an_out_that_is_a_file(tmp_path):
 # Strings no UTF-8 can hold ------------------------------------------------------------------------------
 
 
+# Long enough to be clustered: the corpus stage derives a story id from the document's id.
+STORY = "The council voted on the harbour budget after a long debate about the ferries and the new bridge."
+
+
 def test_lone_surrogates_in_jsonl_neither_crash_nor_reject(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(  # JSON escapes for half of a UTF-16 pair, as a cut emoji leaves them
         '{"id": "in-text", "text": "The emoji was cut \\ud83d in two by the scraper."}\n'
-        '{"id": "id-\\udc00", "url": "https://x.example/\\ud800", "text": "The id and url hold one."}\n'
+        f'{{"id": "id-\\udc00", "url": "https://x.example/\\ud800", "text": "{STORY} The id and url hold one."}}\n'
+        f'{{"id": "id-\\udc01", "text": "{STORY} Another id, distinct from the first."}}\n'
         '{"id": "ok", "text": "A plain record."}\n', encoding="utf-8")
     result, clean, rejects = run(tmp_path, corpus)
     assert result.exit_code == 0 and not rejects
     assert clean["in-text"]["text"] == "The emoji was cut \ufffd in two by the scraper."
-    assert clean["id-\udc00"]["url"] == "https://x.example/\ud800"  # written as \u escapes, read back the same
-    assert set(clean) == {"in-text", "id-\udc00", "ok"}
+    # ids are made UTF-8-safe once, at reading: the surrogate is written as its escape
+    assert clean["id-\\udc00"]["url"] == "https://x.example/\ud800"  # written as \u escapes, read back the same
+    assert set(clean) == {"in-text", "id-\\udc00", "id-\\udc01", "ok"}
+    assert clean["id-\\udc01"]["story"] == clean["id-\\udc00"]["story"] is not None
+    deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")  # its own reading of ids
+    assert deduped.exit_code == 0, deduped.output
+    copies = {r["copy_of"] for r in read_jsonl(tmp_path / "dedup" / "clean.jsonl")}
+    assert copies == {None, "id-\\udc00"}
+
+
+@pytest.mark.parametrize("raw_id, kind", [([1, 2], "array"), ({"a": "[" * 900}, "object")])
+def test_a_jsonl_id_that_is_an_array_or_object_is_a_reject(tmp_path, raw_id, kind):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": raw_id, "text": STORY}) + "\n" + json.dumps({"id": 7, "text": STORY}) + "\n")
+    result, clean, rejects = run(tmp_path, corpus)
+    assert result.exit_code == 0 and list(clean) == ["7"]
+    assert rejects == {"corpus.jsonl:1": f"record's 'id' is a JSON {kind}, not a string or number"}
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file names as bytes")
 def test_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as stream:  # Latin-1 file name
-        stream.write(b"A page saved under a Latin-1 file name.\n")
+    for name in (b"caf\xe9.txt", b"caf\xe8.txt"):  # Latin-1 file names
+        with open(os.path.join(os.fsencode(folder), name), "wb") as stream:
+            stream.write(f"{STORY} A page saved under a Latin-1 file name.\n".encode())
     (folder / "ok.txt").write_text("Fine.\n", encoding="utf-8")
-    result, clean, rejects = run(tmp_path, folder)
-    assert result.exit_code == 0
-    assert set(clean) == {"caf\udce9.txt", "ok.txt"}
+    copy = tmp_path / "copy"
+    os.mkdir(os.path.join(os.fsencode(copy)))
+    os.link(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), os.path.join(os.fsencode(copy), b"caf\xe9.txt"))
+    result, clean, rejects = run(tmp_path, folder, copy)  # two documents with one id: keys hold sources
+    assert result.exit_code == 0, result.output
+    assert set(clean) == {"caf\\udce9.txt", "caf\\udce8.txt", "ok.txt"}
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")
+    assert sorted(r["source"] for r in records if r["id"] == "caf\\udce9.txt") == [
+        f"{copy}/caf\\udce9.txt", f"{folder}/caf\\udce9.txt"]
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["inputs"] == {"read": 2, "written": 2, "rejected": 0}
+    assert report["inputs"] == {"read": 4, "written": 4, "rejected": 0}
+    assert (report["dedup"]["clustered"], report["dedup"]["distinct_stories"]) == (3, 1)  # ok.txt is too short
 
 
 
@@ -601,3 +630,120 @@ def test_void_elements_lexbor_knows_and_libxml2_does_not_lose_no_text(rules):
 
 
 ARTICLE_END = "The council will publish the final figures for the harbour project next spring."
+
+
+# One input never takes down the rest (issue 14) --------------------------------------------------
+
+NON_TEXT_CODECS = ["rot13", "base64", "zlib", "hex", "bz2", "uu", "quopri"]
+
+
+def legacy_page(charset: str) -> bytes:
+    """A windows-1252 page (not valid UTF-8) that declares `charset`."""
+    return article(*FRENCH, head=f'<meta charset="{charset}">').encode("cp1252")
+
+
+@pytest.mark.parametrize("codec", NON_TEXT_CODECS)
+def test_a_declared_codec_that_is_not_a_text_encoding_is_ignored(tmp_path, codec):
+    (tmp_path / "page.html").write_bytes(legacy_page(codec))
+    result, clean, rejects = run(tmp_path, tmp_path / "page.html")
+    assert result.exit_code == 0 and not rejects
+    assert "crème brûlée" in clean["page.html"]["text"]  # detected, as for an unknown label
+
+
+def warc_of(path: Path, bodies: list[tuple[bytes, str]]) -> Path:
+    """An archive of HTML responses, one per (body, Content-Type)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number, (body, content_type) in enumerate(bodies):
+            http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://news.example/{number}", "response",
+                                                          payload=io.BytesIO(body), http_headers=http))
+    return path
+
+
+def test_non_text_codecs_in_a_warc_leave_every_other_record_read(tmp_path):
+    bodies = [(article(f"Fine page number {n} about the harbour ferry.").encode(), "text/html") for n in range(3)]
+    bodies[1:1] = [(legacy_page(codec), "text/html") for codec in NON_TEXT_CODECS]
+    bodies.append((legacy_page("utf-8"), "text/html; charset=rot13"))  # in the HTTP header too
+    warc = warc_of(tmp_path / "crawl.warc.gz", bodies)
+    result = storysift("run", warc, "--out", tmp_path / "out", "-q")
+    assert result.exit_code == 0, result.output
+    urls = [r["url"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
+    assert urls == [f"https://news.example/{n}" for n in range(len(bodies))]
+    assert not read_jsonl(tmp_path / "out" / "rejects.jsonl")
+
+
+def test_a_failure_inside_one_warc_record_rejects_that_record_only(tmp_path, monkeypatch):
+    from storysift.read import warc as warc_reader
+
+    real_decode = warc_reader.decode
+
+    def failing_decode(body: bytes) -> str:
+        if b"poison" in body:
+            raise RuntimeError("a decoder bug")
+        return real_decode(body)
+
+    monkeypatch.setattr(warc_reader, "decode", failing_decode)
+    bodies = [(article(f"Page {word} about the harbour.").encode(), "text/html") for word in ("one", "poison", "three")]
+    warc = warc_of(tmp_path / "crawl.warc.gz", bodies)
+    items = list(iter_inputs([str(warc)]))
+    assert [type(item).__name__ for item in items] == ["RawDocument", "Reject", "RawDocument"]
+    assert items[1].reason == "unreadable WARC record: RuntimeError: a decoder bug"
+    offsets = [int(item.source.removeprefix(f"{warc.as_posix()}:")) for item in items]
+    assert offsets == sorted(set(offsets))  # the reject names its own record
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_jsonl_line_nested_too_deep_is_a_reject_with_its_line_number(tmp_path, depth):
+    corpus = tmp_path / "corpus.jsonl"
+    good = [{"id": f"good-{n}", "text": f"Record {n} tells of the harbour ferry and the council budget."} for n in (1, 3)]
+    deep = '{"id": "deep", "text": "x", "extra": ' + "[" * depth + "]" * depth + "}"
+    corpus.write_text(f"{json.dumps(good[0])}\n{deep}\n{json.dumps(good[1])}\n", encoding="utf-8")
+    nested = "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)"
+    result, clean, _ = run(tmp_path, corpus)
+    assert result.exit_code == 0, result.output
+    assert list(clean) == ["good-1", "good-3"]
+    rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+    assert [(r["source"], r["reason"]) for r in rejects] == [(f"{corpus.as_posix()}:2", nested)]
+    cleaned = storysift("clean", corpus, "--out", tmp_path / "clean.jsonl", "--rejects", tmp_path / "rejects.jsonl")
+    assert cleaned.exit_code == 0, cleaned.output
+    assert [r["id"] for r in read_jsonl(tmp_path / "clean.jsonl")] == ["good-1", "good-3"]
+    assert [r["reason"] for r in read_jsonl(tmp_path / "rejects.jsonl")] == [nested]
+    explained = storysift("explain", corpus)
+    assert explained.exit_code == 1 and f"{corpus.as_posix()}:2: {nested}" in explained.stderr
+    deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")
+    assert deduped.exit_code == 0, deduped.output
+    report = json.loads((tmp_path / "dedup" / "report.json").read_text(encoding="utf-8"))
+    assert report["dedup"]["excluded"]["reasons"]["not a JSON object"] == 1
+    assert (tmp_path / "dedup" / "clean.jsonl").read_text(encoding="utf-8").splitlines()[1] == deep
+
+
+@pytest.mark.parametrize("url_field, head", [
+    ("http://[bad", ""),
+    (None, '<link rel="canonical" href="http://[bad/story">'),
+    (None, '<meta property="og:url" content="https://[::1/story">'),
+], ids=["url-field", "canonical-link", "og-url"])
+def test_a_page_with_a_malformed_url_is_cleaned_with_no_host(tmp_path, url_field, head):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "page", "url": url_field, "html": article(*FRENCH, head=head)}) + "\n")
+    result, clean, rejects = run(tmp_path, corpus)
+    assert result.exit_code == 0 and not rejects
+    assert "crème brûlée" in clean["page"]["text"]
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "utf-32"])
+@pytest.mark.parametrize("padding", ["", " "], ids=["odd", "even"])  # any even run of bytes decodes as UTF-16
+def test_a_utf16_label_on_a_single_byte_page_is_not_trusted(tmp_path, label, padding):
+    page = legacy_page(label).replace(b"</body>", padding.encode() + b"</body>")
+    (tmp_path / "page.html").write_bytes(page)
+    warc = warc_of(tmp_path / "crawl.warc.gz", [(page, f"text/html; charset={label}"),
+                                                (article(*FRENCH).encode("utf-16-le"), "text/html; charset=utf-16le")])
+    result, clean, rejects = run(tmp_path, tmp_path / "page.html", warc)
+    assert result.exit_code == 0 and not rejects
+    texts = [r["text"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
+    assert len(texts) == 3 and all("crème brûlée" in text for text in texts)  # the last one is UTF-16

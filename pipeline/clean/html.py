@@ -57,9 +57,14 @@ class Extraction:
 
 
 def host_of(url: str | None) -> str | None:
+    """The URL's host without "www.", or None; a malformed URL ("http://[bad", which urlsplit
+    refuses with ValueError) has no host: the page is cleaned, with no host's rules."""
     if not url:
         return None
-    host = urlsplit(url if "//" in url else "//" + url).hostname
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
     return host.removeprefix("www.") if host else None
 
 

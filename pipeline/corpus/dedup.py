@@ -38,6 +38,7 @@ from storysift.corpus.stories import (
     member_keys,
     stable_id,
 )
+from storysift.document import LONE_SURROGATE, safe_name
 from storysift.write.outputs import JsonlSink, atomic_text
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
@@ -147,7 +148,7 @@ class Corpus:
 def _parse(line: bytes) -> Any:
     try:
         return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
         return None
 
 
@@ -206,7 +207,8 @@ class Dedup:
         if not isinstance(record, dict):
             return None
         text = record.get(self.options.text_field)
-        return text if isinstance(text, str) else None
+        # As the reader does (read/documents.make_document): a lone surrogate has no UTF-8 to hash.
+        return LONE_SURROGATE.sub("\ufffd", text) if isinstance(text, str) else None
 
     def current_text(self, index: int, record: Any = None) -> str:
         """The document's text with the corpus furniture found so far removed."""
@@ -225,9 +227,9 @@ class Dedup:
             hashes, per_line = hashed_words(text)
             self.blocks.add(index, per_line, hashes)
             raw_id, removed, date = record.get(self.options.id_field), record.get("removed"), record.get("date")
-            self.meta[index] = (
-                str(raw_id) if raw_id is not None and raw_id != "" else f"#{index + 1}",
-                str(record.get("source") or f"{self.corpus.path}:{index + 1}"),
+            self.meta[index] = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
+                safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
+                safe_name(str(record.get("source") or f"{self.corpus.path}:{index + 1}")),
                 len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
             if len(hashes) < MAX_WORDS:  # a capped page is re-read instead: its cap moves
                 starts = np.concatenate(([0], np.cumsum(per_line)))

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from storysift.document import InputError, RawDocument, Reject
+from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -22,13 +22,14 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 SNIFF_BYTES = 8192
 
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+# Codec names of the encodings with a NUL byte in every ASCII character (utf-16, utf-16-le, utf-32-be...).
+WIDE_UNICODE = ("utf-16", "utf-32")
 
 
 LABEL_AS = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
@@ -66,6 +67,22 @@ def looks_like_html(text: str) -> bool:
     return len(HTML_TAGS.findall(head)) >= 3
 
 
+def text_encoding(label: str, data: bytes) -> str | None:
+    """The codec a charset declared for `data` names, or None: when Python has no such codec, when
+    it does not turn bytes into text (rot13, base64, zlib, hex, bz2, uu, quopri: LookupError on
+    decode), or when it is UTF-16 or UTF-32 and `data` has no NUL byte, which every ASCII character
+    of those encodings has (any even run of bytes decodes as UTF-16: a single-byte page so
+    labelled became CJK). A <meta> is only found in ASCII bytes, so as in browsers (WHATWG) its
+    UTF-16 label never counts."""
+    try:
+        codec = codecs.lookup(label)
+    except LookupError:
+        return None
+    if codec.name.startswith(WIDE_UNICODE) and b"\x00" not in data[:SNIFF_BYTES]:
+        return None
+    return codec.name if codec._is_text_encoding else None
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: a byte-order mark wins, then strict UTF-8, then the page's declared
     charset, then charset-normalizer's detection. Binary data is refused."""
@@ -83,17 +100,14 @@ def decode(data: bytes) -> str:
         pass
     declared = META_CHARSET.search(data[:SNIFF_BYTES])
     if declared:
-        try:
-            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
-        except LookupError:
-            encoding = None
+        encoding = text_encoding(declared.group(1).decode("ascii"), data)
         # As browsers do (WHATWG Encoding): a page labelled ISO-8859-1 or ASCII is read as
         # windows-1252, whose 0x80-0x9F are the “smart quotes”, dashes and € such pages use;
         # the label itself if one of the five bytes windows-1252 leaves undefined turns up.
         for candidate in dict.fromkeys([LABEL_AS.get(encoding, encoding), encoding] if encoding else []):
             try:
                 return data.decode(candidate)
-            except UnicodeDecodeError:
+            except UnicodeError:  # UnicodeDecodeError, or the "undefined" codec's refusal
                 pass
     matches = from_bytes(data[:1_000_000])
     best = matches.best()
@@ -135,6 +149,9 @@ def record_document(record: object, where: str, options: ReadOptions) -> RawDocu
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
     raw_id = record.get(options.id_field)
+    if isinstance(raw_id, (list, dict)):
+        return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "
+                             "not a string or number")
     doc_id = str(raw_id) if raw_id is not None else where
     url = record.get(options.url_field)
     url = url if isinstance(url, str) else None

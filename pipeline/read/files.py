@@ -9,12 +9,13 @@ import io
 import json
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import zstandard
 
-from storysift.document import InputError, RawDocument, Reject
+from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
@@ -65,7 +66,15 @@ def _is_archive(path: Path) -> bool:
 
 
 def iter_inputs(inputs: list[str], options: ReadOptions = ReadOptions()) -> Iterator[RawDocument | Reject]:
-    """Every document (or reject) of every input, in a deterministic order."""
+    """Every document (or reject) of every input, in a deterministic order; ids and sources
+    are made safe for UTF-8 here, once (document.safe_name)."""
+    for item in _read_inputs(inputs, options):
+        doc_id = item.id if item.id is None else safe_name(item.id)
+        source = safe_name(item.source)
+        yield item if (doc_id, source) == (item.id, item.source) else replace(item, id=doc_id, source=source)
+
+
+def _read_inputs(inputs: list[str], options: ReadOptions) -> Iterator[RawDocument | Reject]:
     for name in inputs:
         if name == "-":
             yield from _read_stdin(options)
@@ -164,6 +173,9 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 truncated = not raw_line.endswith(b"\n")
                 reason = "truncated last line" if truncated else "line is not valid JSON"
                 yield Reject(where, f"{reason}: {exc}")
+                continue
+            except RecursionError:  # the parser recurses once per level of nesting
+                yield Reject(where, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)")
                 continue
             yield record_document(record, where, options)
     except READ_ERRORS as exc:

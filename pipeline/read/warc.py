@@ -5,12 +5,11 @@ report still accounts for every record the archive holds."""
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import BinaryIO, Iterator
 
 from storysift.document import InputError, RawDocument, Reject
-from storysift.read.documents import LABEL_AS, ReadOptions, decode, looks_like_html, make_document
+from storysift.read.documents import LABEL_AS, ReadOptions, decode, looks_like_html, make_document, text_encoding
 
 # Bytes a WARC (plain, or after decompression) or an ARC file starts with.
 WARC_MAGIC = (b"WARC/", b"filedesc://")
@@ -33,7 +32,7 @@ def read_warc(stream: BinaryIO, name: str, options: ReadOptions, size: int | Non
     offset = end = 0
     try:
         for record in records:
-            yield _record_document(record, records, name, options)
+            yield _one_record(record, records, name, options)
             offset = records.get_record_offset()
             end = offset + records.get_record_length()
     except Exception as exc:  # warcio meets a cut or corrupt archive with many error types
@@ -43,6 +42,17 @@ def read_warc(stream: BinaryIO, name: str, options: ReadOptions, size: int | Non
     if size is not None and size > end and not _only_newlines(stream, end, size):
         yield Reject(f"{name}:{end}", f"unreadable WARC after the record at byte {offset}: "
                                       f"{size - end:,} bytes at the end are not a whole record")
+
+
+def _one_record(record, records, name: str, options: ReadOptions) -> RawDocument | Reject:
+    """The record's document or reject; a failure inside one record rejects that record only
+    (the archive iterator skips to the next record's start), never the rest of the archive."""
+    try:
+        return _record_document(record, records, name, options)
+    except Exception as exc:  # warcio, decoders and codecs raise many types
+        record_id = (record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>") or None
+        return Reject(f"{name}:{records.get_record_offset()}",
+                      f"unreadable WARC record: {type(exc).__name__}: {str(exc)[:200]}", record_id)
 
 
 def _record_document(record, records, name: str, options: ReadOptions) -> RawDocument | Reject:
@@ -116,10 +126,10 @@ def _arc_date(stamp: str | None) -> str | None:
 def _decode(body: bytes, content_type: str) -> str:
     """The HTTP header's charset first (it outranks the page's <meta>), then the usual detection."""
     declared = CHARSET.search(content_type)
-    if declared and body:
+    encoding = text_encoding(declared.group(1), body) if declared and body else None
+    if encoding:
         try:
-            encoding = codecs.lookup(declared.group(1)).name
             return body.decode(LABEL_AS.get(encoding, encoding))  # ISO-8859-1 means windows-1252
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeError:
             pass
     return decode(body)
