@@ -1,0 +1,323 @@
+"""Single-page extraction quality: storysift beside its peers on every dev set, in one run.
+
+    python bench/extraction.py [--sets devset,dragnet,dragnet-text] [--limit N] [--json OUT]
+                               [--shared DIR]
+
+Sets (under --shared, default ../shared from the repo root; read, never written):
+  devset        devset/html/*.html with devset/expectations.json. Pooled over all snippets of
+                all pages: with % = share of `with` snippets found in the text, without % = share
+                of `without` snippets absent from it, mean % = their mean. Text and snippets are
+                compared with whitespace runs collapsed to one space, as in bench/devset_quality.py.
+  dragnet       devset-dragnet/html/<id>.html with gold/<id>.txt. Per page, the output and the
+                gold are lower-cased and split into `\\w+` tokens, counted as bags: P = shared /
+                output tokens, R = shared / gold tokens, F1 = 2PR / (P + R); an empty output
+                scores 0. Reported: mean and median F1, pages with F1 < 0.5, mean P and mean R.
+  dragnet-text  the dragnet pages rendered to whole-page text as a scraper saves it,
+                html_text.extract_text(html) with its default layout (newlines between blocks),
+                written as <id>.txt; scored like dragnet.
+
+Systems, given the page only (no URL):
+  storysift              `storysift clean DIR --workers 1 --out X.jsonl`, one process per set;
+                         the record's `text`. title 1st: records whose text's first line is
+                         their `title` (titles belong in `title`).
+  trafilatura            trafilatura.extract(html, include_comments=False)
+  trafilatura precision  the same with favor_precision=True
+  trafilatura fast       the same with fast=True (2.3.1's name for the deprecated no_fallback)
+  readability            html_text.extract_text(Document(html).summary(html_partial=True))
+  resiliparse            extract_plain_text(html, main_content=True, comments=False)
+  justext                the non-boilerplate paragraphs of justext.justext(html, stoplist), one a line
+  on dragnet-text, instead of the HTML peers:
+  raw text               the text file itself, uncleaned
+  justext lines          justext over a generated HTML page holding each non-blank line as a <p>
+jusText's stoplist is the union of all its stoplists, the language-independent set trafilatura
+uses: the devset is mostly German, and with the English list alone jusText found 10% of the
+`with` snippets of its first 300 pages (86% with the union).
+
+Decoding: every in-process peer gets the same str, decoded before its clock starts: UTF-8 when the
+bytes are valid UTF-8, else resiliparse's bytes_to_str(data, detect_encoding(data)) (uchardet alone
+takes 82 valid UTF-8 dragnet pages for cp1252 and garbles them). storysift reads the files and
+decodes them itself.
+
+Speed, for information (the machine is shared, so the figures are noisy): wall s is the seconds
+for the whole set, pages/s follows from it, cpu s is this process's CPU time for a peer and the
+child process's for storysift. A peer's time is its extraction calls only, including first-call
+initialisation; storysift's is the whole command (start-up, reading, decoding, writing). The peers
+run page by page in turn, so load from other processes hits them alike.
+
+--json OUT writes every page's score per set and system: for devset {"with": [found?, ...],
+"without": [absent?, ...]} in expectations.json order, for the dragnet sets {"p", "r", "f1"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+import html_text
+import justext
+import trafilatura
+from readability import Document
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SHARED = REPO.parent / "shared"
+SET_FOLDERS = {"devset": "devset", "dragnet": "devset-dragnet", "dragnet-text": "devset-dragnet"}
+LOW_F1 = 0.5
+STORYSIFT = shutil.which("storysift")
+SPACE = re.compile(r"\s+")
+TOKEN = re.compile(r"\w+")
+JUSTEXT_STOPLIST = frozenset().union(*(justext.get_stoplist(name) for name in justext.get_stoplists()))
+
+Extractor = Callable[[str], str]  # page source to clean text
+Scorer = Callable[[str, str], dict]  # page name and clean text to that page's score
+Summariser = Callable[[list[dict]], dict]  # pages' scores to the set's figures
+
+
+def norm(text: str) -> str:
+    return SPACE.sub(" ", text).strip()
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return bytes_to_str(data, detect_encoding(data))
+
+
+def justext_paragraphs(html: str) -> str:
+    return "\n".join(p.text for p in justext.justext(html, JUSTEXT_STOPLIST) if not p.is_boilerplate)
+
+
+def justext_lines(text: str) -> str:
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return justext_paragraphs(f"<html><body>{paragraphs}</body></html>")
+
+
+HTML_PEERS: dict[str, Extractor] = {
+    "trafilatura": lambda html: trafilatura.extract(html, include_comments=False) or "",
+    "trafilatura precision": lambda html: trafilatura.extract(html, favor_precision=True, include_comments=False) or "",
+    "trafilatura fast": lambda html: trafilatura.extract(html, fast=True, include_comments=False) or "",
+    "readability": lambda html: html_text.extract_text(Document(html).summary(html_partial=True)),
+    "resiliparse": lambda html: extract_plain_text(html, main_content=True, comments=False),
+    "justext": justext_paragraphs,
+}
+TEXT_PEERS: dict[str, Extractor] = {"raw text": lambda text: text, "justext lines": justext_lines}
+COLUMN_FORMATS = {
+    "with %": ".2f", "without %": ".2f", "mean %": ".2f",
+    "mean F1": ".3f", "median F1": ".3f", f"F1<{LOW_F1}": "d", "mean P": ".3f", "mean R": ".3f",
+    "title 1st": "d", "errors": "d", "wall s": ".1f", "pages/s": ".1f", "cpu s": ".1f",
+}
+
+
+@dataclass
+class Run:
+    """One system's outputs on a set, page name to text, and what they cost."""
+
+    name: str
+    texts: dict[str, str] = field(default_factory=dict)
+    wall: float = 0.0
+    cpu: float = 0.0
+    errors: int = 0
+    titled: int | None = None
+
+    def extract(self, page: str, extractor: Extractor, source: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            self.texts[page] = extractor(source)
+        except Exception as exc:  # a peer failing on a page scores it as empty
+            self.texts[page] = ""
+            self.errors += 1
+            print(f"  {self.name} on {page}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        self.wall += time.perf_counter() - wall
+        self.cpu += time.process_time() - cpu
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def starts_with_title(record: dict) -> bool:
+    title = (record.get("title") or "").strip()
+    return bool(title) and record["text"].split("\n", 1)[0].strip() == title
+
+
+def run_storysift(folder: Path, pages: list[str]) -> Run:
+    out = folder.parent / "storysift.jsonl"
+    cpu, wall = child_cpu(), time.perf_counter()
+    subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out)], check=True)
+    run = Run("storysift", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
+    records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    run.texts = {page: records[page]["text"] if page in records else "" for page in pages}
+    run.errors = sum(page not in records for page in pages)
+    run.titled = sum(starts_with_title(r) for r in records.values())
+    return run
+
+
+def run_peers(inputs: dict[str, str], peers: dict[str, Extractor]) -> dict[str, Run]:
+    runs = {name: Run(name) for name in peers}
+    for page, source in inputs.items():
+        for name, extractor in peers.items():
+            runs[name].extract(page, extractor, source)
+    return runs
+
+
+def snippet_score(text: str, expect: dict) -> dict:
+    text = norm(text)
+    return {"with": [norm(s) in text for s in expect["with"]],
+            "without": [norm(s) not in text for s in expect["without"]]}
+
+
+def snippet_summary(scores: list[dict]) -> dict:
+    found = [hit for s in scores for hit in s["with"]]
+    absent = [hit for s in scores for hit in s["without"]]
+    with_share, without_share = 100 * statistics.mean(found), 100 * statistics.mean(absent)
+    return {"with %": with_share, "without %": without_share, "mean %": (with_share + without_share) / 2}
+
+
+def token_score(text: str, gold: str) -> dict:
+    output, reference = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
+    shared = sum((output & reference).values())
+    if not shared:
+        return {"p": 0.0, "r": 0.0, "f1": 0.0}
+    p, r = shared / sum(output.values()), shared / sum(reference.values())
+    return {"p": p, "r": r, "f1": 2 * p * r / (p + r)}
+
+
+def f1_summary(scores: list[dict]) -> dict:
+    f1s = [s["f1"] for s in scores]
+    return {"mean F1": statistics.mean(f1s), "median F1": statistics.median(f1s),
+            f"F1<{LOW_F1}": sum(f < LOW_F1 for f in f1s),
+            "mean P": statistics.mean(s["p"] for s in scores),
+            "mean R": statistics.mean(s["r"] for s in scores)}
+
+
+def report(run: Run, score: Scorer, summarise: Summariser) -> dict:
+    pages = {page: score(page, text) for page, text in run.texts.items()}
+    summary = summarise(list(pages.values()))
+    summary.update({"title 1st": run.titled, "errors": run.errors, "wall s": run.wall,
+                    "pages/s": len(pages) / run.wall if run.wall else 0.0, "cpu s": run.cpu})
+    return {"summary": summary, "pages": pages}
+
+
+def bench(folder: Path, inputs: dict[str, str], peers: dict[str, Extractor], score: Scorer,
+          summarise: Summariser) -> dict:
+    """storysift on `folder` (the pages as files), the peers on `inputs` (page name to str)."""
+    runs = {"storysift": run_storysift(folder, list(inputs)), **run_peers(inputs, peers)}
+    return {name: report(run, score, summarise) for name, run in runs.items()}
+
+
+def link_pages(files: list[Path], folder: Path) -> None:
+    folder.mkdir()
+    for path in files:
+        (folder / path.name).symlink_to(path)
+
+
+def html_bench(files: list[Path], tmp: Path, score: Scorer, summarise: Summariser) -> dict:
+    link_pages(files, tmp / "html")
+    inputs = {path.name: decode(path.read_bytes()) for path in files}
+    return bench(tmp / "html", inputs, HTML_PEERS, score, summarise)
+
+
+def devset_bench(root: Path, limit: int | None, tmp: Path) -> dict:
+    expectations = json.loads((root / "expectations.json").read_text(encoding="utf-8"))
+    files = [root / "html" / page for page in sorted(expectations)[:limit]]
+    return html_bench(files, tmp, lambda page, text: snippet_score(text, expectations[page]), snippet_summary)
+
+
+def dragnet_pages(root: Path, limit: int | None) -> tuple[list[Path], dict[str, str]]:
+    """The first `limit` pages and their gold text, by page stem."""
+    files = sorted((root / "html").glob("*.html"))[:limit]
+    gold = {path.stem: (root / "gold" / f"{path.stem}.txt").read_text(encoding="utf-8") for path in files}
+    return files, gold
+
+
+def gold_scorer(gold: dict[str, str]) -> Scorer:
+    return lambda page, text: token_score(text, gold[Path(page).stem])
+
+
+def dragnet_bench(root: Path, limit: int | None, tmp: Path) -> dict:
+    files, gold = dragnet_pages(root, limit)
+    return html_bench(files, tmp, gold_scorer(gold), f1_summary)
+
+
+def dragnet_text_bench(root: Path, limit: int | None, tmp: Path) -> dict:
+    files, gold = dragnet_pages(root, limit)
+    folder = tmp / "text"
+    folder.mkdir()
+    inputs = {f"{path.stem}.txt": html_text.extract_text(decode(path.read_bytes())) for path in files}
+    for page, text in inputs.items():
+        (folder / page).write_text(text, encoding="utf-8")
+    return bench(folder, inputs, TEXT_PEERS, gold_scorer(gold), f1_summary)
+
+
+BENCHES = {"devset": devset_bench, "dragnet": dragnet_bench, "dragnet-text": dragnet_text_bench}
+
+
+def cell(column: str, value: float | None) -> str:
+    return "-" if value is None else format(value, COLUMN_FORMATS[column])
+
+
+def print_table(name: str, results: dict) -> None:
+    pages = len(next(iter(results.values()))["pages"])
+    columns = list(next(iter(results.values()))["summary"])
+    width = max(map(len, results))
+    print(f"\n{name} ({pages} pages)")
+    print(" " * width + "".join(f"{c:>11}" for c in columns))
+    for system, result in results.items():
+        print(f"{system:{width}}" + "".join(f"{cell(c, result['summary'][c]):>11}" for c in columns))
+
+
+def parse_sets(value: str) -> list[str]:
+    sets = [s for s in value.split(",") if s]
+    unknown = sorted(set(sets) - set(BENCHES))
+    if unknown or not sets:
+        raise argparse.ArgumentTypeError(f"{value!r}: name sets among {', '.join(BENCHES)}")
+    return sets
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", type=parse_sets, default=list(BENCHES), help=f"comma-separated: {','.join(BENCHES)}")
+    parser.add_argument("--limit", type=int, help="only the first N pages of each set (sorted by name)")
+    parser.add_argument("--json", type=Path, help="write every page's score per set and system to this file")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="folder holding the dev sets")
+    args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+
+    for name in args.sets:
+        if not (args.shared / SET_FOLDERS[name]).is_dir():
+            print(f"dev set {name!r} not found: no folder {args.shared / SET_FOLDERS[name]} "
+                  "(pass --shared DIR)", file=sys.stderr)
+            return 2
+    if STORYSIFT is None:
+        print("storysift is not on PATH: activate the venv it is installed in", file=sys.stderr)
+        return 2
+
+    figures = {}
+    for name in args.sets:
+        with tempfile.TemporaryDirectory(prefix=f"extraction-{name}-") as tmp:
+            figures[name] = BENCHES[name](args.shared / SET_FOLDERS[name], args.limit, Path(tmp))
+        print_table(name, figures[name])
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
