@@ -56,6 +56,7 @@ class Document:
     text: str
     kind: str = "text"
     url: str | None = None
+    site: str | None = None  # the URL's host, else the page's og:site_name; the corpus stage infers the rest
     title: str | None = None
     author: str | None = None
     date: str | None = None
@@ -69,6 +70,7 @@ class Document:
             "id": self.id,
             "source": self.source,
             "url": self.url,
+            "site": self.site,
             "kind": self.kind,
             "title": self.title,
             "author": self.author,

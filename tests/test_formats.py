@@ -121,7 +121,7 @@ def test_parquet_output_loads_with_pyarrow_and_pandas(tmp_path, pq):
     out = tmp_path / "clean.parquet"
     clean(source, "--out", out)
     table = pq.read_table(out)
-    assert table.column_names == ["id", "source", "url", "kind", "title", "author", "date", "text",
+    assert table.column_names == ["id", "source", "url", "site", "kind", "title", "author", "date", "text",
                                   "links", "removed", "counts"]
     rows = table.to_pylist()
     expected = read_records(CliRunner().invoke(app, ["clean", str(source)]).stdout.encode())

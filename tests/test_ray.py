@@ -160,7 +160,7 @@ def test_verified_joins_on_ray_are_the_local_joins_where_the_check_cap_binds(loc
     are checked (at most 3 sets per key in a bucket) depends on the joins made before."""
     import numpy as np
 
-    from storysift.corpus.stories import UnionFind, join_buckets
+    from storysift.corpus.stories import UnionFind, Verification, join_buckets
 
     rng = np.random.default_rng(7)
     bases = [rng.choice(2**32, 400, replace=False).astype(np.uint32) for _ in range(15)]
@@ -172,9 +172,9 @@ def test_verified_joins_on_ray_are_the_local_joins_where_the_check_cap_binds(loc
     buckets = sorted({tuple(sorted(rng.choice(120, rng.integers(2, 13), replace=False).tolist())) for _ in range(300)})
     buckets = [list(bucket) for bucket in buckets]
     local = UnionFind(range(120))
-    expected = join_buckets(buckets, sets.__getitem__, 0.5, local)
+    expected = join_buckets(buckets, sets.__getitem__, Verification(0.5), local)
     steps = RaySteps(chunks=Chunks(bucket_keys=40, in_flight_per_cpu=4))
     on_ray = UnionFind(range(120))
-    assert steps.join(buckets, sets.__getitem__, 0.5, on_ray) == expected
+    assert steps.join(buckets, sets.__getitem__, Verification(0.5), on_ray) == expected
     assert on_ray.groups() == local.groups() and len(local.groups()) < 100
     assert steps.tasks["verify"] > 10

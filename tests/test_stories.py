@@ -24,6 +24,7 @@ from storysift.corpus.stories import (
     LSH_SLACK,
     Member,
     UnionFind,
+    Verification,
     band_buckets,
     choose_canonical,
     components,
@@ -136,7 +137,7 @@ def test_lsh_buckets_then_verification_join_copies_but_not_lookalikes():
     signer = Signer(128)
     buckets = lsh_buckets(signer, dict(enumerate(signer.sign(sets))), 0.5)
     union = UnionFind(range(3))
-    join_buckets(buckets, lambda i: sets[i], 0.5, union)
+    join_buckets(buckets, lambda i: sets[i], Verification(0.5), union)
     assert union.find(0) == union.find(1) != union.find(2)
 
 
@@ -215,7 +216,7 @@ def test_shingle_sets_are_sorted_and_distinct():
 def test_a_candidate_that_fails_verification_is_not_joined():
     sets = {0: np.arange(0, 100, dtype=np.uint32), 1: np.arange(60, 160, dtype=np.uint32)}
     union = UnionFind(range(2))
-    candidates, checks = join_buckets([[0, 1]], sets.__getitem__, 0.5, union)  # Jaccard 0.25
+    candidates, checks = join_buckets([[0, 1]], sets.__getitem__, Verification(0.5), union)  # Jaccard 0.25
     assert checks == 1 and union.find(0) != union.find(1)
 
 

@@ -53,6 +53,7 @@ class Extraction:
     author: str | None = None
     date: str | None = None
     url: str | None = None
+    site_name: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,6 +75,14 @@ def canonical_url(tree: LexborHTMLParser) -> str | None:
         if node is not None and node.attributes.get(attribute):
             return node.attributes[attribute]
     return None
+
+
+def site_name(tree: LexborHTMLParser) -> str | None:
+    """The page's own name for its site (og:site_name), which the corpus stage uses as the site
+    of a page whose address is unknown."""
+    node = tree.css_first('meta[property="og:site_name"]')
+    name = " ".join((node.attributes.get("content") or "").split()) if node is not None else ""
+    return name.lower() or None
 
 
 def is_detached(node: Node) -> bool:
@@ -192,6 +201,7 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
     tree = parse_within_limits(html)
     url = url or canonical_url(tree)
     host = host_of(url)
+    name = site_name(tree)
     removed = prune(tree, rules, host)
     drop_empty_elements(tree)
     for node in tree.css(NOT_TEXT):
@@ -202,10 +212,10 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
     # Parsed once for both metadata and content; bare_extraction copies a tree it is given.
     page = lxml_tree(serialized)
     if page is None:
-        return Extraction("", removed, url=url)
+        return Extraction("", removed, url=url, site_name=name)
     title, author, date, meta_url = page_metadata(page, tree, url)
     drop_head_metadata(page)
     result = extract_main_text(page, tree, url or meta_url, len(serialized))
     if result is None:
-        return Extraction("", removed, url=url)
-    return Extraction(result.text or "", removed, title=title, author=author, date=date, url=url)
+        return Extraction("", removed, url=url, site_name=name)
+    return Extraction(result.text or "", removed, title=title, author=author, date=date, url=url, site_name=name)

@@ -25,14 +25,14 @@ def title_from_text(text: str) -> str | None:
 
 def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
     removed = []
-    title = author = date = None
+    title = author = date = name = None
     url = raw.url
     text = raw.content
     if raw.kind == "html":
         extraction = extract_html(raw.content, rules, raw.url)
         removed.extend(extraction.removed)
         text, url = extraction.text, extraction.url
-        title, author, date = extraction.title, extraction.author, extraction.date
+        title, author, date, name = extraction.title, extraction.author, extraction.date, extraction.site_name
     result = apply_text_rules(text, rules, host_of(url))
     removed.extend(result.removed)
     return Document(
@@ -41,6 +41,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         text=result.text,
         kind=raw.kind,
         url=url,
+        site=host_of(url) or name,
         title=title or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.

@@ -25,10 +25,16 @@ from storysift.corpus.furniture import (
 )
 from storysift.corpus.index import StoryIndex, location_problem, open_store
 from storysift.corpus.minhash import Rows, Signer
-from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set
+from storysift.corpus.records import Corpus
+from storysift.corpus.sitepass import strip_site_templates
+from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, long_line_keys, shingle_set
 from storysift.corpus.stories import (
+    COPIES,
+    FIRST_WITHIN,
     LSH_SLACK,
+    UNRELATED,
     Member,
+    Verification,
     UnionFind,
     band_buckets,
     choose_canonical,
@@ -69,6 +75,15 @@ WORD_CACHE_BYTES = 32 * 1024 * 1024
 # Shingle sets recomputed from the file are kept for the next few uses (a bucket's first page
 # is checked against each page after it; a canonical page against each of its copies).
 RECENT_SETS = 256
+# The records with their sites and without site templates, read by the later steps; removed
+# when the stage ends.
+SITED_FILE = ".storysift-sited.jsonl"
+# Texts sharing a paragraph are checked against each other while at most this many hold it; a
+# paragraph on more pages is furniture the site step did not know (a syndication notice).
+MAX_PARAGRAPH_DOCS = 1000
+# Two pages of one site join only this alike: the same page under two addresses, not two
+# stories that share what the site prints around them.
+SAME_SITE_THRESHOLD = 0.8
 
 
 @dataclass(frozen=True)
@@ -114,44 +129,6 @@ class DedupOptions:
             raise ValueError("; ".join(problems))
 
 
-class Corpus:
-    """A JSON Lines file, scanned once for offsets and then read back by record index."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.offsets: list[int] = []
-        self.stream = open(path, "rb")
-
-    def close(self) -> None:
-        self.stream.close()
-
-    def scan(self) -> Iterator[tuple[int, Any]]:
-        """(index, parsed record) for every non-blank line; the record is None if unparsable."""
-        self.stream.seek(0)
-        offset = 0
-        for line in self.stream:
-            start, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
-            index = len(self.offsets)
-            self.offsets.append(start)
-            yield index, _parse(line)
-
-    def raw(self, index: int) -> bytes:
-        self.stream.seek(self.offsets[index])
-        return self.stream.readline()
-
-    def record(self, index: int) -> Any:
-        return _parse(self.raw(index))
-
-
-def _parse(line: bytes) -> Any:
-    try:
-        return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
-        return None
-
-
 class LocalSteps:
     """The corpus-wide steps of story clustering (signing, LSH band bucketing, verified joins),
     run in this process. pipeline/run/ray_dedup.py runs them as Ray tasks with the same results."""
@@ -168,9 +145,9 @@ class LocalSteps:
                 threshold: float) -> list[list[int]]:
         return band_buckets(keys, slots_of, num_perm, threshold)
 
-    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], threshold: float,
-             union: UnionFind) -> tuple[int, int]:
-        return join_buckets(buckets, shingles_of, threshold, union)
+    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], verification: Verification,
+             union: UnionFind, allow: Callable[[int, int, int], bool] | None = None) -> tuple[int, int]:
+        return join_buckets(buckets, shingles_of, verification, union, allow)
 
 
 class Dedup:
@@ -189,7 +166,8 @@ class Dedup:
         self.blocks = BlockIndex()
         self.removed_blocks: dict[int, list[tuple[int, ...]]] = {}
         self.labels: dict[int, int] = {}
-        self.meta: dict[int, tuple[str, str, int, str | None]] = {}  # id, source, removals, date
+        self.meta: dict[int, tuple[str, str, int, str | None, str | None]] = {}  # id, source, removals, date, site
+        self.long_lines: dict[int, np.ndarray] = {}  # keys of each text's long lines: candidates for containment
         self.cache: dict[int, np.ndarray] = {}  # shingle sets
         self.recent: OrderedDict[int, np.ndarray] = OrderedDict()  # shingle sets recomputed lately
         self.word_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # word hashes, line starts
@@ -200,6 +178,7 @@ class Dedup:
         self.index: StoryIndex | None = None  # earlier runs' stories (--index)
         self.earlier: dict[int, str] = {}  # today's story (its label) -> the earlier story's id
         self.story_of: dict[int, str] = {}
+        self.verification = Verification(options.threshold)
         self.canonical_ids: dict[str, str] = {}
 
     # -- reading ---------------------------------------------------------------------------
@@ -230,7 +209,9 @@ class Dedup:
             self.meta[index] = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
                 safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
                 safe_name(str(record.get("source") or f"{self.corpus.path}:{index + 1}")),
-                len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
+                len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
+                record.get("site") if isinstance(record.get("site"), str) else None)
+            self.long_lines[index] = long_line_keys(text)
             if len(hashes) < MAX_WORDS:  # a capped page is re-read instead: its cap moves
                 starts = np.concatenate(([0], np.cumsum(per_line)))
                 if self.word_cache_bytes + hashes.nbytes + starts.nbytes <= WORD_CACHE_BYTES:
@@ -253,8 +234,8 @@ class Dedup:
                 reason += " after corpus furniture removal"
             self.excluded[index] = reason
             return []
-        doc_id, source, removals, date = self.meta[index]
-        self.members[index] = Member(index, doc_id, source, len(hashes), removals, date)
+        doc_id, source, removals, date, site = self.meta[index]
+        self.members[index] = Member(index, doc_id, source, len(hashes), removals, date, site)
         self.digests[index] = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
         shingles = shingle_set(hashes, self.options.shingle_size)
         self._keep(index, shingles)
@@ -321,14 +302,48 @@ class Dedup:
         buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
                                      lambda start, end: self.rows.columns(start, end, indices),
                                      self.options.num_perm, self.options.threshold)
-        proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold,
-                                            union)
+        buckets += self.paragraph_buckets(ranks, by_rank)
+        proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.verification,
+                                            union, self.allowed(by_rank))
         self.pairs_proposed += proposed
         self.pairs_verified += checked
         stories: dict[int, list[int]] = {}
         for index in self.members:
             stories.setdefault(union.find(rank[index]), []).append(index)
         self.labels = {index: min(group) for group in stories.values() for index in group}
+
+    def paragraph_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
+        """Candidates LSH can miss: texts sharing a paragraph word for word (a teaser and its
+        article), one bucket per paragraph that two to MAX_PARAGRAPH_DOCS texts hold."""
+        holders: dict[int, list[int]] = {}
+        for r in ranks:
+            for key in self.long_lines.get(by_rank[r], ()).tolist():
+                holders.setdefault(key, []).append(r)
+        buckets = {tuple(held) for held in holders.values() if 2 <= len(held) <= MAX_PARAGRAPH_DOCS}
+        return [list(bucket) for bucket in sorted(buckets)]
+
+    def allowed(self, by_rank: list[int]) -> Callable[[int, int, int], bool]:
+        """Which verified pairs join: copies always, unless two different pages of one site
+        (those join only as near-identical pages); a text within another only across sites,
+        and each text joins another story at most once that way, so a passage many stories
+        quote cannot chain them."""
+        within_once: set[int] = set()
+
+        def allow(a: int, b: int, kind: int) -> bool:
+            if kind == UNRELATED:
+                return False
+            first, second = self.members[by_rank[a]], self.members[by_rank[b]]
+            same_site = first.site is not None and first.site == second.site
+            if kind == COPIES:
+                return not same_site or \
+                    jaccard(self.shingles_of(first.index), self.shingles_of(second.index)) >= SAME_SITE_THRESHOLD
+            contained = a if kind == FIRST_WITHIN else b
+            if same_site or contained in within_once:
+                return False
+            within_once.add(contained)
+            return True
+
+        return allow
 
     def remove_furniture(self) -> dict[str, Any]:
         """Alternate furniture detection and story clustering until neither changes."""
@@ -506,7 +521,15 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     """Run the stage on one JSON Lines file into `out_dir`; returns the report section.
     `steps` runs signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    stage = Dedup(Path(path), options, steps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options.validate()
+    sited = out_dir / SITED_FILE
+    source = Corpus(Path(path))
+    try:
+        sites = strip_site_templates(source, sited, options.text_field, options.id_field)
+    finally:
+        source.close()
+    stage = Dedup(sited, options, steps)
     store = index_stats = None
     try:
         if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work
@@ -525,6 +548,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
                            "texts_added": stage.remember(), "held": store.counts()}
     finally:
         stage.corpus.close()
+        sited.unlink(missing_ok=True)
         if store is not None:
             store.close()
     reasons: dict[str, int] = {}
@@ -540,6 +564,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         "exact_duplicates": exact,
         "near_duplicates": len(stage.members) - written["stories"] - exact,
         "excluded": {"documents": len(stage.excluded), "reasons": dict(sorted(reasons.items()))},
+        "site_templates": sites,
         "corpus_furniture": furniture,
         "lsh_candidates": stage.pairs_proposed,
         "jaccard_checks": stage.pairs_verified,

@@ -83,6 +83,27 @@ def text_encoding(label: str, data: bytes) -> str | None:
     return codec.name if codec._is_text_encoding else None
 
 
+# Of the characters of valid UTF-8 holding NULs, at most this share may be other control
+# characters (not tab, newline or carriage return) for it to be text: a binary format that
+# happens to be valid UTF-8 (all-zero padding, small integers) is mostly such bytes.
+MAX_CONTROL_SHARE = 0.05
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_with_nuls(data: bytes) -> str:
+    """Valid UTF-8 text with NUL characters in it, as a scraper writes a UTF-16 source it read
+    byte by byte ("P\\0a\\0u\\0l\\0"): the NULs are dropped. Anything else holding NUL bytes
+    is binary and refused."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("binary content (NUL bytes), not text or HTML") from None
+    text = text.replace("\x00", "")
+    if not text.strip() or len(CONTROL.findall(text[:SNIFF_BYTES])) > MAX_CONTROL_SHARE * len(text[:SNIFF_BYTES]):
+        raise InputError("binary content (NUL bytes), not text or HTML")
+    return text
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: a byte-order mark wins, then strict UTF-8, then the page's declared
     charset, then charset-normalizer's detection. Binary data is refused."""
@@ -93,7 +114,7 @@ def decode(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise InputError(f"undecodable bytes after a {encoding} byte-order mark: {exc.reason} at byte {exc.start}") from None
     if b"\x00" in data[:SNIFF_BYTES]:
-        raise InputError("binary content (NUL bytes), not text or HTML")
+        return text_with_nuls(data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -212,7 +212,7 @@ def document_schema(pa: Any) -> Any:
     removal = pa.struct([("rule", pa.string()), ("text", pa.string()), ("lines", pa.list_(pa.int32()))])
     counts = pa.struct([(name, pa.int64()) for name in ("words_in", "words_out", "lines_out", "removed")])
     return pa.schema([
-        ("id", pa.string()), ("source", pa.string()), ("url", pa.string()), ("kind", pa.string()),
+        ("id", pa.string()), ("source", pa.string()), ("url", pa.string()), ("site", pa.string()), ("kind", pa.string()),
         ("title", pa.string()), ("author", pa.string()), ("date", pa.string()), ("text", pa.string()),
         ("links", pa.list_(pa.string())), ("removed", pa.list_(removal)), ("counts", counts),
     ])
