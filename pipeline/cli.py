@@ -59,10 +59,10 @@ RulesOption = Annotated[
     Optional[list[Path]],
     typer.Option("--rules", help="Extra rule folder (repeatable): adds rules, or overrides bundled ones by id."),
 ]
-TextField = Annotated[str, typer.Option(help="JSON Lines field holding plain text.")]
-HtmlField = Annotated[str, typer.Option(help="JSON Lines field holding HTML (preferred when present).")]
-IdField = Annotated[str, typer.Option(help="JSON Lines field holding the document id.")]
-UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page URL.")]
+TextField = Annotated[str, typer.Option(help="Record field holding plain text (a.b: field b of object a).")]
+HtmlField = Annotated[str, typer.Option(help="Record field holding HTML (preferred when present; a.b for nested).")]
+IdField = Annotated[str, typer.Option(help="Record field holding the document id (a.b for nested).")]
+UrlField = Annotated[str, typer.Option(help="Record field holding the page URL (a.b for nested).")]
 MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
 Workers = Annotated[int, typer.Option(help="Cleaning processes; records keep the input order.", min=1)]
