@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import Counter
-from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -39,12 +37,10 @@ from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
-from storysift.write.outputs import JsonlSink, atomic_text, output_problem, record_sink, write_json
+from storysift.write.outputs import output_problem, record_sink, write_json
+from storysift.write.rejects import RejectLog
 
 BAD_INPUT = 3
-# Under `clean`, rejects beyond this many are not listed on stderr when a rejects file holds
-# them all: a wrong --text-field rejects every record of a corpus.
-MAX_LISTED_REJECTS = 20
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
@@ -184,34 +180,19 @@ def clean(
         raise fail(problem)
     missing = missing_inputs(inputs)
     stopped = None
-    written = rejected = 0
-    skipped: Counter[str] = Counter()
-    with record_sink(out) as sink, ExitStack() as reject_file:
-        reject_sink = None
+    with record_sink(out) as sink, RejectLog(rejects_path) as log:
         for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
-            if isinstance(item, Reject) and item.skipped:
-                skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
-            elif isinstance(item, Reject):
-                rejected += 1
-                if rejects_path and reject_sink is None:
-                    reject_sink = JsonlSink(reject_file.enter_context(atomic_text(rejects_path)))
-                if reject_sink is not None:
-                    reject_sink.write(item.as_record())
-                if reject_sink is None or rejected <= MAX_LISTED_REJECTS:
-                    typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
-                if strict:
+            if isinstance(item, Reject):
+                log.add(item)
+                if strict and not item.skipped:
                     stopped = item
                     break
             else:
-                written += 1
                 sink.write(item.as_record())
-    if reject_sink is not None and rejected > MAX_LISTED_REJECTS:
-        typer.echo(f"storysift: {rejected} rejected in all, listed in {rejects_path}", err=True)
-    for reason, count in sorted(skipped.items()):
-        typer.echo(f"storysift: {reason}: {count}", err=True)
+    log.summary()
     if stopped:
         raise typer.Exit(1)
-    check_inputs(missing, written, rejected, max_reject_share)
+    check_inputs(missing, sink.count, log.rejected, max_reject_share)
 
 
 @app.command()
@@ -281,8 +262,9 @@ def run(
 
 @app.command()
 def dedup(
-    clean_file: Annotated[Path, typer.Argument(help="JSON Lines with a text field (e.g. a clean.jsonl).")],
+    clean_file: Annotated[Path, typer.Argument(help="Records with a text field: JSON Lines (plain, .gz, .zst) or Parquet, as clean writes them.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: clean.jsonl, stories.jsonl, report.json.")] = Path("storysift-out"),
+    rejects: Annotated[Optional[Path], typer.Option(help="Where rejected lines go (default: OUT/rejects.jsonl).")] = None,
     threshold: Threshold = DEFAULT_THRESHOLD,
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
@@ -290,17 +272,23 @@ def dedup(
     index: IndexOption = None,
     text_field: TextField = "text",
     id_field: IdField = "id",
+    max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
 ) -> None:
     """Collapse copies into distinct stories and remove furniture repeated across stories."""
     options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field, index)
     if not clean_file.is_file():
-        raise fail(f"{clean_file}: no such file")
+        raise fail(f"no such file: {clean_file}", BAD_INPUT)
+    in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
+    # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
+    rejects = rejects or out / ("dedup-rejects.jsonl" if in_place else "rejects.jsonl")
     started = time.perf_counter()
-    stats = dedup_file(clean_file, out, options)
+    with RejectLog(rejects) as log:
+        stats = dedup_file(clean_file, out, options, on_reject=log.add)
+    log.summary()
     report_path = out / "report.json"
     report = {}
-    if clean_file.resolve() == (out / "clean.jsonl").resolve() and report_path.is_file():
+    if in_place and report_path.is_file():
         try:  # deduplicating a run's own output in place: its report gains the dedup section
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except ValueError:
@@ -308,6 +296,7 @@ def dedup(
     write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
+    check_inputs([], stats["documents"], stats["rejected"], max_reject_share)
 
 
 @app.command()

@@ -109,6 +109,26 @@ def test_a_wrong_text_field_that_rejects_every_record_exits_3(tmp_path, command)
         assert f"30 rejected in all, listed in {rejects}" in result.stderr
 
 
+def test_a_wrong_text_field_to_stdout_lists_a_few_rejects_then_counts_them(tmp_path):
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps({"id": f"r{n}", "body": ARTICLE}) + "\n" for n in range(200)), encoding="utf-8")
+    result = invoke("clean", records, "--text-field", "page.body")
+    assert result.exit_code == 3 and result.stdout == ""
+    assert result.stderr.count("storysift: rejected") == 20 and len(result.stderr.splitlines()) < 30
+    assert "200 rejected in all, the first ones are listed above; --rejects FILE keeps them all" in result.stderr
+    assert "200 record has no string field 'page.body' or 'html'" in result.stderr
+
+
+def test_a_clean_rerun_with_no_rejects_leaves_no_stale_rejects_file(tmp_path):
+    source, out = tmp_path / "in.jsonl", tmp_path / "clean.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": ARTICLE}) + "\n" + json.dumps({"id": "b", "text": " "}) + "\n")
+    assert invoke("clean", source, "--out", out).exit_code == 0
+    assert [r["id"] for r in jsonl(tmp_path / "clean.jsonl.rejects.jsonl")] == ["b"]
+    source.write_text(json.dumps({"id": "a", "text": ARTICLE}) + "\n")
+    assert invoke("clean", source, "--out", out).exit_code == 0
+    assert not (tmp_path / "clean.jsonl.rejects.jsonl").exists()
+
+
 def test_max_reject_share_fails_a_run_past_it_and_passes_one_within_it(tmp_path, corpus):
     # The corpus folder: 4 documents written, 4 rejected.
     assert invoke("run", corpus, "--out", tmp_path / "a", "-q", "--max-reject-share", "0.4").exit_code == 3

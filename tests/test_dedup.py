@@ -116,17 +116,29 @@ PARAGRAPH = ("The regional water company will raise prices by eight percent in J
 
 def test_short_and_empty_texts_are_written_but_kept_out_with_a_reason(tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "empty", "text": ""}, {"id": "stub", "text": "Read more"}, {"id": "full", "text": PARAGRAPH * 3},
-        {"id": "no-text", "body": PARAGRAPH}])
+        {"id": "empty", "text": ""}, {"id": "stub", "text": "Read more"}, {"id": "full", "text": PARAGRAPH * 3}])
     stats = dedup_file(path, tmp_path / "out")
     clean = {r["id"]: r for r in read_jsonl(tmp_path / "out" / "clean.jsonl")}
-    assert set(clean) == {"empty", "stub", "full", "no-text"}
+    assert set(clean) == {"empty", "stub", "full"}
     assert clean["empty"]["story"] is None and clean["empty"]["excluded"] == "empty text"
     assert clean["stub"]["excluded"] == f"fewer than {MIN_WORDS} words"
-    assert clean["no-text"]["excluded"] == "no text field 'text'"
     assert clean["full"]["story"] and stats["distinct_stories"] == 1
-    assert stats["excluded"] == {"documents": 3, "reasons": {
-        "empty text": 1, f"fewer than {MIN_WORDS} words": 1, "no text field 'text'": 1}}
+    assert stats["excluded"] == {"documents": 2, "reasons": {"empty text": 1, f"fewer than {MIN_WORDS} words": 1}}
+
+
+def test_a_line_that_is_no_record_with_text_is_a_reject_with_its_line_number_never_copied(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([json.dumps({"id": "a", "text": PARAGRAPH}), "not json", "[1, 2]",
+                               json.dumps({"id": "no-text", "body": PARAGRAPH}), "",
+                               json.dumps({"id": "b", "text": PARAGRAPH + " Again."})]) + "\n", encoding="utf-8")
+    rejects = []
+    stats = dedup_file(path, tmp_path / "out", on_reject=rejects.append)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a", "b"]
+    name = path.as_posix()
+    assert [(r.source, r.reason.split(":")[0], r.id) for r in rejects] == [
+        (f"{name}:2", "line is not valid JSON", None), (f"{name}:3", "record is not a JSON object", None),
+        (f"{name}:4", "record has no string field 'text' (--text-field)", "no-text")]
+    assert (stats["documents"], stats["rejected"], stats["distinct_stories"]) == (2, 3, 1)
 
 
 def test_one_document_and_only_duplicates(tmp_path):
@@ -156,16 +168,64 @@ def test_a_very_long_document_is_capped(tmp_path):
 
 def test_other_tools_output_with_its_own_field_names(tmp_path):
     path = tmp_path / "other.jsonl"
-    path.write_text(json.dumps({"doc": "x1", "body": PARAGRAPH}) + "\n" + "not json\n"
-                    + json.dumps({"doc": "x2", "body": PARAGRAPH}) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "body",
-                                      "--id-field", "doc"])
+    path.write_text(json.dumps({"doc": {"id": "x1"}, "page": {"body": PARAGRAPH}}) + "\n" + "not json\n"
+                    + json.dumps({"doc": {"id": "x2"}, "page": {"body": PARAGRAPH}}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "page.body",
+                                      "--id-field", "doc.id"])
     assert result.exit_code == 0, result.output
-    lines = (tmp_path / "out" / "clean.jsonl").read_text().splitlines()
-    assert lines[1] == "not json"
-    records = [json.loads(lines[0]), json.loads(lines[2])]
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")  # DuckDB and pandas read it: no stray line
     assert records[1]["copy_of"] == "x1" and records[0]["story"] == records[1]["story"]
+    assert records[0]["page"] == {"body": PARAGRAPH}
+    assert [r["source"] for r in read_jsonl(tmp_path / "out" / "rejects.jsonl")] == [f"{path.as_posix()}:2"]
+    assert f"rejected {path.as_posix()}:2: line is not valid JSON" in result.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["dedup"]["distinct_stories"] == 1
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet"])
+def test_dedup_reads_what_clean_writes_in_every_format(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow.parquet")
+    pages = tmp_path / "pages.jsonl"
+    write_jsonl(pages, [{"id": f"p{n}", "text": PARAGRAPH * 2 + f"Edition {n}.", "lang": "en"} for n in range(3)]
+                + [{"id": "other", "text": " ".join(f"Line {n}: the museum opens a new wing in May." for n in range(30))}])
+    cleaned = tmp_path / f"clean{suffix}"
+    assert CliRunner().invoke(app, ["clean", str(pages), "--out", str(cleaned)]).exit_code == 0
+    result = CliRunner().invoke(app, ["dedup", str(cleaned), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "4 documents, 2 distinct stories" in result.stderr
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")
+    assert [r["id"] for r in records] == ["p0", "p1", "p2", "other"]
+    assert records[0]["metadata"] == {"lang": "en"} and records[1]["copy_of"] == "p0"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clean.jsonl", "report.json", "stories.jsonl"]
+
+
+def test_a_cut_compressed_input_keeps_what_was_read_and_rejects_the_rest(tmp_path):
+    import gzip
+
+    data = "".join(json.dumps({"id": f"p{n}", "text": PARAGRAPH + f"Edition {n}."}) + "\n" for n in range(4000))
+    whole = gzip.compress(data.encode())
+    path = tmp_path / "clean.jsonl.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    rejects = []
+    stats = dedup_file(path, tmp_path / "out", on_reject=rejects.append)
+    assert 0 < stats["documents"] < 4000
+    assert rejects[-1].reason.startswith("unreadable: Compressed file ended")
+    assert rejects[-1].source == f"{path.as_posix()}:{stats['documents'] + len(rejects)}"
+
+
+def test_a_text_field_no_record_has_exits_3_with_a_few_lines_not_one_per_record(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": f"r{n}", "text": PARAGRAPH} for n in range(50)])
+    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "body"])
+    assert result.exit_code == 3
+    assert "every document was rejected (50)" in result.stderr
+    assert result.stderr.count("storysift: rejected") == 20
+    assert "50 record has no string field 'body' (--text-field)" in result.stderr
+    assert len(read_jsonl(tmp_path / "out" / "rejects.jsonl")) == 50
+
+
+def test_a_missing_input_exits_3(tmp_path):
+    result = CliRunner().invoke(app, ["dedup", str(tmp_path / "nosuch.jsonl"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3 and "no such file" in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [

@@ -718,9 +718,9 @@ def test_a_jsonl_line_nested_too_deep_is_a_reject_with_its_line_number(tmp_path,
     assert explained.exit_code == 1 and f"{corpus.as_posix()}:2: {nested}" in explained.stderr
     deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")
     assert deduped.exit_code == 0, deduped.output
-    report = json.loads((tmp_path / "dedup" / "report.json").read_text(encoding="utf-8"))
-    assert report["dedup"]["excluded"]["reasons"]["not a JSON object"] == 1
-    assert (tmp_path / "dedup" / "clean.jsonl").read_text(encoding="utf-8").splitlines()[1] == deep
+    assert [r["id"] for r in read_jsonl(tmp_path / "dedup" / "clean.jsonl")] == ["good-1", "good-3"]
+    rejects = read_jsonl(tmp_path / "dedup" / "rejects.jsonl")
+    assert [(r["source"], r["reason"]) for r in rejects] == [(f"{corpus.as_posix()}:2", nested)]
 
 
 @pytest.mark.parametrize("url_field, head", [

@@ -176,7 +176,9 @@ def test_clean_prints_skip_counts_and_strict_does_not_stop_on_a_skip(tmp_path):
     result = CliRunner().invoke(app, ["clean", str(source), "--out", str(out), "--strict"])
     assert result.exit_code == 0, result.output
     assert "skipped WARC request record: 1" in result.output
-    assert "skipped WARC response record: 2" in result.output
+    # Each skip keeps its detail: why a response was passed over.
+    assert "skipped WARC response record: HTTP 404: 1" in result.output
+    assert "skipped WARC response record: not HTML (image/png): 1" in result.output
     assert [json.loads(line)["url"] for line in out.read_text().splitlines()] == ["https://example.com/flood"]
     assert not Path(f"{out}.rejects.jsonl").exists()
 

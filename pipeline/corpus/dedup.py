@@ -1,4 +1,4 @@
-"""The dedup stage: reads clean JSON Lines (ours, or any with a text field), removes furniture
+"""The dedup stage: reads records with a text field (ours, or any: read/recordfile.py), removes furniture
 repeated across stories, collapses copies into distinct stories and groups stories into events;
 writes clean.jsonl (with `story`, `copy_of`) and stories.jsonl. Memory holds signatures, file
 offsets and, within fixed budgets, shingle sets and word hashes; texts are re-read by offset."""
@@ -6,11 +6,10 @@ offsets and, within fixed budgets, shingle sets and word hashes; texts are re-re
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -38,7 +37,9 @@ from storysift.corpus.stories import (
     member_keys,
     stable_id,
 )
-from storysift.document import LONE_SURROGATE, safe_name
+from storysift.document import LONE_SURROGATE, Reject, safe_name
+from storysift.read.fields import field_value, set_field
+from storysift.read.recordfile import RecordFile
 from storysift.write.outputs import JsonlSink, atomic_text
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
@@ -114,44 +115,6 @@ class DedupOptions:
             raise ValueError("; ".join(problems))
 
 
-class Corpus:
-    """A JSON Lines file, scanned once for offsets and then read back by record index."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.offsets: list[int] = []
-        self.stream = open(path, "rb")
-
-    def close(self) -> None:
-        self.stream.close()
-
-    def scan(self) -> Iterator[tuple[int, Any]]:
-        """(index, parsed record) for every non-blank line; the record is None if unparsable."""
-        self.stream.seek(0)
-        offset = 0
-        for line in self.stream:
-            start, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
-            index = len(self.offsets)
-            self.offsets.append(start)
-            yield index, _parse(line)
-
-    def raw(self, index: int) -> bytes:
-        self.stream.seek(self.offsets[index])
-        return self.stream.readline()
-
-    def record(self, index: int) -> Any:
-        return _parse(self.raw(index))
-
-
-def _parse(line: bytes) -> Any:
-    try:
-        return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
-        return None
-
-
 class LocalSteps:
     """The corpus-wide steps of story clustering (signing, LSH band bucketing, verified joins),
     run in this process. pipeline/run/ray_dedup.py runs them as Ray tasks with the same results."""
@@ -176,11 +139,12 @@ class LocalSteps:
 class Dedup:
     """One run of the stage over one file; see `dedup_file`."""
 
-    def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None):
+    def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None,
+                 work_dir: Path | None = None, on_reject: Callable[[Reject], None] | None = None):
         options.validate()
         self.options = options
         self.steps = steps or LocalSteps()
-        self.corpus = Corpus(path)
+        self.corpus = RecordFile(path, options.text_field, options.id_field, work_dir or path.parent, on_reject)
         self.signer = Signer(options.num_perm)
         self.members: dict[int, Member] = {}
         self.excluded: dict[int, str] = {}
@@ -206,7 +170,7 @@ class Dedup:
     def text_of(self, record: Any) -> str | None:
         if not isinstance(record, dict):
             return None
-        text = record.get(self.options.text_field)
+        text = field_value(record, self.options.text_field)
         # As the reader does (read/documents.make_document): a lone surrogate has no UTF-8 to hash.
         return LONE_SURROGATE.sub("\ufffd", text) if isinstance(text, str) else None
 
@@ -218,15 +182,10 @@ class Dedup:
     def read(self) -> None:
         """The first pass: every document is tokenised once, for its signature and its blocks."""
         pending: list[tuple[int, np.ndarray]] = []
-        for index, record in self.corpus.scan():
-            text = self.text_of(record)
-            if text is None:
-                self.excluded[index] = ("not a JSON object" if not isinstance(record, dict)
-                                        else f"no text field '{self.options.text_field}'")
-                continue
-            hashes, per_line = hashed_words(text)
+        for index, record in self.corpus.scan():  # records with a text field: the others are rejects
+            hashes, per_line = hashed_words(self.text_of(record) or "")
             self.blocks.add(index, per_line, hashes)
-            raw_id, removed, date = record.get(self.options.id_field), record.get("removed"), record.get("date")
+            raw_id, removed, date = field_value(record, self.options.id_field), record.get("removed"), record.get("date")
             self.meta[index] = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
                 safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
                 safe_name(str(record.get("source") or f"{self.corpus.path}:{index + 1}")),
@@ -392,9 +351,6 @@ class Dedup:
             sink = JsonlSink(stream)
             for index in range(len(self.corpus.offsets)):
                 record = self.corpus.record(index)
-                if not isinstance(record, dict):
-                    stream.write(self.corpus.raw(index).decode("utf-8", "replace").rstrip("\n") + "\n")
-                    continue
                 self._apply_removals(index, record)
                 root = self.labels.get(index)
                 if root is None:
@@ -492,7 +448,7 @@ class Dedup:
         if not blocks:
             return
         text, removals = remove_blocks(self.text_of(record) or "", blocks)
-        record[self.options.text_field] = text
+        set_field(record, self.options.text_field, text)
         removed = record.get("removed") if isinstance(record.get("removed"), list) else []
         record["removed"] = removed + [r.as_dict() for r in removals]
         counts = record.get("counts")
@@ -502,11 +458,12 @@ class Dedup:
 
 
 def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = DedupOptions(),
-               steps: LocalSteps | None = None) -> dict[str, Any]:
-    """Run the stage on one JSON Lines file into `out_dir`; returns the report section.
-    `steps` runs signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
+               steps: LocalSteps | None = None, on_reject: Callable[[Reject], None] | None = None) -> dict[str, Any]:
+    """Run the stage on one file of records (read/recordfile.py) into `out_dir`; returns the
+    report section. A line that is no record with a text field goes to `on_reject`. `steps` runs
+    signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    stage = Dedup(Path(path), options, steps)
+    stage = Dedup(Path(path), options, steps, out_dir, on_reject)
     store = index_stats = None
     try:
         if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work
@@ -534,6 +491,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     bands, rows = lsh_params(options.threshold * LSH_SLACK, options.num_perm)
     return {
         "documents": len(stage.corpus.offsets),
+        "rejected": stage.corpus.rejected,
         "distinct_stories": written["stories"],
         "events": written["events"],
         "clustered": len(stage.members),

@@ -168,19 +168,21 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 continue
             if not raw_line.strip():
                 continue
-            try:
-                record = json.loads(raw_line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                truncated = not raw_line.endswith(b"\n")
-                reason = "truncated last line" if truncated else "line is not valid JSON"
-                yield Reject(where, f"{reason}: {exc}")
-                continue
-            except RecursionError:  # the parser recurses once per level of nesting
-                yield Reject(where, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)")
-                continue
-            yield record_document(record, where, options)
+            record, problem = parse_line(raw_line)
+            yield record_document(record, where, options) if problem is None else Reject(where, problem)
     except READ_ERRORS as exc:
         yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
+
+
+def parse_line(line: bytes) -> tuple[object, str | None]:
+    """A JSON Lines line's value and None, or None and why it cannot be read."""
+    try:
+        return json.loads(line), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = "line is not valid JSON" if line.endswith(b"\n") else "truncated last line"
+        return None, f"{reason}: {exc}"
+    except RecursionError:  # the parser recurses once per level of nesting
+        return None, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)"
 
 
 def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:

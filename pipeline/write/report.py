@@ -16,6 +16,12 @@ def source_file(source: str) -> str:
     return head if head and tail.isdigit() else source
 
 
+def reason_group(reason: str) -> str:
+    """The part of a reject reason that the report counts by: what precedes its detail (a parser's
+    message, a byte offset), which would make every reject a reason of its own."""
+    return reason.split(":")[0]
+
+
 @dataclass
 class RunReport:
     written: int = 0
@@ -34,7 +40,7 @@ class RunReport:
     def add_reject(self, reject: Reject) -> None:
         self.rejected += 1
         self.files[source_file(reject.source)]["rejected"] += 1
-        self.reasons[reject.reason.split(":")[0]] += 1
+        self.reasons[reason_group(reject.reason)] += 1
 
     def counts(self) -> dict[str, Any]:
         """The mergeable part of the report (what a shard's completion marker holds)."""
