@@ -95,7 +95,8 @@ def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_storie
 
 def input_problem(missing: list[str], written: int, rejected: int, max_share: float | None) -> str | None:
     """Why a run's inputs gave nothing to trust, for exit code 3; None when they did.
-    `rejected` leaves out records skipped by design (a WARC's requests and images)."""
+    `rejected` leaves out records skipped by design (a WARC's requests and images): they are
+    no failure, and a run of nothing but them found no document."""
     if missing:
         return f"no such file or folder: {', '.join(missing)}"
     if written + rejected == 0:
@@ -251,13 +252,13 @@ def run(
     if not quiet:
         elapsed = time.perf_counter() - started
         typer.echo(
-            f"storysift: {report.written + report.rejected} read, {report.written} written, "
-            f"{report.rejected} rejected, {sum(report.rules.values())} removals; "
+            f"storysift: {report.written + report.rejected + report.skipped} read, {report.written} written, "
+            f"{report.rejected} rejected{f', {report.skipped} skipped' if report.skipped else ''}, "
+            f"{sum(report.rules.values())} removals; "
             f"{summary(report.stages['dedup'])} -> {out}/ ({elapsed:.1f}s)",
             err=True,
         )
-    skipped = sum(count for reason, count in report.reasons.items() if reason.startswith("skipped "))
-    check_inputs(missing, report.written, report.rejected - skipped, max_reject_share)
+    check_inputs(missing, report.written, report.rejected, max_reject_share)
 
 
 @app.command()

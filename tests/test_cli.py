@@ -217,11 +217,11 @@ def test_run_on_a_folder_accounts_for_every_input(tmp_path, corpus):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [r["id"] for r in clean] == ["a-article.txt", "b-page.html", "r1", "r3"]
     assert len(rejects) == 4
-    assert report["inputs"] == {"read": 8, "written": 4, "rejected": 4}
+    assert report["inputs"] == {"read": 8, "written": 4, "rejected": 4, "skipped": 0}
     files = report["files"]
     jsonl_name = (corpus / "d-records.jsonl").as_posix()
-    assert files[jsonl_name] == {"read": 4, "written": 2, "rejected": 2}
-    assert files[str(corpus / "c-empty.txt")] == {"read": 1, "written": 0, "rejected": 1}
+    assert files[jsonl_name] == {"read": 4, "written": 2, "rejected": 2, "skipped": 0}
+    assert files[str(corpus / "c-empty.txt")] == {"read": 1, "written": 0, "rejected": 1, "skipped": 0}
     for counts in files.values():
         assert counts["read"] == counts["written"] + counts["rejected"]
     assert sum(c["read"] for c in files.values()) == report["inputs"]["read"]
@@ -239,7 +239,7 @@ def test_run_without_inputs_cleans_the_bundled_seeds(tmp_path):
     assert result.exit_code == 0 and result.stderr == ""
     records = jsonl(out / "clean.jsonl")
     assert [r["id"] for r in records] == sorted(p.name for p in seeds_dir().glob("*.txt"))
-    assert json.loads((out / "report.json").read_text())["inputs"] == {"read": 5, "written": 5, "rejected": 0}
+    assert json.loads((out / "report.json").read_text())["inputs"] == {"read": 5, "written": 5, "rejected": 0, "skipped": 0}
     assert (out / "rejects.jsonl").read_text() == ""
 
 
@@ -251,7 +251,7 @@ def test_run_strict_exits_1_and_keeps_what_was_written(tmp_path, corpus):
     assert [r["id"] for r in jsonl(out / "clean.jsonl")] == ["a-article.txt", "b-page.html"]
     assert [r["id"] for r in jsonl(out / "rejects.jsonl")] == ["c-empty.txt"]
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": 3, "written": 2, "rejected": 1}
+    assert report["inputs"] == {"read": 3, "written": 2, "rejected": 1, "skipped": 0}
     assert "c-empty.txt" in report["stopped"]
 
 

@@ -104,10 +104,10 @@ def test_report_accounts_for_every_input(rules, tmp_path):
     out = tmp_path / "out"
     report = run_cleaning([str(folder)], out, rules, options())
     on_disk = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert on_disk["inputs"] == {"read": 6, "written": 4, "rejected": 2} == report.as_dict()["inputs"]
+    assert on_disk["inputs"] == {"read": 6, "written": 4, "rejected": 2, "skipped": 0} == report.as_dict()["inputs"]
     assert len(read_jsonl(out / "clean.jsonl")) == 4 and len(read_jsonl(out / "rejects.jsonl")) == 2
-    assert on_disk["files"][(folder / "d.jsonl").as_posix()] == {"read": 3, "written": 2, "rejected": 1}
-    assert on_disk["files"][str(folder / "b.txt")] == {"read": 1, "written": 0, "rejected": 1}
+    assert on_disk["files"][(folder / "d.jsonl").as_posix()] == {"read": 3, "written": 2, "rejected": 1, "skipped": 0}
+    assert on_disk["files"][str(folder / "b.txt")] == {"read": 1, "written": 0, "rejected": 1, "skipped": 0}
     assert on_disk["removals_per_rule"]["ads.advertisement-label"] == 2  # a.txt and d1
     assert on_disk["reject_reasons"] == {"line is not valid JSON": 1, "no text": 1}
 
@@ -121,7 +121,7 @@ def test_strict_stop_keeps_output_so_far_and_says_where_it_stopped(rules, tmp_pa
     assert [r["id"] for r in read_jsonl(out / "clean.jsonl")] == ["a.txt"]
     assert [r["id"] for r in read_jsonl(out / "rejects.jsonl")] == ["b.txt"]
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": 2, "written": 1, "rejected": 1}
+    assert report["inputs"] == {"read": 2, "written": 1, "rejected": 1, "skipped": 0}
     assert report["stopped"] == f"--strict: stopped at the first reject ({folder / 'b.txt'})"
 
 

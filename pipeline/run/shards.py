@@ -68,7 +68,8 @@ class ShardStore:
             for item in items:
                 if isinstance(item, Reject):
                     report.add_reject(item)
-                    reject_sink.write(item.as_record())
+                    if not item.skipped:  # a WARC's requests and images are counted, not listed
+                        reject_sink.write(item.as_record())
                 else:
                     report.add_document(item)
                     clean_sink.write(item.as_record())

@@ -187,10 +187,11 @@ def report_data(out_dir: Path, report: dict[str, Any], views: DocumentViews) -> 
     dedup = report.get("dedup")
     data: dict[str, Any] = {
         "counts": {"read": inputs.get("read", 0), "written": inputs.get("written", 0),
-                   "rejected": inputs.get("rejected", 0),
+                   "rejected": inputs.get("rejected", 0), "skipped": inputs.get("skipped", 0),
                    "removals": sum(report.get("removals_per_rule", {}).values())},
         "rules": sorted(report.get("removals_per_rule", {}).items(), key=lambda item: (-item[1], item[0])),
         "reject_reasons": sorted(report.get("reject_reasons", {}).items(), key=lambda item: (-item[1], item[0])),
+        "skip_reasons": sorted(report.get("skip_reasons", {}).items(), key=lambda item: (-item[1], item[0])),
         "stopped": report.get("stopped"),
         "dedup": None,
         "views": views.views,
@@ -377,21 +378,22 @@ SCRIPT = r"""
 
   function renderCounts() {
     var c = data.counts, box = document.getElementById("counts");
-    [["documents read", c.read], ["written", c.written], ["rejected", c.rejected],
+    [["documents read", c.read], ["written", c.written], ["rejected", c.rejected], ["skipped by design", c.skipped],
      ["removals", c.removals], ["distinct stories", c.stories], ["events", c.events]].forEach(function (pair) {
       var card = el("div", null, "card");
       card.appendChild(el("b", fmt(pair[1])));
       card.appendChild(el("span", pair[0]));
       box.appendChild(card);
     });
-    if (data.reject_reasons.length) {
+    [["reject reasons", data.reject_reasons], ["skip reasons", data.skip_reasons]].forEach(function (pair) {
+      if (!pair[1].length) return;
       var card = el("div", null, "card");
-      card.appendChild(el("span", "reject reasons"));
+      card.appendChild(el("span", pair[0]));
       var list = el("ul");
-      data.reject_reasons.forEach(function (r) { list.appendChild(el("li", r[0] + ": " + fmt(r[1]))); });
+      pair[1].forEach(function (r) { list.appendChild(el("li", r[0] + ": " + fmt(r[1]))); });
       card.appendChild(list);
       box.appendChild(card);
-    }
+    });
     if (data.stopped) {
       var stopped = document.getElementById("stopped");
       stopped.textContent = data.stopped;
