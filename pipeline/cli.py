@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from storysift import __version__
 from storysift.bundled import rules_dir, seeds_dir
 from storysift.clean.page import clean_stream
 from storysift.corpus.dedup import (
@@ -28,11 +30,11 @@ from storysift.corpus.dedup import (
 from storysift.corpus.furniture import DEFAULT_MIN_STORIES
 from storysift.document import Reject
 from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
-from storysift.read.files import count_documents, iter_inputs
+from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
-from storysift.run.engine import RunOptions, StrictStop, clean_items, run_cleaning
+from storysift.run.engine import RunOptions, StrictStop, clean_items, now_utc, run_cleaning
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
-from storysift.run.progress import Progress
+from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
@@ -41,6 +43,14 @@ from storysift.write.outputs import output_problem, record_sink, write_json
 from storysift.write.rejects import RejectLog
 
 BAD_INPUT = 3
+
+
+class LevelName(str, Enum):
+    debug = "DEBUG"
+    info = "INFO"
+    warning = "WARNING"
+    error = "ERROR"
+
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
@@ -63,7 +73,12 @@ MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this 
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
 Workers = Annotated[int, typer.Option(help="Cleaning processes; records keep the input order.", min=1)]
 Timeout = Annotated[float, typer.Option(help="Seconds of cleaning per document before it is rejected.", min=0.01)]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")]
+ProgressEvery = Annotated[float, typer.Option(
+    help="When stderr is not a terminal: a progress line (stage, documents, docs/s) every this many seconds.", min=0.1)]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log each stage (-v) or more (-vv) on stderr.")]
+LogLevel = Annotated[Optional[LevelName], typer.Option(
+    "--log-level", case_sensitive=False, help="Log level (overrides -v).")]
 AllowOutInInput = Annotated[bool, typer.Option(
     "--allow-out-in-input", help="Allow the output inside an input folder (a later run over it reads the output too).")]
 Threshold = Annotated[float, typer.Option(help="Jaccard similarity (0..1] of word shingles at which two pages are copies.")]
@@ -119,8 +134,6 @@ def check_inputs(missing: list[str], written: int, rejected: int, max_share: flo
 
 def show_version(value: bool) -> None:
     if value:
-        from storysift import __version__
-
         typer.echo(f"storysift {__version__}")
         raise typer.Exit()
 
@@ -131,6 +144,15 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
+
+
+def configure_logging(verbose: int, level: LevelName | None) -> None:
+    """Log records on stderr at the level asked: WARNING by default, -v INFO, -vv DEBUG."""
+    import logging
+
+    name = level.value if level else ("DEBUG" if verbose > 1 else "INFO" if verbose else "WARNING")
+    logging.basicConfig(level=name, format="storysift: %(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+                        force=True)
 
 
 class Engine(str, Enum):
@@ -209,6 +231,9 @@ def run(
     strict: Strict = False,
     max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
     threshold: Threshold = DEFAULT_THRESHOLD,
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
@@ -225,6 +250,7 @@ def run(
     report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
 ) -> None:
     """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json, report.html."""
+    configure_logging(verbose, log_level)
     ruleset = get_rules(rules)
     dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, index=index)
     sources = inputs or [str(seeds_dir())]
@@ -237,9 +263,9 @@ def run(
     )
     missing = missing_inputs(sources)
     started = time.perf_counter()
-    progress = Progress(count_documents(sources), enabled=False if quiet else None)
+    progress = Progress(quiet=quiet, every=progress_every)
     try:
-        report = run_cleaning(sources, out, ruleset, options, progress.update)
+        report = run_cleaning(sources, out, ruleset, options, progress)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
     except (ResumeError, RayUnavailable) as exc:
@@ -275,17 +301,25 @@ def dedup(
     id_field: IdField = "id",
     max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
 ) -> None:
     """Collapse copies into distinct stories and remove furniture repeated across stories."""
+    configure_logging(verbose, log_level)
     options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field, index)
     if not clean_file.is_file():
         raise fail(f"no such file: {clean_file}", BAD_INPUT)
     in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
     # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
     rejects = rejects or out / ("dedup-rejects.jsonl" if in_place else "rejects.jsonl")
-    started = time.perf_counter()
-    with RejectLog(rejects) as log:
-        stats = dedup_file(clean_file, out, options, on_reject=log.add)
+    started, started_at = time.perf_counter(), now_utc()
+    progress = Progress(quiet=quiet, every=progress_every)
+    try:
+        with RejectLog(rejects) as log:
+            stats = dedup_file(clean_file, out, options, on_reject=log.add, progress=progress)
+    finally:
+        progress.close()
     log.summary()
     report_path = out / "report.json"
     report = {}
@@ -294,7 +328,10 @@ def dedup(
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except ValueError:
             report = {}
-    write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
+    run = {"storysift": __version__, "inputs": [str(clean_file)], "options": asdict(options),
+           "started": started_at, "ended": now_utc(), "seconds": progress.timings()}
+    # In place, the run's report keeps its figures; "run" then says what this command did.
+    write_json(report_path, {**(report if isinstance(report, dict) else {}), "run": run, "dedup": stats})
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
     check_inputs([], stats["documents"], stats["rejected"], max_reject_share)

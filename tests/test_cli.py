@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from storysift.bundled import seeds_dir
 from storysift.cli import app
 from storysift.ruleset.load import load_rules
-from tests.conftest import ROOT
+from tests.conftest import ROOT, output_bytes
 
 runner = CliRunner()
 
@@ -127,6 +127,15 @@ def test_a_clean_rerun_with_no_rejects_leaves_no_stale_rejects_file(tmp_path):
     source.write_text(json.dumps({"id": "a", "text": ARTICLE}) + "\n")
     assert invoke("clean", source, "--out", out).exit_code == 0
     assert not (tmp_path / "clean.jsonl.rejects.jsonl").exists()
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["--log-level", "info"]])
+def test_verbose_logs_each_stage(tmp_path, flags):
+    result = invoke("run", "--out", tmp_path / "out", "-q", *flags)
+    assert result.exit_code == 0
+    stages = [line.split("stage: ")[1].split(" (")[0] for line in result.stderr.splitlines() if "stage: " in line]
+    assert stages == ["cleaning", "writing", "stories", "site templates", "writing", "events", "writing", "report"]
+    assert "stage: " not in invoke("run", "--out", tmp_path / "quiet", "-q").stderr
 
 
 def test_max_reject_share_fails_a_run_past_it_and_passes_one_within_it(tmp_path, corpus):
@@ -263,7 +272,7 @@ def test_run_twice_gives_byte_identical_outputs(tmp_path, corpus):
     assert {"clean.jsonl", "rejects.jsonl", "report.json"} <= set(names)
     assert names == sorted(p.name for p in second.iterdir())
     for name in names:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert output_bytes(first / name) == output_bytes(second / name), name
 
 
 def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_path, corpus):
@@ -282,7 +291,7 @@ def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_pa
     names = sorted(p.name for p in outs[0].iterdir())
     assert names == sorted(p.name for p in outs[1].iterdir())
     for name in names:
-        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+        assert output_bytes(outs[0] / name) == output_bytes(outs[1] / name), name
 
 
 def test_run_leaves_no_temporary_files(tmp_path, corpus):

@@ -141,6 +141,21 @@ def test_a_line_that_is_no_record_with_text_is_a_reject_with_its_line_number_nev
     assert (stats["documents"], stats["rejected"], stats["distinct_stories"]) == (2, 3, 1)
 
 
+def test_corpus_removals_are_counted_with_every_other_rule(tmp_path):
+    result = CliRunner().invoke(app, ["run", str(CORPUS / "pages.jsonl"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "clean.jsonl")
+    removed = [r["rule"] for record in records for r in record["removed"]]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["removals_per_rule"][RULE_ID] == removed.count(RULE_ID) > 0
+    assert report["removals_per_rule"] == {rule: removed.count(rule) for rule in sorted(set(removed))}
+    assert report["removals_per_stage"] == {"cleaning": len(removed) - removed.count(RULE_ID),
+                                            "corpus": removed.count(RULE_ID)}
+    assert f"{len(removed)} removals" in result.stderr  # the summary line counts them all
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f'["{RULE_ID}",{removed.count(RULE_ID)}]' in page  # a bar of the chart
+
+
 def test_one_document_and_only_duplicates(tmp_path):
     one = dedup_file(write_jsonl(tmp_path / "one.jsonl", [{"id": "a", "text": PARAGRAPH}]), tmp_path / "o1")
     assert (one["documents"], one["distinct_stories"], one["events"]) == (1, 1, 1)

@@ -13,6 +13,7 @@ from storysift.run import engine, shards
 from storysift.run.engine import RunOptions, run_cleaning
 from storysift.run.progress import Progress
 from storysift.run.shards import ResumeError
+from tests.conftest import output_bytes
 
 ARTICLE = ("The harbour authority approved the new ferry timetable on Tuesday after months of talks.\n"
            "Ferries will leave every forty minutes in summer and every hour in winter.\n"
@@ -28,7 +29,7 @@ def corpus(folder, count=12):
 
 
 def outputs(out):
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    return {p.name: output_bytes(p) for p in sorted(out.iterdir()) if p.is_file()}
 
 
 def test_two_workers_give_byte_identical_output(rules, tmp_path):
@@ -144,16 +145,40 @@ def test_a_document_that_kills_its_worker_is_rejected_and_the_others_are_cleaned
     assert report.written == 5 and report.rejected == 2  # the crash and the empty file
 
 
-def test_progress_line_shows_rate_and_eta_when_the_total_is_known():
+def test_progress_line_names_the_stage_with_rate_and_eta_when_the_total_is_known():
     stream = io.StringIO()
-    progress = Progress(total=10, enabled=True, stream=stream)
+    progress = Progress(stream=stream, terminal=True)
+    progress.stage("stories", 10)
     progress.last_draw = -1e9
     progress.update(4)
     line = stream.getvalue()
-    assert "4/10 documents" in line and "docs/s" in line and "ETA" in line
+    assert line.startswith("\rstorysift: stories: 4/10 documents") and "docs/s" in line and "ETA" in line
     quiet = io.StringIO()
-    Progress(total=10, enabled=False, stream=quiet).update(4)
+    silent = Progress(quiet=True, stream=quiet, terminal=True)
+    silent.stage("cleaning", 10)
+    silent.last_draw = -1e9
+    silent.update(4)
     assert quiet.getvalue() == ""
+
+
+def test_progress_off_a_terminal_is_a_plain_line_every_interval(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    stream = io.StringIO()
+    progress = Progress(stream=stream, terminal=False, every=30)
+    progress.stage("cleaning")
+    for done in range(1, 101):
+        clock[0] += 1  # a document a second
+        progress.update(done)
+    assert stream.getvalue().splitlines() == [
+        "storysift: cleaning: 30 documents, 1.0 docs/s",
+        "storysift: cleaning: 60 documents, 1.0 docs/s",
+        "storysift: cleaning: 90 documents, 1.0 docs/s",
+    ]
+    progress.stage("writing")
+    clock[0] += 5
+    progress.close()
+    assert progress.timings() == {"cleaning": 100.0, "writing": 5.0}
 
 
 def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):

@@ -6,7 +6,7 @@ offsets and, within fixed budgets, shingle sets and word hashes; texts are re-re
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -115,6 +115,16 @@ class DedupOptions:
             raise ValueError("; ".join(problems))
 
 
+class Silent:
+    """Where the stage tells its progress (run/progress.Progress shows it): here, nowhere."""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        pass
+
+
 class LocalSteps:
     """The corpus-wide steps of story clustering (signing, LSH band bucketing, verified joins),
     run in this process. pipeline/run/ray_dedup.py runs them as Ray tasks with the same results."""
@@ -140,10 +150,13 @@ class Dedup:
     """One run of the stage over one file; see `dedup_file`."""
 
     def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None,
-                 work_dir: Path | None = None, on_reject: Callable[[Reject], None] | None = None):
+                 work_dir: Path | None = None, on_reject: Callable[[Reject], None] | None = None,
+                 progress: Silent | None = None):
         options.validate()
         self.options = options
         self.steps = steps or LocalSteps()
+        self.progress = progress or Silent()
+        self.removals: Counter[str] = Counter()  # what this stage removed, by rule
         self.corpus = RecordFile(path, options.text_field, options.id_field, work_dir or path.parent, on_reject)
         self.signer = Signer(options.num_perm)
         self.members: dict[int, Member] = {}
@@ -199,6 +212,7 @@ class Dedup:
             if len(pending) >= SIGN_BATCH_DOCS:
                 self._sign(pending)
                 pending = []
+            self.progress.update(index + 1)
         self._sign(pending)
         self.steps.signed(self.rows)
 
@@ -307,7 +321,8 @@ class Dedup:
             changed = {d for d in set(found) | set(self.removed_blocks) if found.get(d) != self.removed_blocks.get(d)}
             self.removed_blocks = found
             pending = []
-            for index in sorted(changed):
+            for done, index in enumerate(sorted(changed), 1):
+                self.progress.update(done)
                 pending.extend(self._admit(index, self.words_without_furniture(index)))
                 if len(pending) >= SIGN_BATCH_DOCS:
                     self._sign(pending)
@@ -350,6 +365,7 @@ class Dedup:
         with atomic_text(out_dir / "clean.jsonl") as stream:
             sink = JsonlSink(stream)
             for index in range(len(self.corpus.offsets)):
+                self.progress.update(index + 1)
                 record = self.corpus.record(index)
                 self._apply_removals(index, record)
                 root = self.labels.get(index)
@@ -368,7 +384,9 @@ class Dedup:
                     record["seen_story"] = self.earlier.get(root)
                 sink.write(record)
 
+        self.progress.stage("events", len(terms))
         events = group_events(terms, self.options.event_threshold)
+        self.progress.stage("writing", len(by_story))
         with atomic_text(out_dir / "stories.jsonl") as stream:
             sink = JsonlSink(stream)
             for story, root in sorted(by_story.items()):
@@ -448,6 +466,7 @@ class Dedup:
         if not blocks:
             return
         text, removals = remove_blocks(self.text_of(record) or "", blocks)
+        self.removals.update(r.rule for r in removals)
         set_field(record, self.options.text_field, text)
         removed = record.get("removed") if isinstance(record.get("removed"), list) else []
         record["removed"] = removed + [r.as_dict() for r in removals]
@@ -458,23 +477,30 @@ class Dedup:
 
 
 def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = DedupOptions(),
-               steps: LocalSteps | None = None, on_reject: Callable[[Reject], None] | None = None) -> dict[str, Any]:
+               steps: LocalSteps | None = None, on_reject: Callable[[Reject], None] | None = None,
+               progress: Silent | None = None) -> dict[str, Any]:
     """Run the stage on one file of records (read/recordfile.py) into `out_dir`; returns the
-    report section. A line that is no record with a text field goes to `on_reject`. `steps` runs
-    signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
+    report section. A line that is no record with a text field goes to `on_reject`; `progress`
+    is told each step (stories, site templates, events, writing) and each document done. `steps`
+    runs signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    stage = Dedup(Path(path), options, steps, out_dir, on_reject)
+    progress = progress or Silent()
+    stage = Dedup(Path(path), options, steps, out_dir, on_reject, progress)
     store = index_stats = None
     try:
         if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work
             store = open_store(options.index)
             stage.index = StoryIndex(store, options.num_perm, options.shingle_size, options.threshold)
+        progress.stage("stories")
         stage.read()
         stage.cluster()
+        progress.stage("site templates")
         furniture = stage.remove_furniture()
         if stage.index is not None:
+            progress.stage("stories")
             index_stats = stage.match_earlier()
         out_dir.mkdir(parents=True, exist_ok=True)
+        progress.stage("writing", len(stage.corpus.offsets))
         written = stage.write(out_dir)
         if stage.index is not None:  # after the outputs: a failed run leaves the index as it was
             index_stats = {"store": type(store).__name__.removesuffix("Store").lower(), **index_stats,
@@ -498,6 +524,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         "exact_duplicates": exact,
         "near_duplicates": len(stage.members) - written["stories"] - exact,
         "excluded": {"documents": len(stage.excluded), "reasons": dict(sorted(reasons.items()))},
+        "removals_per_rule": dict(sorted(stage.removals.items())),
         "corpus_furniture": furniture,
         "lsh_candidates": stage.pairs_proposed,
         "jaccard_checks": stage.pairs_verified,

@@ -1,6 +1,7 @@
-"""The run report: every input accounted for (read = written + rejected + skipped, in total and
-per file; skipped: records passed over by design, a WARC's requests and images), removals
-counted per rule, and what each later stage did."""
+"""The run report: what ran (version, options, times), every input accounted for (read =
+written + rejected + skipped, in total and per file; skipped: records passed over by design, a
+WARC's requests and images), removals counted per rule and per stage, and what each later stage
+did."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class RunReport:
     files: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     stages: dict[str, Any] = field(default_factory=dict)
     stopped: str | None = None
+    removals_per_stage: dict[str, int] = field(default_factory=dict)
+    run: dict[str, Any] | None = None  # version, options, times: see run/engine.run_info
 
     def add_document(self, doc: Document) -> None:
         self.written += 1
@@ -70,9 +73,11 @@ class RunReport:
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
+            **({"run": self.run} if self.run else {}),
             "inputs": {"read": self.written + self.rejected + self.skipped, "written": self.written,
                        "rejected": self.rejected, "skipped": self.skipped},
             "removals_per_rule": dict(sorted(self.rules.items())),
+            **({"removals_per_stage": self.removals_per_stage} if self.removals_per_stage else {}),
             "reject_reasons": dict(sorted(self.reasons.items())),
             "skip_reasons": dict(sorted(self.skips.items())),
             "files": {
