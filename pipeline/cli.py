@@ -32,7 +32,7 @@ from storysift.document import Reject
 from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
-from storysift.run.engine import RunOptions, StrictStop, clean_items, now_utc, run_cleaning
+from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -192,30 +192,70 @@ def clean(
     workers: Workers = 1,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     max_reject_share: MaxRejectShare = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a killed clean --out FILE: skip its finished shards.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed clean's finished shards and start over.")] = False,
+    quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
+    configure_logging(verbose, log_level)
     ruleset = get_rules(rules)
     if problem := output_problem(out):
         raise fail(problem)
-    options = read_options(text_field, html_field, id_field, url_field, max_bytes)
+    if out == "-" and (resume or fresh):
+        raise fail("--resume and --fresh continue or discard a killed clean --out FILE; --out - streams and keeps nothing")
+    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict,
+                         workers=workers, timeout=timeout, resume=resume, fresh=fresh)
     rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
     missing = missing_inputs(inputs)
-    stopped = None
-    with record_sink(out) as sink, RejectLog(rejects_path) as log:
-        for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
+    if out == "-":  # a pipe: records stream out as they are cleaned
+        written, rejected, stopped = clean_to_stdout(inputs, rejects_path, ruleset, options)
+    else:
+        written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
+                                                       Progress(quiet=quiet, every=progress_every))
+    if stopped:
+        raise typer.Exit(1)
+    check_inputs(missing, written, rejected, max_reject_share)
+
+
+def clean_to_stdout(inputs: list[str], rejects_path: str | None, ruleset: RuleSet,
+                    options: RunOptions) -> tuple[int, int, bool]:
+    """`clean --out -`: documents, rejects and whether --strict stopped the run."""
+    stopped = False
+    with record_sink("-") as sink, RejectLog(rejects_path) as log:
+        for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
             if isinstance(item, Reject):
                 log.add(item)
-                if strict and not item.skipped:
-                    stopped = item
+                if options.strict and not item.skipped:
+                    stopped = True
                     break
             else:
                 sink.write(item.as_record())
     log.summary()
-    if stopped:
-        raise typer.Exit(1)
-    check_inputs(missing, sink.count, log.rejected, max_reject_share)
+    return sink.count, log.rejected, stopped
+
+
+def clean_to_out_file(inputs: list[str], out: Path, rejects_path: str | None, ruleset: RuleSet, options: RunOptions,
+                      progress: Progress) -> tuple[int, int, bool]:
+    """`clean --out FILE`, resumable: documents, rejects and whether --strict stopped the run."""
+    log = RejectLog(listed_in=rejects_path)
+    work = f"{out.parent / ('.' + out.name)}.storysift-work"
+    try:
+        report, stop = clean_to_file(inputs, out, Path(rejects_path) if rejects_path else None, ruleset, options,
+                                     progress, lambda item, _: log.add(item) if isinstance(item, Reject) else None)
+    except ResumeError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; the finished shards are kept in {work}/: rerun with --resume to continue",
+                   130) from None
+    finally:
+        progress.close()
+    log.summary(report)
+    return report.written, report.rejected, stop is not None
 
 
 @app.command()

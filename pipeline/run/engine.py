@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from itertools import chain, islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from storysift.corpus.dedup import DedupOptions, dedup_file
 from storysift.document import Document, RawDocument, Reject
@@ -21,7 +21,7 @@ from storysift.read.files import count_documents, iter_inputs
 from storysift.ruleset.load import RuleSet
 from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.progress import Progress
-from storysift.run.shards import SHARD_SIZE, ShardStore
+from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
 from storysift.write.outputs import write_json
 from storysift.write.report import RunReport
@@ -94,32 +94,17 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     started = now_utc()
     out_dir.mkdir(parents=True, exist_ok=True)
     prints = fingerprint(inputs, rules, options)
-    store = ShardStore(out_dir, prints)
+    store = ShardStore(out_dir / WORK_DIR, prints)
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
-    stop: list[Reject] = []
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
-    progress.stage("cleaning", count_documents(inputs))
-
-    def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
-        for count, item in enumerate(items, skip + 1):
-            views.add(item, count)
-            yield item
-            progress.update(count)
-            if options.strict and isinstance(item, Reject) and not item.skipped:  # a WARC request is no error
-                stop.append(item)
-                return
-
-    stream = watched(clean_items(islice(iter_inputs(inputs, options.read), skip, None), rules, options))
-    index = skip // SHARD_SIZE
-    for first in stream:
-        store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
-        index += 1
+    stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
     progress.stage("writing")
-    report = store.merge(out_dir)
+    report = store.report()
+    store.merge(out_dir / "clean.jsonl", out_dir / "rejects.jsonl")
     cleaning_removals = sum(report.rules.values())
     if stop:
         # What was written up to the stop is kept; the report says where it stopped.
-        report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
+        report.stopped = f"--strict: stopped at the first reject ({stop.source})"
     elif options.dedup is not None:
         # Our own records: the dedup options' field names are those of clean.jsonl.
         report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options, progress)
@@ -135,8 +120,55 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     write_json(out_dir / "report.json", report.as_dict())
     store.remove()
     if stop:
-        raise StrictStop(stop[0])
+        raise StrictStop(stop)
     return report
+
+
+def clean_to_file(inputs: list[str], out: Path, rejects_path: Path | None, rules: RuleSet, options: RunOptions,
+                  progress: Progress, on_item: Callable[[Document | Reject, int], None] | None = None,
+                  ) -> tuple[RunReport, Reject | None]:
+    """`clean --out FILE`: the inputs cleaned into FILE (any record format) through shards in a
+    work folder beside it, so that a killed run continues with --resume as `run` does; rejects go
+    to `rejects_path` (a previous file there is removed when there are none). Returns the report
+    and, under --strict, the reject the run stopped at (what came before it is written)."""
+    store = ShardStore(out.parent / f".{out.name}.storysift-work", fingerprint(inputs, rules, options))
+    skip = store.start(options.resume, options.fresh) * SHARD_SIZE
+    stop = clean_into_shards(inputs, store, skip, rules, options, progress, on_item)
+    progress.stage("writing")
+    report = store.report()
+    store.merge(out, rejects_path if report.rejected else None)
+    if rejects_path is not None and not report.rejected:
+        rejects_path.unlink(missing_ok=True)  # a previous run's rejects must not sit beside these records
+    store.remove()
+    progress.close()
+    return report, stop
+
+
+def clean_into_shards(inputs: list[str], store: ShardStore, skip: int, rules: RuleSet, options: RunOptions,
+                      progress: Progress, on_item: Callable[[Document | Reject, int], None] | None = None,
+                      ) -> Reject | None:
+    """Clean the inputs after the first `skip` (done by a killed run) into the store's shards,
+    telling `on_item` each result and its input position; under --strict, stop at the first
+    reject and return it."""
+    stop: list[Reject] = []
+    progress.stage("cleaning", count_documents(inputs))
+
+    def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
+        for count, item in enumerate(items, skip + 1):
+            if on_item:
+                on_item(item, count)
+            yield item
+            progress.update(count)
+            if options.strict and isinstance(item, Reject) and not item.skipped:  # a WARC request is no error
+                stop.append(item)
+                return
+
+    stream = watched(clean_items(islice(iter_inputs(inputs, options.read), skip, None), rules, options))
+    index = skip // SHARD_SIZE
+    for first in stream:
+        store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
+        index += 1
+    return stop[0] if stop else None
 
 
 def run_info(inputs: list[str], options: RunOptions, rules_hash: str, started: str,

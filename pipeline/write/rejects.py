@@ -14,20 +14,25 @@ from typing import TextIO
 
 from storysift.document import Reject
 from storysift.write.outputs import JsonlSink, atomic_text
-from storysift.write.report import reason_group
+from storysift.write.report import RunReport, reason_group
 
 # Rejects listed one by one on stderr; past them, a count per reason at the end.
 MAX_LISTED_REJECTS = 20
 
 
 class RejectLog:
-    def __init__(self, path: str | Path | None = None, stream: TextIO | None = None, listed: int = MAX_LISTED_REJECTS):
+    """`path`: the rejects file this log writes (None: none, or the rejects are written elsewhere,
+    in a resumable run's shards); `listed_in`: the file the summary names (default `path`)."""
+
+    def __init__(self, path: str | Path | None = None, listed_in: str | Path | None = None,
+                 stream: TextIO | None = None, listed: int = MAX_LISTED_REJECTS):
         self.path = path
+        self.listed_in = listed_in or path
         self.stream = stream or sys.stderr
         self.listed = listed
         self.rejected = 0
         self.reasons: Counter[str] = Counter()
-        self.skipped: Counter[str] = Counter()
+        self.skips: Counter[str] = Counter()
         self._files = ExitStack()
         self._sink: JsonlSink | None = None
 
@@ -42,7 +47,7 @@ class RejectLog:
     def add(self, reject: Reject) -> None:
         """Count the reject, write it to the file, and list it while there are few."""
         if reject.skipped:
-            self.skipped[reject.reason] += 1
+            self.skips[reject.reason] += 1
             return
         self.rejected += 1
         self.reasons[reason_group(reject.reason)] += 1
@@ -56,12 +61,15 @@ class RejectLog:
     def say(self, line: str) -> None:
         self.stream.write(f"storysift: {line}\n")
 
-    def summary(self) -> None:
-        """The counts, once the run is over: rejects past the listed ones by reason, and skips."""
-        if self.rejected > self.listed:
-            where = f"listed in {self.path}" if self.path else "the first ones are listed above; --rejects FILE keeps them all"
-            self.say(f"{self.rejected} rejected in all, {where}:")
-            for reason, count in sorted(self.reasons.items(), key=lambda item: (-item[1], item[0])):
+    def summary(self, counts: RunReport | None = None) -> None:
+        """The counts, once the run is over (`counts`: the whole run's, when this log saw only the
+        part a resumed run did): rejects past the listed ones by reason, and skips."""
+        counts = counts or self
+        if counts.rejected > self.listed:
+            where = (f"listed in {self.listed_in}" if self.listed_in
+                     else "the first ones are listed above; --rejects FILE keeps them all")
+            self.say(f"{counts.rejected} rejected in all, {where}:")
+            for reason, count in sorted(counts.reasons.items(), key=lambda item: (-item[1], item[0])):
                 self.say(f"  {count} {reason}")
-        for reason, count in sorted(self.skipped.items()):
+        for reason, count in sorted(counts.skips.items()):
             self.say(f"{reason}: {count}")
