@@ -34,7 +34,7 @@ def _cached_rules(extra: tuple[str, ...]) -> RuleSet:
 
 
 def rules(extra_dirs: Iterable[str | Path] = ()) -> RuleSet:
-    """The bundled rules plus extra rule folders (later ones override by id); cached."""
+    """The bundled rules plus extra rule folders or files (later ones override by id); cached."""
     return _cached_rules(tuple(str(d) for d in extra_dirs))
 
 

@@ -63,7 +63,7 @@ app.add_typer(rules_app, name="rules")
 
 RulesOption = Annotated[
     Optional[list[Path]],
-    typer.Option("--rules", help="Extra rule folder (repeatable): adds rules, or overrides bundled ones by id."),
+    typer.Option("--rules", help="Extra rule folder or file (repeatable): adds rules, or overrides bundled ones by id."),
 ]
 TextField = Annotated[str, typer.Option(help="Record field holding plain text (a.b: field b of object a).")]
 HtmlField = Annotated[str, typer.Option(help="Record field holding HTML (preferred when present; a.b for nested).")]

@@ -342,7 +342,7 @@ def test_broken_extra_rules_fail_with_exit_2_before_any_work(tmp_path, corpus, b
 
 def test_missing_rules_folder_is_exit_2(tmp_path):
     result = invoke("rules", "list", "--rules", tmp_path / "nope")
-    assert result.exit_code == 2 and "rules directory not found" in result.stderr
+    assert result.exit_code == 2 and "no such rule file or folder" in result.stderr
 
 
 # --- explain --------------------------------------------------------------------------------
