@@ -38,7 +38,7 @@ from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
-from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
+from storysift.write.reportviews import DEFAULT_REPORT_DOCS
 from storysift.write.outputs import output_problem, record_sink, write_json
 from storysift.write.rejects import RejectLog
 
@@ -153,6 +153,11 @@ def configure_logging(verbose: int, level: LevelName | None) -> None:
     name = level.value if level else ("DEBUG" if verbose > 1 else "INFO" if verbose else "WARNING")
     logging.basicConfig(level=name, format="storysift: %(levelname)s %(name)s: %(message)s", stream=sys.stderr,
                         force=True)
+
+
+class ReportSample(str, Enum):
+    sites = "sites"
+    first = "first"
 
 
 class Engine(str, Enum):
@@ -287,7 +292,9 @@ def run(
     engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift\\[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
-    report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
+    report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html.", min=0)] = DEFAULT_REPORT_DOCS,
+    report_sample: Annotated[ReportSample, typer.Option(help="Which documents get a view: spread over the sites (the first of each), or the first N cleaned.")] = ReportSample.sites,
+    report_doc: Annotated[Optional[list[str]], typer.Option("--report-doc", help="A document id that gets a view whatever --report-docs (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json, report.html."""
     configure_logging(verbose, log_level)
@@ -299,7 +306,8 @@ def run(
     options = RunOptions(
         read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
         workers=workers or default_workers(), timeout=timeout, resume=resume, fresh=fresh, engine=engine.value,
-        ray_address=address, html_report=html_report, report_docs=report_docs,
+        ray_address=address, html_report=html_report, report_docs=report_docs, report_sample=report_sample.value,
+        report_ids=tuple(report_doc or ()),
     )
     missing = missing_inputs(sources)
     started = time.perf_counter()

@@ -22,7 +22,8 @@ from storysift.ruleset.load import RuleSet
 from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.progress import Progress
 from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
-from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
+from storysift.write.htmlreport import write_html_report
+from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import write_json
 from storysift.write.report import RunReport
 
@@ -48,6 +49,8 @@ class RunOptions:
     ray_address: str | None = None
     html_report: bool = True  # report.html beside report.json
     report_docs: int = DEFAULT_REPORT_DOCS  # documents with a side-by-side view in report.html
+    report_sample: str = "sites"  # which: spread over the sites, or the first (write/reportviews.py)
+    report_ids: tuple[str, ...] = ()  # and these, whatever report_docs
 
 
 def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
@@ -96,7 +99,8 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
-    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
+    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip,
+                          options.report_sample, options.report_ids if options.html_report else ())
     stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
     progress.stage("writing")
     report = store.report()
@@ -112,7 +116,8 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     report.removals_per_stage = {"cleaning": cleaning_removals, "corpus": sum(report.rules.values()) - cleaning_removals}
     if options.html_report:
         progress.stage("report")
-        write_html_report(out_dir, report.as_dict(), views)  # it shows no times: the same run, the same page
+        descriptions = {rule.id: rule.description for rule in rules.rules if rule.id in report.rules}
+        write_html_report(out_dir, report.as_dict(), views, descriptions)  # no times: the same run, the same page
     else:  # a previous run's report.html must not sit beside this run's report.json
         (out_dir / "report.html").unlink(missing_ok=True)
     progress.close()
