@@ -220,6 +220,8 @@ def test_progress_off_a_terminal_is_a_plain_line_every_interval(monkeypatch):
     ]
     progress.stage("writing")
     clock[0] += 5
+    progress.update(1)
+    assert progress.line() == "storysift: writing: 1 document, 0.2 docs/s"
     progress.close()
     assert progress.timings() == {"cleaning": 100.0, "writing": 5.0}
 

@@ -62,7 +62,7 @@ class Progress:
             remaining = (self.total - self.done) / rate if rate else float("inf")
             return (f"storysift: {self.name}: {self.done:,}/{self.total:,} documents, {rate:,.1f} docs/s, "
                     f"ETA {format_seconds(remaining)}")
-        return f"storysift: {self.name}: {self.done:,} documents, {rate:,.1f} docs/s"
+        return f"storysift: {self.name}: {self.done:,} document{'' if self.done == 1 else 's'}, {rate:,.1f} docs/s"
 
     def close(self) -> None:
         """The run is over (or stopped): the last stage's time is counted, the line cleared."""
