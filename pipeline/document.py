@@ -27,7 +27,8 @@ class RawDocument:
     content: str
     kind: str  # "html" or "text", decided from the content
     url: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # hints for cleaning (a WARC's capture date)
+    metadata: dict[str, Any] = field(default_factory=dict)  # the input record's other fields, kept as they are
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Document:
     removed: list[Removal] = field(default_factory=list)
     seen_text: str = ""  # the text the line rules saw, for `explain`
     words_in: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)  # the input record's other fields
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class Document:
                 "lines_out": self.text.count("\n") + 1 if self.text else 0,
                 "removed": len(self.removed),
             },
+            **({"metadata": self.metadata} if self.metadata else {}),
         }
 
 

@@ -16,7 +16,7 @@ from storysift.corpus.events import (
     term_hashes,
     term_jaccard,
 )
-from storysift.corpus.furniture import BLOCK_NUM_PERM, BLOCK_THRESHOLD
+from storysift.corpus.sites import SITE_NUM_PERM, SITE_THRESHOLD
 from storysift.corpus.minhash import EMPTY, Rows, Signer
 from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
 from storysift.corpus.stories import (
@@ -175,7 +175,7 @@ def test_known_lsh_params_are_datasketchs_and_cover_the_defaults():
     for (threshold, num_perm), params in KNOWN_LSH_PARAMS.items():
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         assert (lsh.b, lsh.r) == params
-    uses = [(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM), (BLOCK_THRESHOLD, BLOCK_NUM_PERM),
+    uses = [(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM), (SITE_THRESHOLD, SITE_NUM_PERM),
             (DEFAULT_EVENT_THRESHOLD, EVENT_NUM_PERM)]
     assert all((threshold * LSH_SLACK, num_perm) in KNOWN_LSH_PARAMS for threshold, num_perm in uses)
 

@@ -50,6 +50,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         removed=removed,
         seen_text="\n".join(result.lines),
         words_in=len(text.split()),
+        metadata=raw.metadata,
     )
 
 

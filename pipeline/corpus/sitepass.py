@@ -7,15 +7,16 @@ pages without a site) and per site the template's line keys."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
-from storysift.corpus.records import Corpus
 from storysift.corpus.shingles import line_hashes, long_line_keys
 from storysift.corpus.sites import infer_sites, site_of
 from storysift.corpus.templates import SiteTemplates
 from storysift.document import LONE_SURROGATE, safe_name
+from storysift.read.fields import field_value, set_field
+from storysift.read.recordfile import RecordFile
 from storysift.write.outputs import JsonlSink, atomic_text
 
 # Per-site figures in report.json: the sites with the most pages (a crawl can hold millions).
@@ -50,60 +51,62 @@ def furniture_keys(text: str, record: dict) -> np.ndarray:
     return np.unique(keys[keys != 0])
 
 
-def strip_site_templates(corpus: Corpus, target: Path, text_field: str, id_field: str) -> dict[str, Any]:
-    """Write the corpus's records to `target` with `site` set and site templates removed from
-    `text_field`; returns the report section."""
+def strip_site_templates(source: RecordFile, target: Path, text_field: str, id_field: str,
+                         on_progress: Callable[[int], None] = lambda done: None) -> dict[str, Any]:
+    """Write the records of `source` to `target` with `site` set and site templates removed
+    from `text_field`; returns the report section. The first pass scans `source` (its rejects
+    are told then); later passes read its records back by index."""
     given: dict[int, str] = {}
     furniture: dict[int, np.ndarray] = {}
-    paragraphs: dict[int, np.ndarray] = {}
     names: dict[int, str] = {}
     templates = SiteTemplates()
-    for index, record, text in _texts(corpus, text_field):
+    for index, record in source.scan():
+        text = text_of(record, text_field)
         site = site_of(record)
         if site is not None:
             given[index] = site
             templates.add(site, page_keys(text, record), long_line_keys(text))
         else:
-            raw_id = record.get(id_field)
+            raw_id = field_value(record, id_field)
             names[index] = safe_name(str(raw_id)) if raw_id not in (None, "") else f"#{index + 1}"
             furniture[index] = furniture_keys(text, record)
-            paragraphs[index] = long_line_keys(text)
-    inferred = infer_sites(furniture, paragraphs, names) if furniture else {}
-    del furniture, paragraphs
-    if inferred:
-        for index, record, text in _texts(corpus, text_field):
-            if index in inferred:
-                templates.add(inferred[index], page_keys(text, record), long_line_keys(text))
+        on_progress(index + 1)
+    inferred = infer_sites(furniture, names) if furniture else {}
+    del furniture
+    for index in sorted(inferred):
+        record = source.record(index)
+        text = text_of(record, text_field)
+        templates.add(inferred[index], page_keys(text, record), long_line_keys(text))
     templates.finish()
+    removals = 0
     with atomic_text(target) as stream:
         sink = JsonlSink(stream)
-        for index, line, record in corpus.lines():
-            if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                stream.write(line.decode("utf-8", "replace").rstrip("\n") + "\n")
-                continue
+        for index in range(len(source.offsets)):
+            record = source.record(index)
             site = given.get(index) or inferred.get(index)
             record["site"] = site
-            text, removals = templates.strip(site, hashable(record[text_field]))
-            if removals:
-                record[text_field] = text
-                removed = record.get("removed") if isinstance(record.get("removed"), list) else []
-                record["removed"] = removed + [{**r.as_dict(), "site": site} for r in removals]
+            text, removed = templates.strip(site, text_of(record, text_field))
+            if removed:
+                removals += len(removed)
+                set_field(record, text_field, text)
+                earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
+                record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in removed]
                 counts = record.get("counts")
                 if isinstance(counts, dict):
                     counts.update({"words_out": len(text.split()), "lines_out": text.count("\n") + 1 if text else 0,
                                    "removed": len(record["removed"])})
             sink.write(record)
-    return report_section(templates, given, inferred)
+    return {"removals": removals, **report_section(templates, given, inferred)}
 
 
-def _texts(corpus: Corpus, text_field: str) -> Iterator[tuple[int, dict, str]]:
-    for index, record in corpus.scan():
-        if isinstance(record, dict) and isinstance(record.get(text_field), str):
-            yield index, record, hashable(record[text_field])
+def text_of(record: dict, text_field: str) -> str:
+    """The record's text, as the reader makes it (read/documents.make_document): a lone
+    surrogate has no UTF-8 to hash."""
+    text = field_value(record, text_field)
+    return hashable(text) if isinstance(text, str) else ""
 
 
 def hashable(text: str) -> str:
-    """As the reader does (read/documents.make_document): a lone surrogate has no UTF-8 to hash."""
     return LONE_SURROGATE.sub("\ufffd", text)
 
 

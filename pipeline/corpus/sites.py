@@ -30,8 +30,6 @@ MIN_CORE_PAGES = 3
 CORE_SHARE = 0.5
 CORE_COVER = 0.5
 SITE_NUM_PERM = 64
-# Pages sharing this share of their paragraphs (of the page with fewer) are one story's copies.
-SAME_STORY_PARAGRAPHS = 0.5
 
 
 def site_of(record: dict) -> str | None:
@@ -44,15 +42,12 @@ def site_of(record: dict) -> str | None:
     return host_of(url) if isinstance(url, str) else None
 
 
-def infer_sites(furniture: dict[int, np.ndarray], paragraphs: dict[int, np.ndarray],
-                names: dict[int, str]) -> dict[int, str]:
+def infer_sites(furniture: dict[int, np.ndarray], names: dict[int, str]) -> dict[int, str]:
     """Site names for documents by their furniture line keys (sorted distinct uint64 arrays):
     pages whose furniture overlaps enough are one site (MinHash LSH proposes, the exact Jaccard
-    decides), unless they share most of their paragraphs (`paragraphs`: `long_line_keys`):
-    copies of one story are never site-mates, whatever short lines (a comment thread) they
-    share. Small groups join the site whose core they hold. `names` gives each document's id,
-    from which a site's name derives, so names do not depend on input order. A document with
-    too little furniture is a site of its own."""
+    decides), and small groups join the site whose core they hold. `names` gives each
+    document's id, from which a site's name derives, so names do not depend on input order.
+    A document with too little furniture is a site of its own."""
     usable = sorted(doc for doc, lines in furniture.items() if len(lines) >= MIN_FURNITURE_LINES)
     union = UnionFind(furniture)
     if len(usable) > 1:
@@ -97,12 +92,6 @@ def _join_cores(groups: dict, furniture: dict[int, np.ndarray], union: UnionFind
 
 def _keys(members: Iterable[int], furniture: dict[int, np.ndarray]) -> set[int]:
     return {key for doc in members for key in furniture[doc].tolist()}
-
-
-def _one_story(a: np.ndarray, b: np.ndarray) -> bool:
-    """Most of the paragraphs of the page with fewer are the other's too."""
-    fewer = min(len(a), len(b))
-    return fewer > 0 and len(np.intersect1d(a, b, assume_unique=True)) >= SAME_STORY_PARAGRAPHS * fewer
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -76,7 +76,7 @@ def exact_groups(digests: dict[int, bytes]) -> dict[int, list[int]]:
 
 
 # datasketch's bands and rows for the thresholds the defaults use (documents: 0.5 x LSH_SLACK
-# with 128 permutations, blocks: 0.4 x LSH_SLACK with 64, events: 0.2 x LSH_SLACK with 64).
+# with 128 permutations, sites: 0.4 x LSH_SLACK with 64, events: 0.2 x LSH_SLACK with 64).
 # datasketch finds them by numerical integration, which took 75 ms of every run (7% of the
 # stage on the syndication bench); tests/test_stories.py checks them against datasketch.
 KNOWN_LSH_PARAMS = {(0.3, 128): (37, 3), (0.24, 64): (19, 2), (0.12, 64): (32, 2)}

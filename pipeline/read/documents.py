@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
 from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
+from storysift.read.fields import field_value, metadata_of
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -167,22 +168,27 @@ def make_document(data: bytes | str, doc_id: str, source: str, url: str | None =
 
 
 def record_document(record: object, where: str, options: ReadOptions) -> RawDocument | Reject:
+    """A JSON Lines or Parquet record as a raw document: text or HTML, id and URL from the fields
+    the options name (dotted paths reach into nested objects), every other field as metadata."""
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
-    raw_id = record.get(options.id_field)
+    raw_id = field_value(record, options.id_field)
     if isinstance(raw_id, (list, dict)):
         return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "
                              "not a string or number")
     doc_id = str(raw_id) if raw_id is not None else where
-    url = record.get(options.url_field)
+    url = field_value(record, options.url_field)
     url = url if isinstance(url, str) else None
-    html = record.get(options.html_field)
-    text = record.get(options.text_field)
+    html = field_value(record, options.html_field)
+    text = field_value(record, options.text_field)
     # bytes come only from Parquet binary columns; make_document decodes them like a file.
     body, is_html = (html, True) if isinstance(html, (str, bytes)) and html.strip() else (text, False)
     if not isinstance(body, (str, bytes)):
         return Reject(where, f"record has no string field '{options.text_field}' or '{options.html_field}'", doc_id)
     try:
-        return make_document(body, doc_id, where, url, html_hint=is_html)
+        raw = make_document(body, doc_id, where, url, html_hint=is_html)
     except InputError as exc:
         return Reject(where, str(exc), doc_id)
+    used = (options.text_field, options.html_field, options.id_field, options.url_field)
+    return replace(raw, metadata=metadata_of(record, used))
+

@@ -193,9 +193,10 @@ class RaySteps(LocalSteps):
                 f"verification tasks; {self.checks_on_driver} checks on the driver")
 
 
-def dedup_on_ray(path: Path, out_dir: Path, options: DedupOptions, address: str | None) -> dict[str, Any]:
-    """`dedup_file` with its corpus-wide steps on Ray; logs how many tasks each step ran."""
+def dedup_on_ray(path: Path, out_dir: Path, options: DedupOptions, address: str | None, **hooks: Any) -> dict[str, Any]:
+    """`dedup_file` with its corpus-wide steps on Ray; logs how many tasks each step ran.
+    `hooks`: dedup_file's on_reject and progress."""
     steps = RaySteps(address)
-    stats = dedup_file(path, out_dir, options, steps)
+    stats = dedup_file(path, out_dir, options, steps, **hooks)
     log.info("dedup stage on Ray: %s", steps.summary())
     return stats
