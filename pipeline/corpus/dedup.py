@@ -14,12 +14,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from storysift.clean.page import title_from_text
-from storysift.corpus.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms, term_hashes
+from storysift.corpus.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms, site_names, term_hashes
 from storysift.corpus.index import StoryIndex, location_problem, open_store
 from storysift.corpus.minhash import Rows, Signer
 from storysift.corpus.sitepass import strip_site_templates
 from storysift.corpus.templates import RULE_ID as TEMPLATE_RULE_ID
+from storysift.corpus.titles import story_title, usable_title
 from storysift.corpus.shingles import hashed_words, jaccard, long_line_keys, shingle_set
 from storysift.corpus.stories import (
     COPIES,
@@ -55,7 +55,7 @@ DEFAULT_NUM_PERM = 128
 DEFAULT_THRESHOLD = 0.5
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
-MIN_WORDS = 20
+MIN_WORDS = 8
 SIGN_BATCH_DOCS = 512
 # Shingle sets (4 bytes a shingle) are kept for verification and similarity up to this many
 # bytes, ~16,000 pages of 1,000 words; past it, texts are re-read from the file when needed
@@ -342,6 +342,7 @@ class Dedup:
             return jaccard(self.shingles_of(representative[index]), self.shingles_of(representative[best]))
 
         similarity: dict[int, float] = {}
+        titles: dict[int, str] = {}  # members' titles, for a story whose canonical page has none
         with atomic_text(out_dir / "clean.jsonl") as stream:
             sink = JsonlSink(stream)
             for index in range(len(self.corpus.offsets)):
@@ -356,6 +357,8 @@ class Dedup:
                     record["story"] = story_of[index]
                     record["copy_of"] = None if best.index == index else best.id
                     similarity[index] = similarity_to_canonical(index)
+                    if usable_title(record.get("title")):
+                        titles[index] = record["title"]
                     if best.index == index:
                         terms[story_of[index]] = term_hashes(salient_terms(self.text_of(record) or ""))
                 if self.index is not None:
@@ -364,7 +367,8 @@ class Dedup:
                 sink.write(record)
 
         self.progress.stage("events", len(terms))
-        events = group_events(terms, self.options.event_threshold)
+        events = group_events(terms, self.options.event_threshold,
+                              site_names({m.site for m in self.members.values() if m.site}))
         self.progress.stage("writing", len(by_story))
         with atomic_text(out_dir / "stories.jsonl") as stream:
             sink = JsonlSink(stream)
@@ -377,7 +381,7 @@ class Dedup:
                     "story": story,
                     "event": events[story],
                     "canonical": best.id,
-                    "title": record.get("title") or title_from_text(text),
+                    "title": titles.get(best.index) or story_title([titles[i] for i in members if i in titles]),
                     "text": text,
                     "members": [{"id": self.members[i].id, "source": self.members[i].source,
                                  "similarity": round(similarity[i], 4)} for i in members],

@@ -14,6 +14,7 @@ import numpy as np
 from storysift.corpus.shingles import line_hashes, long_line_keys
 from storysift.corpus.sites import infer_sites, site_of
 from storysift.corpus.templates import SiteTemplates
+from storysift.corpus.titles import corpus_title, usable_title
 from storysift.document import LONE_SURROGATE, safe_name
 from storysift.read.fields import field_value, set_field
 from storysift.read.recordfile import RecordFile
@@ -86,6 +87,9 @@ def strip_site_templates(source: RecordFile, target: Path, text_field: str, id_f
             site = given.get(index) or inferred.get(index)
             record["site"] = site
             text, removed = templates.strip(site, text_of(record, text_field))
+            title = record.get("title")
+            record["title"] = corpus_title(title, usable_title(title) and templates.holds(site, title),
+                                           text) if "title" in record or removed else title
             if removed:
                 removals += len(removed)
                 set_field(record, text_field, text)

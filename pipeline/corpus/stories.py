@@ -79,7 +79,7 @@ def exact_groups(digests: dict[int, bytes]) -> dict[int, list[int]]:
 # with 128 permutations, sites: 0.4 x LSH_SLACK with 64, events: 0.2 x LSH_SLACK with 64).
 # datasketch finds them by numerical integration, which took 75 ms of every run (7% of the
 # stage on the syndication bench); tests/test_stories.py checks them against datasketch.
-KNOWN_LSH_PARAMS = {(0.3, 128): (37, 3), (0.24, 64): (19, 2), (0.12, 64): (32, 2)}
+KNOWN_LSH_PARAMS = {(0.3, 128): (37, 3), (0.24, 64): (19, 2), (0.3 * 0.6, 64): (32, 2)}
 
 
 @lru_cache(maxsize=64)
@@ -177,7 +177,7 @@ MAX_CHECKS_PER_KEY = 3
 DEFAULT_CONTAINMENT = 0.7
 # The smaller text needs this many shingles for containment to count: a short line that many
 # pages hold (a slogan, a quote) must not pull them into one story.
-MIN_CONTAINED_SHINGLES = 25
+MIN_CONTAINED_SHINGLES = 8
 UNRELATED, COPIES, FIRST_WITHIN, SECOND_WITHIN = 0, 1, 2, 3
 
 

@@ -103,6 +103,10 @@ class SiteTemplates:
             return np.zeros(len(keys), dtype=bool)
         return np.isin(site_keys(site, keys), self.template) & (keys != 0)
 
+    def holds(self, site: str | None, line: str) -> bool:
+        """Whether `line` is a line of the site's template."""
+        return bool(self.mask(site, line_hashes(line.replace("\n", " "))).any())
+
     def strip(self, site: str | None, text: str) -> tuple[str, list[Removal]]:
         """The text without its site's template lines, and a removal per run of them."""
         if not self.qualifies(site):
