@@ -281,7 +281,7 @@ def run(
     num_perm: NumPerm = DEFAULT_NUM_PERM,
     index: IndexOption = None,
     allow_out_in_input: AllowOutInInput = False,
-    workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Processes for cleaning and for the corpus stage's work on each document (default: all cores); the output is the same.", min=1)] = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed run's finished shards and start over.")] = False,
@@ -342,6 +342,7 @@ def dedup(
     index: IndexOption = None,
     text_field: TextField = "text",
     id_field: IdField = "id",
+    workers: Annotated[Optional[int], typer.Option(help="Processes for reading, template removal, shingling and signing (default: all cores); the output is the same.", min=1)] = None,
     max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
     progress_every: ProgressEvery = LOG_EVERY_S,
@@ -360,7 +361,10 @@ def dedup(
     progress = Progress(quiet=quiet, every=progress_every)
     try:
         with RejectLog(rejects) as log:
-            stats = dedup_file(clean_file, out, options, on_reject=log.add, progress=progress)
+            from storysift.run.pool_dedup import dedup_parallel
+
+            stats = dedup_parallel(clean_file, out, options, workers or default_workers(), on_reject=log.add,
+                                   progress=progress)
     finally:
         progress.close()
     log.summary()

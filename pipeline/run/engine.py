@@ -75,7 +75,9 @@ def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions, progress: 
         from storysift.run.ray_dedup import dedup_on_ray
 
         return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address, progress=progress)
-    return dedup_file(clean_file, out_dir, options.dedup, progress=progress)
+    from storysift.run.pool_dedup import dedup_parallel
+
+    return dedup_parallel(clean_file, out_dir, options.dedup, options.workers, progress=progress)
 
 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
