@@ -389,9 +389,15 @@ def explain(
     html_field: HtmlField = "html",
     id_field: IdField = "id",
     url_field: UrlField = "url",
+    run_dir: Annotated[Optional[Path], typer.Option(
+        "--run", help="A `storysift run` output folder holding the document: also show its site, story and "
+                      "event there and what the corpus stage removed (site.template).")] = None,
 ) -> None:
     """Show a document with every removed line in place, marked with its rule id."""
-    from storysift.review.explain import plain, render_explanation
+    from storysift.review.explain import find_in_run, plain, render_explanation, render_in_run
+
+    if run_dir is not None and not (run_dir / "clean.jsonl").is_file():
+        raise fail(f"{run_dir}: no clean.jsonl here; --run takes the output folder of `storysift run`")
 
     ruleset = get_rules(rules)
     use_color = sys.stdout.isatty() if color is None else color
@@ -408,6 +414,13 @@ def explain(
             raise fail(f"{item.source}: {item.reason}", 1)
         # color=: click strips styles when stdout is not a terminal, which --color asks for.
         typer.echo(render_explanation(item, style if use_color else plain), nl=False, color=use_color)
+        if run_dir is not None:
+            record, story = find_in_run(run_dir, item.id, item.source)
+            if record is None:
+                raise fail(f"{run_dir}: no document {item.id!r} (nor from {item.source}) in clean.jsonl", 1)
+            cleaning = {r.rule for r in item.removed}
+            typer.echo(render_in_run(record, story, cleaning, style if use_color else plain), nl=False,
+                       color=use_color)
 
 
 @app.command()

@@ -1,8 +1,11 @@
 """`storysift explain`: one document with every removed line shown in place, marked with the
-id of the rule that removed it (jusText's detailed view, for rules)."""
+id of the rule that removed it (jusText's detailed view, for rules); with `--run`, also what the
+corpus stage of that run made of it (its site, story, event and the site template it lost)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Callable
 
 from storysift.document import Document
@@ -42,4 +45,52 @@ def render_explanation(doc: Document, style: Style = plain) -> str:
             out.append(style(f"  {''.ljust(width)} {line}", "kept"))
         else:
             out.append("")
+    return "\n".join(out) + "\n"
+
+
+def find_in_run(run_dir: Path, doc_id: str, source: str) -> tuple[dict | None, dict | None]:
+    """A document's record in a run's clean.jsonl (by id, else by the file it came from) and
+    its story's record in stories.jsonl, each None when the run has none."""
+    found = None
+    wanted = source_key(source)
+    with open(run_dir / "clean.jsonl", encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            if record.get("id") == doc_id:
+                found = record
+                break
+            if found is None and isinstance(record.get("source"), str) and source_key(record["source"]) == wanted:
+                found = record
+    story = None
+    if found is not None and found.get("story") and (run_dir / "stories.jsonl").exists():
+        with open(run_dir / "stories.jsonl", encoding="utf-8") as stream:
+            story = next((s for s in map(json.loads, stream) if s.get("story") == found["story"]), None)
+    return found, story
+
+
+def source_key(source: str) -> tuple[str, str]:
+    """A source ("path", "path:line", "path:byte-offset") with its path resolved, so that a run
+    given a relative path and an explain given an absolute one name the same document."""
+    path, colon, place = source.rpartition(":")
+    if not (colon and place.isdigit()):
+        path, place = source, ""
+    return (str(Path(path).resolve()) if path and path != "-" else path), place
+
+
+def render_in_run(record: dict, story: dict | None, cleaning_rules: set[str], style: Style = plain) -> str:
+    """What the corpus stage made of a document: its site, story and event, what the corpus
+    removed (site templates) from the text cleaning gave it, and the text as written."""
+    out = [style(f"## In the corpus run: site={record.get('site')!r}  story={record.get('story')!r}  "
+                 f"copy_of={record.get('copy_of')!r}  event={(story or {}).get('event')!r}", "header")]
+    if story is not None:
+        out.append(style(f"   story {story['story']}: {story.get('size')} cop{'y' if story.get('size') == 1 else 'ies'}, "
+                         f"title {story.get('title')!r}, canonical {story.get('canonical')!r}", "header"))
+    corpus = [r for r in record.get("removed") or [] if isinstance(r, dict) and r.get("rule") not in cleaning_rules]
+    for removal in corpus:
+        for line in str(removal.get("text", "")).splitlines():
+            out.append(style(f"- [{removal.get('rule')}] {line}", "removed"))
+    if record.get("excluded"):
+        out.append(style(f"   kept out of stories: {record['excluded']}", "header"))
+    out.append(style("## Text as the run wrote it", "header"))
+    out.extend(f"  {line}" if line else "" for line in str(record.get("text", "")).splitlines())
     return "\n".join(out) + "\n"
