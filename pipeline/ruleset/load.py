@@ -29,7 +29,7 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "protect": {"pattern": None},
     "line": {"pattern": None, "max_words": 0},
     "run": {"pattern": None, "min_lines": 3},
-    "repeated_block": {"min_lines": 2, "min_repeats": 2},
+    "repeated_block": {"min_lines": 2, "min_repeats": 2, "injected_repeats": 3},
     "headline_list": {"min_lines": 4, "max_words": 16, "min_title_ratio": 0.6},
     "byline": {"pattern": None, "max_following": 2, "max_words": 6},
     "author_bio": {"pattern": None, "max_words": 80},
