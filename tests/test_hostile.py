@@ -747,3 +747,45 @@ def test_a_utf16_label_on_a_single_byte_page_is_not_trusted(tmp_path, label, pad
     assert result.exit_code == 0 and not rejects
     texts = [r["text"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
     assert len(texts) == 3 and all("crème brûlée" in text for text in texts)  # the last one is UTF-16
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs and sockets")
+def test_every_entry_of_an_input_folder_is_read_or_reported_with_its_reason(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    folder, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    (folder / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "linked.txt").write_text(f"{STORY} Read through a symbolic link to a folder.\n", encoding="utf-8")
+    (folder / "sub" / "plain.txt").write_text(f"{STORY} A plain file.\n", encoding="utf-8")
+    (folder / "a-link").symlink_to(elsewhere)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "self.txt").symlink_to(folder / "self.txt")
+    (folder / "sub" / "up").symlink_to(folder)  # a loop: the walk must not go round it
+    (folder / "sub" / "again").symlink_to(elsewhere)
+    os.mkfifo(folder / "pipe.html")  # opening it would wait for a writer for good
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(folder / "sock.txt"))
+        (folder / ".hidden.txt").write_text("A hidden file.\n", encoding="utf-8")
+        (folder / ".git").mkdir()
+        (folder / ".git" / "config.txt").write_text("A file in a hidden folder.\n", encoding="utf-8")
+        out = tmp_path / "out"
+        done = subprocess.run([sys.executable, "-m", "storysift.cli", "run", str(folder), "--out", str(out), "-q"],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["id"] for r in read_jsonl(out / "clean.jsonl")) == ["a-link/linked.txt", "sub/plain.txt"]
+    reasons = {r["id"]: r["reason"] for r in read_jsonl(out / "rejects.jsonl")}
+    assert reasons == {
+        ".git": "skipped hidden folder: its name starts with '.'",
+        ".hidden.txt": "skipped hidden file: its name starts with '.'",
+        "dangling.txt": f"broken symbolic link: to {tmp_path / 'nowhere.txt'} (No such file or directory)",
+        "self.txt": f"broken symbolic link: to {folder / 'self.txt'} (Too many levels of symbolic links)",
+        "pipe.html": "skipped special file: a named pipe (FIFO)",
+        "sock.txt": "skipped special file: a socket",
+        "sub/again": "skipped folder already read: a symbolic link to a-link",
+        "sub/up": "skipped folder already read: a symbolic link to the input folder itself",
+    }
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["inputs"] == {"read": 10, "written": 2, "rejected": 8}

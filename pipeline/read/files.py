@@ -17,6 +17,7 @@ import zstandard
 
 from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
+from storysift.read.folders import Entry, walk
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -81,11 +82,11 @@ def _read_inputs(inputs: list[str], options: ReadOptions) -> Iterator[RawDocumen
             continue
         root = Path(name)
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.is_file())
-            for path in files:
-                if path.name.startswith("."):
-                    continue
-                yield from read_file(path, path.relative_to(root).as_posix(), options, from_folder=True)
+            for entry in walk(root):
+                if entry.problem is not None:
+                    yield Reject(str(entry.path), entry.problem, entry.name)
+                else:
+                    yield from read_file(entry.path, entry.name, options, from_folder=True)
         elif root.exists():
             yield from read_file(root, root.name, options)
         else:
@@ -99,14 +100,14 @@ def count_documents(inputs: list[str]) -> int | None:
     for name in inputs:
         root = Path(name)
         if root.is_dir():
-            files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            entries = list(walk(root))
         elif root.is_file():
-            files = [root]
+            entries = [Entry(root, root.name)]
         else:
             return None
-        if any(_base_suffix(p) in MULTI_RECORD_SUFFIXES for p in files):
+        if any(entry.problem is None and _base_suffix(entry.path) in MULTI_RECORD_SUFFIXES for entry in entries):
             return None
-        total += len(files)
+        total += len(entries)
     return total
 
 
