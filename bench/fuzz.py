@@ -1,13 +1,16 @@
-"""Fuzz campaign (issue 6), run by hand, not in CI: generated hostile HTML, text and raw bytes
-through the per-document path (reading, HTML limits, extraction, text rules, JSON output).
+"""Fuzz campaign (issues 6 and 14), run by hand, not in CI: generated hostile HTML, text and raw
+bytes through the per-document path (reading, HTML limits, extraction, text rules, JSON output),
+or with --target rules generated rule files (YAML aliases, wrong types) through loading and
+`rules test`.
 
-    python bench/fuzz.py [--examples 20000] [--minutes 10] [--slow 2.0] [--seed 0]
+    python bench/fuzz.py [--target documents|rules] [--examples 20000] [--minutes 10] [--slow 2.0] [--seed 0]
 
 A document passes when it becomes a clean document or a reject with a reason (InputError);
 any other exception, a record the JSON writer cannot encode, or an HTML page the limit checks
 (pipeline/clean/limits.py) let through although lexbor builds it deeper than libxml2 takes, is
 a failure, which hypothesis shrinks and prints. Documents slower than --slow seconds are listed with their shape, slowest
-first: quadratic paths show up there. Examples run in batches of fresh seeds until either
+first: quadratic paths show up there. A rule file passes when it loads and its examples run, or
+it is refused with a RuleError of at most MAX_MESSAGE characters, within --slow seconds. Examples run in batches of fresh seeds until either
 --examples or --minutes is reached. CI keeps small example counts (tests/test_properties.py).
 """
 
@@ -26,7 +29,8 @@ from storysift.clean.limits import parse_within_limits
 from storysift.clean.page import clean_document
 from storysift.document import InputError
 from storysift.read.documents import make_document
-from storysift.ruleset.load import load_rules
+from storysift.ruleset.load import RuleError, load_rule_file, load_rules
+from storysift.ruleset.selftest import check_rule
 from storysift.write.outputs import dumps
 
 RULES = load_rules()
@@ -119,7 +123,38 @@ raw_bytes = st.one_of(
 document = st.one_of(hostile_html(), hostile_html(), hostile_text(), raw_bytes)
 
 
-# --- the property -----------------------------------------------------------------------------
+# Rule files: anchors and aliases nested to a random width and depth, put in a random field
+# (a parameter, an example, the kind, an id, a field name), beside values of the wrong type.
+RULE_FIELDS = ("kind", "id", "description", "pattern", "min_lines", "keep", "match", "extra")
+
+
+@st.composite
+def alias_tower(draw) -> tuple[str, str]:
+    """Anchors each repeating the one before `width` times: (the anchors, an alias to the top)."""
+    width, levels = draw(st.integers(1, 12)), draw(st.integers(0, 10))
+    leaf = draw(st.sampled_from(['"lol"', "aaaa", "{text: aaaa}", "3", "[x]", '"' + "v" * 200 + '"']))
+    anchors = [f"&a0 [{', '.join([leaf] * width)}]"]
+    anchors += [f"&a{n} [{', '.join([f'*a{n - 1}'] * width)}]" for n in range(1, levels + 1)]
+    return ", ".join(anchors), f"*a{levels}"
+
+
+@st.composite
+def hostile_rule_file(draw) -> str:
+    anchors, alias = draw(alias_tower())
+    values = {"kind": "run", "id": "fuzz.rule", "description": "Generated.", "pattern": "'a+'", "min_lines": "3",
+              "keep": "[aaaa!]", "match": "[aaaa]"}
+    target = draw(st.sampled_from(RULE_FIELDS))
+    odd = draw(st.sampled_from([alias, "[1, 2]", "{a: b}", "null", "''", "3.5", "true", "'" + "w" * 5000 + "'"]))
+    values[target] = odd
+    where = draw(st.sampled_from(["keep", "match"]))
+    values[where] = f"[{anchors}, {values[where].strip('[]') or 'x'}]"
+    extra = f"    {alias if target == 'extra' else 'note'}: 1\n" if draw(st.booleans()) else ""
+    return ("rules:\n  - " + "\n    ".join(f"{k}: {values[k]}" for k in ("id", "kind", "description", "pattern",
+                                                                          "min_lines"))
+            + f"\n    examples:\n      match: {values['match']}\n      keep: {values['keep']}\n" + extra)
+
+
+# --- the properties ---------------------------------------------------------------------------
 
 
 def shape(data: bytes | str) -> str:
@@ -169,13 +204,46 @@ def check_document(data: bytes | str) -> None:
     dumps(doc.as_record()).encode("utf-8")  # what the JSON Lines writer does with it
 
 
+# A refused rule file's message names the file and the rule and shows values cut short.
+MAX_MESSAGE = 2_000
+
+
+def check_rule_file(text: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    CAMPAIGN.examples += 1
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            for rule in load_rule_file(path):
+                for failure in check_rule(rule):
+                    assert len(str(failure)) <= MAX_MESSAGE, f"a {len(str(failure)):,}-character failure message"
+        except RuleError as exc:
+            reason = str(exc).split(": ", 2)[-1][:40].replace("\n", " ")
+            CAMPAIGN.rejected[reason] = CAMPAIGN.rejected.get(reason, 0) + 1
+            assert len(str(exc)) <= MAX_MESSAGE, f"a {len(str(exc)):,}-character message"
+        finally:
+            elapsed = time.perf_counter() - started
+            if elapsed > CAMPAIGN.slow_limit:
+                CAMPAIGN.slow.append((elapsed, len(text), shape(text)))
+    assert elapsed <= CAMPAIGN.slow_limit * 5, f"{elapsed:.1f} s for one rule file"
+
+
+TARGETS = {"documents": (document, check_document), "rules": (hostile_rule_file(), check_rule_file)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=20_000)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--slow", type=float, default=2.0, help="seconds per document worth reporting")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target", choices=sorted(TARGETS), default="documents")
     args = parser.parse_args()
+    strategy, check = TARGETS[args.target]
     CAMPAIGN.slow_limit = args.slow
     deadline = time.monotonic() + args.minutes * 60
     started = time.monotonic()
@@ -184,7 +252,7 @@ def main() -> int:
     while CAMPAIGN.examples < args.examples and time.monotonic() < deadline:
         test = settings(max_examples=min(BATCH, args.examples - CAMPAIGN.examples), deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))(
-            seed(args.seed * 1_000_003 + batch)(given(document)(lambda data: check_document(data))))
+            seed(args.seed * 1_000_003 + batch)(given(strategy)(lambda data: check(data))))
         batch += 1
         try:
             test()
@@ -193,7 +261,7 @@ def main() -> int:
             print(f"--- failure {failures} (batch {batch}) ---", file=sys.stderr)
             traceback.print_exc()
     minutes = (time.monotonic() - started) / 60
-    print(f"{CAMPAIGN.examples:,} documents in {minutes:.1f} min, {batch} batches: {failures} failing batches")
+    print(f"{CAMPAIGN.examples:,} {args.target} in {minutes:.1f} min, {batch} batches: {failures} failing batches")
     print("rejected: " + (", ".join(f"{n} {reason}" for reason, n in sorted(CAMPAIGN.rejected.items())) or "none"))
     print(f"slower than {args.slow} s: {len(CAMPAIGN.slow)}")
     for elapsed, size, description in sorted(CAMPAIGN.slow, reverse=True)[:15]:

@@ -126,6 +126,82 @@ def test_rule_file_with_python_tag_is_refused_not_executed(tmp_path):
     assert not marker.exists()
 
 
+def alias_bomb(levels: int) -> str:
+    """YAML anchors of nine aliases each to the one before: 9 ** levels strings in a few hundred bytes."""
+    anchors = ['&a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    anchors += [f"&a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return ", ".join(anchors)
+
+
+def rule_file(folder: Path, extra: str, keep: str = "[aaaa!]") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "user.yaml"
+    path.write_text("rules:\n  - id: user.rule\n    kind: run\n    description: A user rule.\n    pattern: 'a+'\n"
+                    f"    examples:\n      match: [aaaa]\n      keep: {keep}\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("extra, keep", [
+    ("    min_lines: *a8\n", None),  # a wrong-typed parameter, whose value a message would show
+    ("", "*a8"),  # examples, which `rules test` would write out
+], ids=["parameter", "examples"])
+def test_a_yaml_alias_bomb_in_a_rule_file_is_refused_before_its_data_is_built(tmp_path, extra, keep):
+    bomb = alias_bomb(8)
+    keep = f"[aaaa!, {bomb}]" if keep is None else f"[{bomb}, {keep}]"
+    path = rule_file(tmp_path / "rules", extra, keep)
+    assert path.stat().st_size < 700
+    started = time.perf_counter()
+    for command in ("list", "test"):
+        result = storysift("rules", command, "--rules", tmp_path / "rules")
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"storysift: error: {path}: cannot read rule file: its YAML aliases")
+        assert len(result.stderr) < 400
+    assert time.perf_counter() - started < 5  # written out, the data is 387 million strings
+
+
+def test_a_few_yaml_aliases_are_fine_and_a_wrong_value_is_shown_cut_short(tmp_path):
+    path = rule_file(tmp_path / "rules", "    min_lines: &many [" + ", ".join(["*k"] * 2_000) + "]\n",
+                     keep='[&k "aaaa! and a keep example long enough to be cut short in a message"]')
+    with pytest.raises(RuleError) as error:
+        load_rules([tmp_path / "rules"])
+    message = str(error.value)
+    assert message.startswith(f"{path}: rule 'user.rule': 'min_lines' must be a int, got ['aaaa! and a keep")
+    assert len(message) < 1_000  # the value written out is 150 KB
+    rule_file(tmp_path / "ok", "    min_lines: 2\n", keep='[&k "aaaa!", *k, *k]')
+    assert load_rules([tmp_path / "ok"]).by_id("user.rule").examples["keep"] == ["aaaa!"] * 3
+
+
+@pytest.mark.parametrize("keep, said", [("[[aaaa!, b]]", "keep example #1"), ("[aaaa!, {text: x}]", "keep example #2"),
+                                        ("[7]", "keep example #1")])
+def test_an_example_that_is_not_text_is_refused_at_load(tmp_path, keep, said):
+    path = rule_file(tmp_path / "rules", "", keep)
+    with pytest.raises(RuleError, match=f"must be text") as error:
+        load_rules([tmp_path / "rules"])
+    assert str(error.value).startswith(f"{path}: rule 'user.rule': {said} must be text (quote it), got ")
+
+
+def test_a_kind_that_is_a_list_is_an_unknown_kind_not_a_crash(tmp_path):
+    # Found by bench/fuzz.py --target rules: a list is no dictionary key.
+    path = rule_file(tmp_path / "rules", "")
+    path.write_text(path.read_text(encoding="utf-8").replace("kind: run", "kind: [1, 2]"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"rule 'user.rule': unknown kind \[1, 2\]; one of css"):
+        load_rules([tmp_path / "rules"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs")
+def test_a_fifo_named_like_a_rule_file_is_refused_not_waited_on(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "rules").mkdir()
+    os.mkfifo(tmp_path / "rules" / "user.yaml")
+    done = subprocess.run([sys.executable, "-m", "storysift.cli", "rules", "list", "--rules", str(tmp_path / "rules")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (f"storysift: error: {tmp_path / 'rules' / 'user.yaml'}: a named pipe (FIFO), "
+                           "not a regular file: a rule file must be one\n")
+
+
 # Oversized and malformed files -------------------------------------------------------------------
 
 

@@ -72,5 +72,9 @@ def _walk(folder: Path, prefix: str, read_as: dict[tuple[int, int], str]) -> Ite
         elif stat.S_ISREG(status.st_mode):
             yield Entry(path, name)
         else:
-            what = next((said for test, said in SPECIAL_FILES if test(status.st_mode)), "not a regular file")
-            yield Entry(path, name, f"skipped special file: {what}")
+            yield Entry(path, name, f"skipped special file: {special_file_kind(status.st_mode)}")
+
+
+def special_file_kind(mode: int) -> str:
+    """What a file that is neither a folder nor a regular file is, in words."""
+    return next((said for test, said in SPECIAL_FILES if test(mode)), "not a regular file")
