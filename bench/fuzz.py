@@ -24,19 +24,41 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from storysift.clean.limits import DEPTH_PROBLEM, MAX_HTML_DEPTH, TEMPLATE, parse_within_limits
 from storysift.clean.page import clean_document
+from storysift.clean.textrules import MAX_PATTERN_LINE
 from storysift.document import InputError
 from storysift.read.documents import make_document
 from storysift.ruleset.load import RuleError, load_rule_file, load_rules
 from storysift.ruleset.selftest import check_rule
 from storysift.write.outputs import dumps
 
-RULES = load_rules()
+# The bundled rules and one user rule whose pattern outgrows RE2's automaton memory (about 10 µs
+# a character): a long line must still not hold it past --slow (clean/textrules.py caps lines).
+HEAVY_RULE = """rules:
+  - id: fuzz.heavy
+    kind: line
+    description: A legal pattern that is slow on long lines of a, b and spaces.
+    pattern: 'a[ab ]{30}b[ab ]{30}c'
+    examples: {match: [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac], keep: [abc]}
+"""
+
+
+def _rules_with_heavy_pattern() -> Any:
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="storysift-fuzz-rules-"))
+    (folder / "heavy.yaml").write_text(HEAVY_RULE, encoding="utf-8")
+    return load_rules([folder])
+
+
+RULES = _rules_with_heavy_pattern()
 # libxml2 gives up past 256 open elements: a page the limit scan lets through must stay below.
 PARSER_DEPTH = 255
 # A page rejected as too deep is built by lexbor to check it, when it has at most this many
@@ -72,6 +94,11 @@ text_piece = st.one_of(
     st.text(max_size=40),  # any code points, including controls and lone surrogates
     st.builds(lambda w, n: " ".join([w] * n), st.sampled_from(WORDS), st.integers(1, 300)),
 )
+# Lines about as long as the longest a pattern is run on (MAX_PATTERN_LINE), of the characters
+# the heavy rule is slow on.
+long_line = st.builds(lambda n, chars: (chars * (n // len(chars) + 1))[:n],
+                      st.sampled_from([MAX_PATTERN_LINE - 1, MAX_PATTERN_LINE, MAX_PATTERN_LINE + 1, 200_000]),
+                      st.sampled_from(["ab ", "a b b", "aab  ba b", "word "]))
 
 
 @st.composite
@@ -116,8 +143,8 @@ def hostile_html(draw) -> str:
 
 @st.composite
 def hostile_text(draw) -> str:
-    lines = draw(st.lists(st.one_of(text_piece, st.builds(lambda p, n: p * n, text_piece, st.integers(1, 2000))),
-                          max_size=30))
+    lines = draw(st.lists(st.one_of(text_piece, st.builds(lambda p, n: p * n, text_piece, st.integers(1, 2000)),
+                                    long_line), max_size=30))
     return draw(st.sampled_from(["\n", "\r\n", "\r", "\u2028", "\x0c"])).join(lines)
 
 

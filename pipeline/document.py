@@ -63,6 +63,7 @@ class Document:
     removed: list[Removal] = field(default_factory=list)
     seen_text: str = ""  # the text the line rules saw, for `explain`
     words_in: int = 0
+    long_lines: int = 0  # lines too long for any pattern to be run on (clean/textrules.py)
 
     def as_record(self) -> dict[str, Any]:
         return {

@@ -202,6 +202,45 @@ def test_a_fifo_named_like_a_rule_file_is_refused_not_waited_on(tmp_path):
                            "not a regular file: a rule file must be one\n")
 
 
+def test_no_pattern_runs_on_a_line_past_the_cap_so_the_timeout_can_stop_the_patterns(tmp_path, monkeypatch):
+    import random
+
+    from storysift.clean import textrules
+
+    # A legal pattern whose automaton outgrows RE2's memory: about 10 µs a character of the
+    # random line below, in one call that --timeout cannot stop (15 s for this line).
+    heavy = "a[ab ]{30}b[ab ]{30}c"
+    write_rule(tmp_path / "rules", heavy, rule_id="user.heavy")
+    short = "a" * 31 + "b" + "a" * 30 + "c"
+    (tmp_path / "rules" / "user.yaml").write_text((tmp_path / "rules" / "user.yaml").read_text().replace(
+        "match: [aaaa]", f"match: [{short}]").replace("keep: [aaaa!]", "keep: [abc]"), encoding="utf-8")
+    rng = random.Random(1)
+    long_line = "".join(rng.choice("ab ") for _ in range(1_500_000))
+    (tmp_path / "page.txt").write_text(f"{STORY}\n\n{short}\n\n{long_line}\n", encoding="utf-8")
+    seen = []
+    real_set = textrules.pattern_set
+
+    class Recorder:
+        def __init__(self, matcher):
+            self.matcher = matcher
+
+        def Match(self, line):
+            seen.append(len(line))
+            return self.matcher.Match(line)
+
+    monkeypatch.setattr(textrules, "pattern_set", lambda patterns: Recorder(real_set(patterns)))
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "page.txt",
+                                 options=["--rules", tmp_path / "rules", "--timeout", "1", "--workers", "1"])
+    assert result.exit_code == 0 and not rejects, result.output
+    assert max(seen) <= textrules.MAX_PATTERN_LINE
+    assert " ".join(long_line.split()) in clean["page.txt"]["text"] and short not in clean["page.txt"]["text"]
+    assert [r["rule"] for r in clean["page.txt"]["removed"]] == ["user.heavy"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["pattern_line_limit"]["lines"] == 1 and report["pattern_line_limit"]["documents"] == 1
+    assert time.perf_counter() - started < 10
+
+
 # Oversized and malformed files -------------------------------------------------------------------
 
 

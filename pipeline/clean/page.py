@@ -49,6 +49,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         removed=removed,
         seen_text="\n".join(result.lines),
         words_in=len(text.split()),
+        long_lines=result.long_lines,
     )
 
 

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from storysift.clean.textrules import MAX_PATTERN_LINE
 from storysift.document import Document, Reject
 
 
@@ -25,11 +26,14 @@ class RunReport:
     files: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     stages: dict[str, Any] = field(default_factory=dict)
     stopped: str | None = None
+    long_lines: Counter[str] = field(default_factory=Counter)  # "lines", "documents"
 
     def add_document(self, doc: Document) -> None:
         self.written += 1
         self.files[source_file(doc.source)]["written"] += 1
         self.rules.update(r.rule for r in doc.removed)
+        if doc.long_lines:
+            self.long_lines.update(lines=doc.long_lines, documents=1)
 
     def add_reject(self, reject: Reject) -> None:
         self.rejected += 1
@@ -41,6 +45,7 @@ class RunReport:
         return {
             "written": self.written, "rejected": self.rejected, "rules": dict(self.rules),
             "reasons": dict(self.reasons), "files": {name: dict(c) for name, c in self.files.items()},
+            "long_lines": dict(self.long_lines),
         }
 
     def add_counts(self, counts: dict[str, Any]) -> None:
@@ -50,6 +55,7 @@ class RunReport:
         self.reasons.update(counts["reasons"])
         for name, file_counts in counts["files"].items():
             self.files[name].update(file_counts)
+        self.long_lines.update(counts.get("long_lines", {}))
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -61,6 +67,11 @@ class RunReport:
                 for name, c in sorted(self.files.items())
             },
         }
+        if self.long_lines:
+            data["pattern_line_limit"] = {"max_chars": MAX_PATTERN_LINE, "lines": self.long_lines["lines"],
+                                          "documents": self.long_lines["documents"],
+                                          "reason": "no rule pattern was run on lines longer than max_chars, so "
+                                                    "that --timeout can stop the patterns between lines"}
         data.update(self.stages)
         if self.stopped:
             data["stopped"] = self.stopped
