@@ -2,7 +2,9 @@
 into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the run,
 2 bad usage or a broken rule file (reported before any work starts), 3 the inputs gave
 nothing to trust (a path does not exist, no document was found, every document or more
-than --max-reject-share of them was rejected; what could be written was written)."""
+than --max-reject-share of them was rejected; what could be written was written), 4 an
+output could not be written (disk full, read-only or unwritable folder: the message names
+the file and the reason)."""
 
 from __future__ import annotations
 
@@ -39,9 +41,20 @@ from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
-from storysift.write.outputs import JsonlSink, atomic_text, output_problem, record_sink, write_json
+from storysift.write.outputs import (
+    WRITTEN_IN_PLACE,
+    JsonlSink,
+    OutputError,
+    atomic_text,
+    output_problem,
+    record_sink,
+    special_kind,
+    target_problem,
+    write_json,
+)
 
 BAD_INPUT = 3
+WRITE_FAILED = 4
 # Under `clean`, rejects beyond this many are not listed on stderr when a rejects file holds
 # them all: a wrong --text-field rejects every record of a corpus.
 MAX_LISTED_REJECTS = 20
@@ -176,35 +189,40 @@ def clean(
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
     ruleset = get_rules(rules)
-    if problem := output_problem(out):
+    # Rejects go beside a file --out; beside a FIFO or a device (/dev/null) there is no such place.
+    rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" and special_kind(out) not in WRITTEN_IN_PLACE
+                               else None)
+    if problem := output_problem(out) or (rejects and target_problem(rejects)):
         raise fail(problem)
     options = read_options(text_field, html_field, id_field, url_field, max_bytes)
-    rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
     missing = missing_inputs(inputs)
     stopped = None
     written = rejected = 0
     skipped: Counter[str] = Counter()
-    with record_sink(out) as sink, ExitStack() as reject_file:
-        reject_sink = None
-        for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
-            if isinstance(item, Reject) and item.skipped:
-                skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
-            elif isinstance(item, Reject):
-                rejected += 1
-                if rejects_path and reject_sink is None:
-                    reject_sink = JsonlSink(reject_file.enter_context(atomic_text(rejects_path)))
-                if reject_sink is not None:
-                    reject_sink.write(item.as_record())
-                if reject_sink is None or rejected <= MAX_LISTED_REJECTS:
-                    typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
-                if strict:
-                    stopped = item
-                    break
-            else:
-                written += 1
-                sink.write(item.as_record())
+    reject_sink = None
+    try:
+        with record_sink(out) as sink, ExitStack() as reject_file:
+            for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
+                if isinstance(item, Reject) and item.skipped:
+                    skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
+                elif isinstance(item, Reject):
+                    rejected += 1
+                    if rejects_path and reject_sink is None:
+                        reject_sink = JsonlSink(reject_file.enter_context(atomic_text(rejects_path)))
+                    if reject_sink is not None:
+                        reject_sink.write(item.as_record())
+                    if reject_sink is None or rejected <= MAX_LISTED_REJECTS:
+                        typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
+                    if strict:
+                        stopped = item
+                        break
+                else:
+                    written += 1
+                    sink.write(item.as_record())
+    except OutputError as exc:
+        raise fail(str(exc), WRITE_FAILED) from None
     if reject_sink is not None and rejected > MAX_LISTED_REJECTS:
         typer.echo(f"storysift: {rejected} rejected in all, listed in {rejects_path}", err=True)
     for reason, count in sorted(skipped.items()):
@@ -262,6 +280,10 @@ def run(
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
     except (ResumeError, RayUnavailable) as exc:
         raise fail(str(exc)) from None
+    except OutputError as exc:
+        progress.close()
+        raise fail(f"{exc}; the finished shards are kept in {out}/: rerun with --resume once it can be written",
+                   WRITE_FAILED) from None
     except KeyboardInterrupt:
         progress.close()
         raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue", 130) from None
@@ -297,7 +319,6 @@ def dedup(
     if not clean_file.is_file():
         raise fail(f"{clean_file}: no such file")
     started = time.perf_counter()
-    stats = dedup_file(clean_file, out, options)
     report_path = out / "report.json"
     report = {}
     if clean_file.resolve() == (out / "clean.jsonl").resolve() and report_path.is_file():
@@ -305,7 +326,11 @@ def dedup(
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except ValueError:
             report = {}
-    write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
+    try:
+        stats = dedup_file(clean_file, out, options)
+        write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
+    except OutputError as exc:
+        raise fail(str(exc), WRITE_FAILED) from None
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
 

@@ -39,7 +39,7 @@ from storysift.corpus.stories import (
     stable_id,
 )
 from storysift.document import LONE_SURROGATE, safe_name
-from storysift.write.outputs import JsonlSink, atomic_text
+from storysift.write.outputs import JsonlSink, atomic_text, make_folder
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
 # 360 stories of which 60 near misses, 15 sites; F1 of same-story pairs):
@@ -517,7 +517,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         furniture = stage.remove_furniture()
         if stage.index is not None:
             index_stats = stage.match_earlier()
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(out_dir)
         written = stage.write(out_dir)
         if stage.index is not None:  # after the outputs: a failed run leaves the index as it was
             index_stats = {"store": type(store).__name__.removesuffix("Store").lower(), **index_stats,

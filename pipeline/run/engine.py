@@ -21,7 +21,7 @@ from storysift.ruleset.load import RuleSet
 from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.shards import SHARD_SIZE, ShardStore
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
-from storysift.write.outputs import write_json
+from storysift.write.outputs import make_folder, write_json
 from storysift.write.report import RunReport
 
 
@@ -87,7 +87,7 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
                  on_progress: Callable[[int], None] | None = None) -> RunReport:
     """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
     stages; returns the report (also written as report.json)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     stop: list[Reject] = []

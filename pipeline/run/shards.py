@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from storysift.document import Document, Reject
-from storysift.write.outputs import JsonlSink, atomic_text, write_json
+from storysift.write.outputs import JsonlSink, atomic_text, make_folder, write_json
 from storysift.write.report import RunReport
 
 # Inputs per shard: a killed run redoes at most this many documents (about 30 s of cleaning
@@ -49,7 +49,7 @@ class ShardStore:
                 )
             return self.finished()
         shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir(parents=True)
+        make_folder(self.dir)
         write_json(manifest, {"key": self.key, "shard_size": SHARD_SIZE, **self.fingerprint})
         return 0
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from storysift.document import Document
-from storysift.write.outputs import atomic_text, dumps
+from storysift.write.outputs import atomic_text, dumps, writing
 
 # Documents with a side-by-side view. Each view carries its text twice (as the rules saw it and
 # clean); a news page is 5-20 KB of text, so 100 views keep the page to a few MB.
@@ -67,7 +67,7 @@ class DocumentViews:
         view = view_of(item)
         self.views.append(view)
         if self.saved is not None:
-            with self.saved.open("a", encoding="utf-8") as stream:
+            with writing(self.saved), self.saved.open("a", encoding="utf-8") as stream:
                 stream.write(dumps({"position": position, "view": view}) + "\n")
 
 

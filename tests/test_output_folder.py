@@ -1,0 +1,128 @@
+"""Where a run writes (issue 14): a pipe or a device named as an output is written as it is, never
+replaced; a write that fails (disk full, read-only folder) ends the command with a message that
+names the file and the reason, exit code 4, and no temporary file left behind."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from storysift.cli import app
+from storysift.write import outputs
+
+runner = CliRunner()
+posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs and devices")
+PAGE = "The harbour board voted on Tuesday to run a night ferry between the two piers for six months.\n"
+
+
+def storysift(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def inputs(tmp_path: Path, count: int = 3) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"page{n}.txt").write_text(f"Page {n}. {PAGE}", encoding="utf-8")
+    return folder
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*.tmp"))
+
+
+@posix
+def test_clean_out_dev_null_writes_to_it_and_leaves_it_a_device(tmp_path):
+    # As root, the temporary file and rename replaced the system's /dev/null with a regular file.
+    result = storysift("clean", inputs(tmp_path), "--out", "/dev/null")
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not Path("/dev/null.rejects.jsonl").exists()
+    assert not [p for p in Path("/dev").glob(".null.*.tmp")]
+
+
+@posix
+def test_clean_out_fifo_streams_into_the_pipe_and_keeps_it(tmp_path):
+    fifo = tmp_path / "records.jsonl"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = storysift("clean", inputs(tmp_path), "--out", fifo, "--rejects", tmp_path / "rejects.jsonl")
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [json.loads(line)["id"] for line in received[0].decode().splitlines()] == [
+        "page0.txt", "page1.txt", "page2.txt"]
+
+
+@posix
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_disk_is_named_with_exit_code_4(tmp_path):
+    result = storysift("clean", inputs(tmp_path), "--out", "/dev/full")
+    assert result.exit_code == 4
+    assert result.stderr == "storysift: error: cannot write /dev/full: No space left on device\n"
+
+
+@posix
+def test_run_refuses_an_out_folder_holding_a_pipe_under_an_output_name(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "report.json")
+    result = storysift("run", inputs(tmp_path), "--out", out)
+    assert result.exit_code == 2
+    assert "report.json there is a named pipe (FIFO), which a run would replace" in result.stderr
+    assert stat.S_ISFIFO(os.stat(out / "report.json").st_mode)
+    result = storysift("run", tmp_path / "in", "--out", "/dev/null")
+    assert result.exit_code == 2 and "--out /dev/null is a character device; a run writes a folder" in result.stderr
+
+
+def test_run_on_a_full_disk_names_the_file_keeps_the_shards_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    real_write = outputs._OutputFile.write
+
+    def full_disk(self, data):  # as _OutputFile.write fails on a full disk (/dev/full above)
+        if self.target.name == "stories.jsonl":  # the disk fills up during the dedup stage
+            raise outputs.OutputError(self.target, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+        return real_write(self, data)
+
+    monkeypatch.setattr(outputs._OutputFile, "write", full_disk)
+    result = storysift("run", folder, "--out", out, "-q")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.startswith(f"storysift: error: cannot write {out / 'stories.jsonl'}: No space left on device;")
+    assert "rerun with --resume" in result.stderr and "Traceback" not in result.output
+    assert leftovers(out) == []
+    monkeypatch.undo()
+    again = storysift("run", folder, "--out", out, "-q", "--resume")
+    assert again.exit_code == 0, again.output
+    assert len((out / "clean.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_read_only_out_folder_is_named_with_exit_code_4(tmp_path, monkeypatch):
+    # Simulated: as root (CI) a folder's permissions do not stop a write.
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    out.mkdir()
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def read_only(function):
+        def refused(path, *args, **kwargs):
+            if Path(path).is_relative_to(out) and Path(path) != out:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+            return function(path, *args, **kwargs)
+        return refused
+
+    monkeypatch.setattr(os, "open", read_only(real_open))
+    monkeypatch.setattr(os, "mkdir", read_only(real_mkdir))
+    for command in (["run", folder, "--out", out, "-q"], ["clean", folder, "--out", out / "clean.jsonl"]):
+        result = storysift(*command)
+        assert result.exit_code == 4, result.output
+        assert f"{out}" in result.stderr and ": Read-only file system" in result.stderr
+        assert result.stderr.startswith("storysift: error: cannot ") and "Traceback" not in result.output
+    assert list(out.iterdir()) == []
