@@ -35,6 +35,7 @@ from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import count_documents, iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, run_cleaning
+from storysift.run.lock import FolderLocked, output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -278,7 +279,7 @@ def run(
         report = run_cleaning(sources, out, ruleset, options, progress.update)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
-    except (ResumeError, RayUnavailable) as exc:
+    except (ResumeError, RayUnavailable, FolderLocked) as exc:
         raise fail(str(exc)) from None
     except OutputError as exc:
         progress.close()
@@ -319,20 +320,28 @@ def dedup(
     if not clean_file.is_file():
         raise fail(f"{clean_file}: no such file")
     started = time.perf_counter()
-    report_path = out / "report.json"
-    report = {}
-    if clean_file.resolve() == (out / "clean.jsonl").resolve() and report_path.is_file():
-        try:  # deduplicating a run's own output in place: its report gains the dedup section
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except ValueError:
-            report = {}
     try:
-        stats = dedup_file(clean_file, out, options)
-        write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
+        with output_lock(out):
+            stats = dedup_file(clean_file, out, options)
+            write_json(out / "report.json", {**earlier_report(clean_file, out), "dedup": stats})
+    except FolderLocked as exc:
+        raise fail(str(exc)) from None
     except OutputError as exc:
         raise fail(str(exc), WRITE_FAILED) from None
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
+
+
+def earlier_report(clean_file: Path, out: Path) -> dict:
+    """Deduplicating a run's own output in place: the run's report, which gains the dedup section."""
+    report_path = out / "report.json"
+    if clean_file.resolve() != (out / "clean.jsonl").resolve() or not report_path.is_file():
+        return {}
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}
 
 
 @app.command()

@@ -126,3 +126,85 @@ def test_a_read_only_out_folder_is_named_with_exit_code_4(tmp_path, monkeypatch)
         assert f"{out}" in result.stderr and ": Read-only file system" in result.stderr
         assert result.stderr.startswith("storysift: error: cannot ") and "Traceback" not in result.output
     assert list(out.iterdir()) == []
+
+
+# One command at a time per output folder ----------------------------------------------------------
+
+
+@posix
+def test_a_command_into_a_folder_another_is_writing_refuses_and_touches_nothing(tmp_path):
+    from storysift.run.lock import LOCK_NAME, output_lock
+
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert LOCK_NAME not in before  # removed when the run ends
+    with output_lock(out):
+        for command in (["run", folder, "--out", out, "-q"], ["run", folder, "--out", out, "--fresh", "-q"],
+                        ["dedup", out / "clean.jsonl", "--out", out, "-q"]):
+            result = storysift(*command)
+            assert result.exit_code == 2
+            assert result.stderr == (f"storysift: error: {out}: another storysift command (pid {os.getpid()}) is "
+                                     "writing into this folder; wait for it to end, or choose another --out\n")
+        assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != LOCK_NAME} == before
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+
+
+@posix
+def test_two_runs_started_into_one_folder_leave_the_first_ones_output_whole(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from storysift.run.lock import LOCK_NAME
+
+    pipe, out = tmp_path / "pages.jsonl", tmp_path / "out"
+    os.mkfifo(pipe)  # the first run waits on it, holding the folder, until the test writes the pages
+    command = [sys.executable, "-m", "storysift.cli", "run", str(pipe), "--out", str(out), "-q", "--workers", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / LOCK_NAME).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and f"another storysift command (pid {first.pid})" in second.stderr
+        with pipe.open("w", encoding="utf-8") as stream:
+            for n in range(20):
+                stream.write(json.dumps({"id": f"story-{n}", "text": f"Story {n}. {PAGE}"}) + "\n")
+        assert first.wait(timeout=120) == 0, first.stderr.read()
+    finally:
+        first.kill()
+        first.wait()
+    assert len((out / "clean.jsonl").read_text(encoding="utf-8").splitlines()) == 20
+
+
+@posix
+def test_a_child_forked_by_a_killed_run_does_not_keep_its_folder_locked(tmp_path):
+    # A cleaning worker shares its parent's open files: it must not inherit the folder's lock.
+    import subprocess
+    import sys
+
+    from storysift.run.lock import output_lock
+
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from storysift.run.lock import output_lock\n"
+        "with output_lock(Path(sys.argv[1])):\n"
+        "    child = os.fork()\n"
+        "    if child == 0:\n"
+        "        for stream in (1, 2):\n"
+        "            os.dup2(os.open(os.devnull, os.O_WRONLY), stream)  # the test reads to the end of stdout\n"
+        "        time.sleep(60)\n"
+        "        os._exit(0)\n"
+        "    print(child, flush=True)\n"
+        "    os._exit(0)  # dies holding the lock, as under SIGKILL\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=60)
+    child = int(done.stdout)
+    try:
+        with output_lock(tmp_path / "out"):
+            pass
+    finally:
+        os.kill(child, 9)

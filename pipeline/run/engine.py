@@ -18,10 +18,11 @@ from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleSet
+from storysift.run.lock import output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.shards import SHARD_SIZE, ShardStore
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
-from storysift.write.outputs import make_folder, write_json
+from storysift.write.outputs import write_json
 from storysift.write.report import RunReport
 
 
@@ -86,8 +87,14 @@ def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[
 def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),
                  on_progress: Callable[[int], None] | None = None) -> RunReport:
     """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
-    stages; returns the report (also written as report.json)."""
-    make_folder(out_dir)
+    stages; returns the report (also written as report.json). FolderLocked when another
+    command is writing into `out_dir`."""
+    with output_lock(out_dir):
+        return _run_locked(inputs, out_dir, rules, options, on_progress)
+
+
+def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
+                on_progress: Callable[[int], None] | None) -> RunReport:
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     stop: list[Reject] = []
