@@ -9,7 +9,9 @@ the file and the reason)."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -142,12 +144,30 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler ending the job): handled where Ctrl-C is, so a run ends as cleanly
+    (temporary files removed, finished shards kept, the --resume hint), with exit code 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def interrupted_code(exc: KeyboardInterrupt) -> int:
+    """The shell's code for a command ended by a signal: 128 + SIGTERM's 15, or + SIGINT's 2."""
+    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+
+
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class Engine(str, Enum):
@@ -224,6 +244,9 @@ def clean(
                     sink.write(item.as_record())
     except OutputError as exc:
         raise fail(str(exc), WRITE_FAILED) from None
+    except KeyboardInterrupt as exc:
+        unwritten = "" if out == "-" or special_kind(out) in WRITTEN_IN_PLACE else f": {out} was not written"
+        raise fail(f"interrupted{unwritten}", interrupted_code(exc)) from None
     if reject_sink is not None and rejected > MAX_LISTED_REJECTS:
         typer.echo(f"storysift: {rejected} rejected in all, listed in {rejects_path}", err=True)
     for reason, count in sorted(skipped.items()):
@@ -285,9 +308,10 @@ def run(
         progress.close()
         raise fail(f"{exc}; the finished shards are kept in {out}/: rerun with --resume once it can be written",
                    WRITE_FAILED) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue", 130) from None
+        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue",
+                   interrupted_code(exc)) from None
     finally:
         progress.close()
     if not quiet:
@@ -328,6 +352,8 @@ def dedup(
         raise fail(str(exc)) from None
     except OutputError as exc:
         raise fail(str(exc), WRITE_FAILED) from None
+    except KeyboardInterrupt as exc:
+        raise fail(f"interrupted: {out}/ holds what it held before", interrupted_code(exc)) from None
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
 
