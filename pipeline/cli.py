@@ -21,6 +21,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from storysift import __version__
 from storysift.bundled import rules_dir, seeds_dir
 from storysift.clean.page import clean_stream
 from storysift.corpus.dedup import (
@@ -43,6 +44,7 @@ from storysift.run.progress import Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
+from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
 from storysift.write.outputs import (
     WRITTEN_IN_PLACE,
@@ -58,6 +60,8 @@ from storysift.write.outputs import (
 
 BAD_INPUT = 3
 WRITE_FAILED = 4
+# The files `dedup --out` writes (then its completion manifest).
+DEDUP_OUTPUTS = ("clean.jsonl", "stories.jsonl", "report.json")
 # Under `clean`, rejects beyond this many are not listed on stderr when a rejects file holds
 # them all: a wrong --text-field rejects every record of a corpus.
 MAX_LISTED_REJECTS = 20
@@ -138,8 +142,6 @@ def check_inputs(missing: list[str], written: int, rejected: int, max_share: flo
 
 def show_version(value: bool) -> None:
     if value:
-        from storysift import __version__
-
         typer.echo(f"storysift {__version__}")
         raise typer.Exit()
 
@@ -346,8 +348,16 @@ def dedup(
     started = time.perf_counter()
     try:
         with output_lock(out):
-            stats = dedup_file(clean_file, out, options)
-            write_json(out / "report.json", {**earlier_report(clean_file, out), "dedup": stats})
+            in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
+            if in_place and (out / "report.json").is_file():
+                read_complete(out, ("clean.jsonl",))  # a run's output is read only when whole
+            staged = staging_folder(out)
+            stats = dedup_file(clean_file, staged, options)
+            write_json(staged / "report.json", {**(earlier_report(out) if in_place else {}), "dedup": stats})
+            publish(staged, out, DEDUP_OUTPUTS, {"command": "dedup", "storysift": __version__})
+    except IncompleteOutput as exc:
+        raise fail(f"{exc}; run the command that wrote it again (`run --resume` finishes a killed run)",
+                   BAD_INPUT) from None
     except FolderLocked as exc:
         raise fail(str(exc)) from None
     except OutputError as exc:
@@ -358,10 +368,10 @@ def dedup(
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
 
 
-def earlier_report(clean_file: Path, out: Path) -> dict:
+def earlier_report(out: Path) -> dict:
     """Deduplicating a run's own output in place: the run's report, which gains the dedup section."""
     report_path = out / "report.json"
-    if clean_file.resolve() != (out / "clean.jsonl").resolve() or not report_path.is_file():
+    if not report_path.is_file():
         return {}
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))

@@ -85,7 +85,11 @@ def test_run_refuses_an_out_folder_holding_a_pipe_under_an_output_name(tmp_path)
 
 
 def test_run_on_a_full_disk_names_the_file_keeps_the_shards_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from storysift.write.complete import read_complete
+
     folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder / "page0.txt", "--out", out, "-q").exit_code == 0
+    previous = {p.name: p.read_bytes() for p in out.iterdir()}
     real_write = outputs._OutputFile.write
 
     def full_disk(self, data):  # as _OutputFile.write fails on a full disk (/dev/full above)
@@ -96,9 +100,12 @@ def test_run_on_a_full_disk_names_the_file_keeps_the_shards_and_leaves_no_tempor
     monkeypatch.setattr(outputs._OutputFile, "write", full_disk)
     result = storysift("run", folder, "--out", out, "-q")
     assert result.exit_code == 4, result.output
-    assert result.stderr.startswith(f"storysift: error: cannot write {out / 'stories.jsonl'}: No space left on device;")
+    staged = out / ".storysift-staged" / "stories.jsonl"
+    assert result.stderr.startswith(f"storysift: error: cannot write {staged}: No space left on device;")
     assert "rerun with --resume" in result.stderr and "Traceback" not in result.output
     assert leftovers(out) == []
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous  # whole, with its manifest
+    read_complete(out, ("clean.jsonl", "report.json"))
     monkeypatch.undo()
     again = storysift("run", folder, "--out", out, "-q", "--resume")
     assert again.exit_code == 0, again.output
@@ -208,3 +215,109 @@ def test_a_child_forked_by_a_killed_run_does_not_keep_its_folder_locked(tmp_path
             pass
     finally:
         os.kill(child, 9)
+
+
+# The output folder as a set ------------------------------------------------------------------------
+
+
+def manifest_of(out: Path) -> dict:
+    return json.loads((out / "complete.json").read_text(encoding="utf-8"))
+
+
+def test_a_run_writes_its_manifest_last_naming_every_file_it_switched_in(tmp_path):
+    import hashlib
+
+    from storysift.write.complete import read_complete
+
+    folder = inputs(tmp_path)
+    for out in (tmp_path / "one", tmp_path / "two"):
+        assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+    manifest = manifest_of(tmp_path / "one")
+    assert sorted(manifest["files"]) == ["clean.jsonl", "rejects.jsonl", "report.html", "report.json", "stories.jsonl"]
+    for name, described in manifest["files"].items():
+        data = (tmp_path / "one" / name).read_bytes()
+        assert described == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert (tmp_path / "one" / "complete.json").read_bytes() == (tmp_path / "two" / "complete.json").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == sorted([*manifest["files"], "complete.json"])
+    read_complete(tmp_path / "one", tuple(manifest["files"]))
+
+
+def test_a_run_that_fails_after_cleaning_leaves_the_previous_output_whole(tmp_path, monkeypatch):
+    # The probe's case: killed after the merge, the new clean.jsonl (without story fields) sat
+    # beside the previous run's report.json and stories.jsonl.
+    from storysift.run import engine
+
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder / "page0.txt", "--out", out, "-q").exit_code == 0
+    previous = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "dedup_stage", killed)
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
+
+
+def test_a_run_stopped_while_switching_its_files_in_has_no_manifest_and_resume_completes_it(tmp_path, monkeypatch):
+    from storysift.write import complete
+
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder / "page0.txt", "--out", out, "-q").exit_code == 0
+    real_replace, switched = os.replace, []
+
+    def stopped_after_one(source, target):
+        if Path(target).parent == out:  # switching a staged output in
+            if switched:
+                raise KeyboardInterrupt  # as SIGKILL between two renames
+            switched.append(target)
+        real_replace(source, target)
+
+    monkeypatch.setattr(complete.os, "replace", stopped_after_one)
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 130
+    monkeypatch.undo()
+    assert [Path(p).name for p in switched] == ["clean.jsonl"] and not (out / "complete.json").exists()
+    refused = storysift("dedup", out / "clean.jsonl", "--out", out, "-q")
+    assert refused.exit_code == 3
+    assert refused.stderr.startswith(f"storysift: error: {out}/ has no complete.json: its files are not one "
+                                     "command's complete output")
+    assert storysift("run", folder, "--out", out, "-q", "--resume").exit_code == 0
+    whole = tmp_path / "whole"
+    assert storysift("run", folder, "--out", whole, "-q").exit_code == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {p.name: p.read_bytes() for p in whole.iterdir()}
+
+
+def test_an_output_a_run_does_not_write_again_is_removed_with_the_rest(tmp_path):
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+    (folder / "empty.txt").write_text("")
+    assert storysift("run", folder, "--out", out, "-q", "--strict", "--no-html-report").exit_code == 1
+    assert not (out / "stories.jsonl").exists() and not (out / "report.html").exists()  # not the earlier run's
+    assert sorted(manifest_of(out)["files"]) == ["clean.jsonl", "rejects.jsonl", "report.json"]
+
+
+def test_resume_on_a_folder_holding_the_runs_complete_output_does_no_work(tmp_path, monkeypatch):
+    from storysift.clean import page
+
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cleaned = []
+    real_clean = page.clean_document
+    monkeypatch.setattr(page, "clean_document", lambda raw, rules: cleaned.append(raw.id) or real_clean(raw, rules))
+    resumed = storysift("run", folder, "--out", out, "--resume", "--workers", "1")
+    assert resumed.exit_code == 0 and cleaned == []
+    assert "3 read, 3 written, 0 rejected" in resumed.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    again = storysift("run", folder, "--out", out, "-q", "--resume", "--threshold", "0.6", "--workers", "1")
+    assert again.exit_code == 0 and len(cleaned) == 3  # other options: other files
+
+
+def test_a_report_read_back_from_report_json_is_the_report_that_wrote_it(tmp_path):
+    from storysift.write.report import RunReport
+
+    folder, out = inputs(tmp_path), tmp_path / "out"
+    (folder / "empty.txt").write_text("")
+    assert storysift("run", folder, "--out", out, "-q").exit_code == 0
+    written = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert RunReport.from_dict(written).as_dict() == written

@@ -13,6 +13,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from storysift import __version__
 from storysift.corpus.dedup import DedupOptions, dedup_file
 from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
@@ -20,8 +21,10 @@ from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleSet
 from storysift.run.lock import output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S
+from storysift.run.safety import RUN_OUTPUTS
 from storysift.run.shards import SHARD_SIZE, ShardStore
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
+from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.outputs import write_json
 from storysift.write.report import RunReport
 
@@ -96,6 +99,9 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
 def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
                 on_progress: Callable[[int], None] | None) -> RunReport:
     store = ShardStore(out_dir, fingerprint(inputs, rules, options))
+    about = {"command": "run", "storysift": __version__, "run": output_key(store.key, options)}
+    if options.resume and (finished := finished_report(out_dir, store, about)) is not None:
+        return finished
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     stop: list[Reject] = []
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
@@ -115,19 +121,44 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     for first in stream:
         store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
         index += 1
-    report = store.merge(out_dir)
+    staged = staging_folder(out_dir)  # every output is written here, then switched in as a set
+    report = store.merge(staged)
     if stop:
         # What was written up to the stop is kept; the report says where it stopped.
         report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
     elif options.dedup is not None:
         # Our own records: the dedup options' field names are those of clean.jsonl.
-        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options)
-    write_json(out_dir / "report.json", report.as_dict())
+        report.stages["dedup"] = dedup_stage(staged / "clean.jsonl", staged, options)
+    write_json(staged / "report.json", report.as_dict())
     if options.html_report:
-        write_html_report(out_dir, report.as_dict(), views)
-    else:  # a previous run's report.html must not sit beside this run's report.json
-        (out_dir / "report.html").unlink(missing_ok=True)
+        write_html_report(staged, report.as_dict(), views)
+    publish(staged, out_dir, RUN_OUTPUTS, about)
     store.remove()
     if stop:
         raise StrictStop(stop[0])
+    return report
+
+
+def output_key(shards_key: str, options: RunOptions) -> str:
+    """What decides a run's files: its inputs, reading options and rules (the shards' key),
+    and the options of the stages after cleaning."""
+    later = {"shards": shards_key, "strict": options.strict, "html_report": options.html_report,
+             "report_docs": options.report_docs, "dedup": asdict(options.dedup) if options.dedup else None}
+    return hashlib.sha256(json.dumps(later, sort_keys=True).encode()).hexdigest()
+
+
+def finished_report(out_dir: Path, store: ShardStore, about: dict[str, object]) -> RunReport | None:
+    """--resume on a folder that already holds this very run's complete output (complete.json
+    names it, and no work folder is left): its report; no work is redone."""
+    if store.dir.exists():
+        return None
+    try:
+        manifest = read_complete(out_dir, ("report.json",))
+    except IncompleteOutput:
+        return None
+    if manifest.get("run") != about["run"] or manifest.get("storysift") != about["storysift"]:
+        return None
+    report = RunReport.from_dict(json.loads((out_dir / "report.json").read_text(encoding="utf-8")))
+    if report.stopped:
+        return None  # a --strict run that stopped: run it again
     return report

@@ -57,6 +57,19 @@ class RunReport:
             self.files[name].update(file_counts)
         self.long_lines.update(counts.get("long_lines", {}))
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunReport":
+        """The report as_dict wrote (report.json), read back."""
+        known = {"inputs", "removals_per_rule", "reject_reasons", "files", "pattern_line_limit", "stopped"}
+        report = cls(written=data["inputs"]["written"], rejected=data["inputs"]["rejected"],
+                     rules=Counter(data["removals_per_rule"]), reasons=Counter(data["reject_reasons"]),
+                     stages={k: v for k, v in data.items() if k not in known}, stopped=data.get("stopped"))
+        for name, counts in data["files"].items():
+            report.files[name].update({"written": counts["written"], "rejected": counts["rejected"]})
+        if limit := data.get("pattern_line_limit"):
+            report.long_lines.update(lines=limit["lines"], documents=limit["documents"])
+        return report
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "inputs": {"read": self.written + self.rejected, "written": self.written, "rejected": self.rejected},
