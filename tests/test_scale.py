@@ -39,60 +39,61 @@ def test_two_workers_give_byte_identical_output(rules, tmp_path):
     assert not (tmp_path / "two" / shards.WORK_DIR).exists()
 
 
-def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules, tmp_path, monkeypatch):
+@pytest.fixture
+def small_shards(monkeypatch):
+    """Shards of three inputs, so a small corpus makes several."""
     monkeypatch.setattr(engine, "SHARD_SIZE", 3)
     monkeypatch.setattr(shards, "SHARD_SIZE", 3)
-    folder = corpus(tmp_path / "in", 12)
-    run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
 
+
+def cleaned_ids(monkeypatch) -> list[str]:
+    """The ids of the documents cleaned from now on (in this process), in order."""
+    cleaned: list[str] = []
+    real_clean = page.clean_document
+    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    return cleaned
+
+
+def killed_run(rules, folder, out, monkeypatch, after: int) -> None:
+    """A run of `folder` into `out` interrupted (as by Ctrl-C) as it reads input number `after`."""
     real_iter = iter_inputs
 
-    def killed_after_seven(inputs, options):
+    def killed(inputs, options):
         for count, item in enumerate(real_iter(inputs, options)):
-            if count == 7:
+            if count == after:
                 raise KeyboardInterrupt
             yield item
 
-    monkeypatch.setattr(engine, "iter_inputs", killed_after_seven)
+    monkeypatch.setattr(engine, "iter_inputs", killed)
     with pytest.raises(KeyboardInterrupt):
-        run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())
+        run_cleaning([str(folder)], out, rules, RunOptions())
+    monkeypatch.setattr(engine, "iter_inputs", real_iter)
+
+
+def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules, tmp_path, monkeypatch, small_shards):
+    folder = corpus(tmp_path / "in", 12)
+    run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
+
+    killed_run(rules, folder, tmp_path / "resumed", monkeypatch, after=7)
     assert not (tmp_path / "resumed" / "clean.jsonl").exists()
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()  # two shards of three finished
 
-    monkeypatch.setattr(engine, "iter_inputs", real_iter)
     with pytest.raises(ResumeError, match="left 2 finished shards here; --resume continues it, --fresh discards it"):
         run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())  # neither: the work is kept
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()
 
-    cleaned = []
-    real_clean = page.clean_document
-    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    cleaned = cleaned_ids(monkeypatch)
     run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions(resume=True))
     assert outputs(tmp_path / "resumed") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12 - 6  # 13 inputs, one is an empty-file reject; the first 6 were done
     assert "doc00.txt" not in cleaned
 
 
-def test_fresh_discards_a_killed_runs_shards_and_starts_over(rules, tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
-    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+def test_fresh_discards_a_killed_runs_shards_and_starts_over(rules, tmp_path, monkeypatch, small_shards):
     folder = corpus(tmp_path / "in", 12)
     run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
-    real_iter = iter_inputs
-
-    def killed_after_four(inputs, options):
-        for count, item in enumerate(real_iter(inputs, options)):
-            if count == 4:
-                raise KeyboardInterrupt
-            yield item
-
-    monkeypatch.setattr(engine, "iter_inputs", killed_after_four)
-    with pytest.raises(KeyboardInterrupt):
-        run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions())
-    monkeypatch.setattr(engine, "iter_inputs", real_iter)
-    cleaned = []
-    real_clean = page.clean_document
-    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    killed_run(rules, folder, tmp_path / "again", monkeypatch, after=4)
+    cleaned = cleaned_ids(monkeypatch)
     run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions(fresh=True))
     assert outputs(tmp_path / "again") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12  # nothing skipped
@@ -168,3 +169,21 @@ def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):
     assert one.exit_code == two.exit_code == 0
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert len((tmp_path / "one.jsonl").read_text(encoding="utf-8").splitlines()) == 30
+
+
+@pytest.mark.parametrize("change", ["content", "mtime", "new file"])
+def test_resume_refuses_an_input_changed_since_the_killed_run(rules, tmp_path, monkeypatch, small_shards, change):
+    import os
+
+    folder, out = corpus(tmp_path / "in", 8), tmp_path / "out"
+    killed_run(rules, folder, out, monkeypatch, after=4)
+    first = sorted(folder.iterdir())[0]  # in a finished shard: resuming would keep its old text
+    if change == "content":
+        first.write_text(first.read_text(encoding="utf-8").replace("the", "a"), encoding="utf-8")
+    elif change == "mtime":
+        os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 1_000_000_000))
+    else:
+        (folder / "aaa-new.txt").write_text("A page added before the others.\n", encoding="utf-8")
+    with pytest.raises(ResumeError, match=f"the input {folder} changed since the killed run"):
+        run_cleaning([str(folder)], out, rules, RunOptions(resume=True))
+    run_cleaning([str(folder)], out, rules, RunOptions(fresh=True))

@@ -18,6 +18,7 @@ from storysift.corpus.dedup import DedupOptions, dedup_file
 from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
 from storysift.read.files import iter_inputs
+from storysift.read.folders import Entry, walk
 from storysift.ruleset.load import RuleSet
 from storysift.run.lock import output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S
@@ -78,13 +79,31 @@ def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions) -> dict[st
 
 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
-    """What must be the same for --resume to continue a run: inputs, reading options, rules."""
+    """What must be the same for --resume to continue a run: inputs (their paths, and the size
+    and modification time of every file they hold), reading options, rules."""
     rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
     return {
         "inputs": [str(Path(name).resolve()) if name != "-" else "-" for name in inputs],
+        "input_states": {str(Path(name).resolve()): input_state(name) for name in inputs if name != "-"},
         "read": asdict(options.read),
         "rules": hashlib.sha256(json.dumps(rules_state, sort_keys=True, default=str).encode()).hexdigest(),
     }
+
+
+def input_state(name: str) -> str:
+    """A digest of the size and modification time of each file an input holds (a folder: each
+    entry its walk gives, in order), so a file changed under the same path changes it."""
+    root = Path(name)
+    entries = walk(root) if root.is_dir() else [Entry(root, root.name)]
+    digest = hashlib.sha256()
+    for entry in entries:
+        try:
+            status = entry.path.stat()
+            state = f"{status.st_size} {status.st_mtime_ns}" if entry.problem is None else entry.problem
+        except OSError as exc:
+            state = f"unreadable: {exc.strerror}"
+        digest.update(f"{entry.name}\0{state}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),

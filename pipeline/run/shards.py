@@ -42,6 +42,13 @@ class ShardStore:
             )
         if resume and manifest.exists():
             found = json.loads(manifest.read_text(encoding="utf-8"))
+            was, now = found.get("input_states") or {}, self.fingerprint.get("input_states") or {}
+            if changed := [name for name in now if name in was and was[name] != now[name]]:
+                raise ResumeError(
+                    f"{self.dir}: the input {changed[0]} changed since the killed run (a file in it has another "
+                    "size or modification time): resuming would mix old and new content; "
+                    "--fresh discards the finished shards and starts over"
+                )
             if found.get("key") != self.key:
                 raise ResumeError(
                     f"{self.dir}: left by a run with other inputs or options; "
