@@ -5,7 +5,9 @@ rule. Written last by `run`, from report.json's figures, stories.jsonl and clean
 
 Scraped text is data, never markup: it is embedded as JSON in a <script type="application/json">
 block with `<`, `>` and `&` escaped, and the page's script writes it with textContent only. A
-Content-Security-Policy allows that one script (by its hash) and no network at all."""
+Content-Security-Policy allows that one script (by its hash) and no network at all. Bidirectional
+embedding, override and isolate controls in it are shown as their code points ([U+202E]), never
+obeyed, and page text is isolated from the report's own text around it."""
 
 from __future__ import annotations
 
@@ -251,7 +253,7 @@ PAGE = """<!DOCTYPE html>
   <div><h2>Events</h2><p class="note">How many distinct stories cover each event; the events with the most stories below.</p><div id="events-chart" class="chart"></div><div id="events-list"></div></div>
 </section>
 <section><h2>Stories</h2><p id="stories-note" class="note"></p><div id="stories"></div></section>
-<section><h2>Document</h2><p id="views-note" class="note"></p>
+<section id="document"><h2>Document</h2><p id="views-note" class="note"></p>
   <label>Document <select id="doc-select"></select></label>
   <div id="doc-meta" class="note"></div>
   <div id="doc-elements"></div>
@@ -306,6 +308,9 @@ pre .removed { border-left: 3px solid #c0392b; padding-left: 6px; }
   border-radius: 3px; margin: 4px 0 2px; text-decoration: none; }
 .removed-list li { margin: 2px 0; }
 select { max-width: 60%; }
+/* Right-to-left page text takes its direction from its own paragraph and cannot reorder the report's text. */
+pre.doc, .seg { unicode-bidi: plaintext; }
+.id, td, summary, li span, option, #doc-meta { unicode-bidi: isolate; }
 """
 
 SCRIPT = r"""
@@ -326,6 +331,17 @@ SCRIPT = r"""
     return node;
   }
   function fmt(n) { return (n === null || n === undefined) ? "-" : Number(n).toLocaleString("en-US"); }
+
+  // Bidirectional embedding, override and isolate controls in page text would reorder what is
+  // shown around them (a spoofed file name, a reversed URL): each is shown as its code point.
+  var BIDI = /[\u202A-\u202E\u2066-\u2069]/, BIDI_ALL = /[\u202A-\u202E\u2066-\u2069]/g;
+  function codePoint(c) { return "[U+" + c.charCodeAt(0).toString(16).toUpperCase() + "]"; }
+  function inert(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), node;
+    while ((node = walker.nextNode())) {
+      if (BIDI.test(node.data)) node.data = node.data.replace(BIDI_ALL, codePoint);
+    }
+  }
 
   // Horizontal bars, one per [label, value]: the labels are text nodes, never markup.
   function barChart(container, rows, unit) {
@@ -505,6 +521,7 @@ SCRIPT = r"""
     var clean = replace("doc-clean", document.createTextNode(v.clean === undefined ? "" : v.clean));
     if (v.clean_truncated) clean.appendChild(el("span", "\n[cut at " + fmt(data.max_view_chars) + " characters]", "note"));
     replace("doc-later", removedList("Removed from the clean text later (repeated across stories)", v.later));
+    inert(document.getElementById("document"));
     if (scroll) document.getElementById("doc-select").scrollIntoView();
   }
 
@@ -538,6 +555,8 @@ SCRIPT = r"""
   barChart(document.getElementById("rules-chart"), shown, "removals");
   renderStories();
   renderViews();
+  inert(document.querySelector("header"));
+  inert(document.querySelector("main"));
   // After the load event, by which any element built from page text would have run its handler:
   // a test reads these (data-xss stays "false" unless such code ran).
   window.addEventListener("load", function () {
