@@ -43,8 +43,8 @@ from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
-from storysift.run.shards import ResumeError
-from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
+from storysift.run.shards import WORK_DIR, ResumeError
+from storysift.write.complete import COMPLETE, IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
 from storysift.write.outputs import (
     WRITTEN_IN_PLACE,
@@ -308,8 +308,7 @@ def run(
         raise fail(str(exc)) from None
     except OutputError as exc:
         progress.close()
-        raise fail(f"{exc}; the finished shards are kept in {out}/: rerun with --resume once it can be written",
-                   WRITE_FAILED) from None
+        raise fail(f"{exc}{kept_after_failure(out)}", WRITE_FAILED) from None
     except KeyboardInterrupt as exc:
         progress.close()
         raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue",
@@ -366,6 +365,14 @@ def dedup(
         raise fail(f"interrupted: {out}/ holds what it held before", interrupted_code(exc)) from None
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
+
+
+def kept_after_failure(out: Path) -> str:
+    """What a run that could not write leaves for the next one, in words."""
+    kept = f"; {out}/ still holds its previous complete output" if (out / COMPLETE).is_file() else ""
+    if any((out / WORK_DIR).glob("*.done")):
+        kept += f"; the finished shards are kept in {out}/: rerun with --resume once it can be written"
+    return kept
 
 
 def earlier_report(out: Path) -> dict:

@@ -102,6 +102,7 @@ def test_run_on_a_full_disk_names_the_file_keeps_the_shards_and_leaves_no_tempor
     assert result.exit_code == 4, result.output
     staged = out / ".storysift-staged" / "stories.jsonl"
     assert result.stderr.startswith(f"storysift: error: cannot write {staged}: No space left on device;")
+    assert f"; {out}/ still holds its previous complete output; the finished shards are kept" in result.stderr
     assert "rerun with --resume" in result.stderr and "Traceback" not in result.output
     assert leftovers(out) == []
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous  # whole, with its manifest
@@ -132,6 +133,7 @@ def test_a_read_only_out_folder_is_named_with_exit_code_4(tmp_path, monkeypatch)
         assert result.exit_code == 4, result.output
         assert f"{out}" in result.stderr and ": Read-only file system" in result.stderr
         assert result.stderr.startswith("storysift: error: cannot ") and "Traceback" not in result.output
+        assert "--resume" not in result.stderr  # nothing was finished
     assert list(out.iterdir()) == []
 
 
