@@ -31,10 +31,15 @@ GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 # row group's pages are long: a batch holds about PARQUET_BATCH_BYTES of them, uncompressed,
 # in Arrow's memory; a row past --max-bytes is rejected there and never becomes a Python
 # string (5 rows of 200 MB, 40 KB compressed, took 3.2 GB as one batch of Python strings).
-# Arrow decodes a whole Parquet page to read one of its rows: a writer that put many long
-# rows in one page costs that page's size.
 PARQUET_BATCH_ROWS = 256
 PARQUET_BATCH_BYTES = 64 << 20
+# Arrow decodes a whole Parquet page to read one of its rows, and a writer may put all of a row
+# group's rows in one page (pyarrow checks the page size every 1,024 values). A row group whose
+# text or HTML column is larger than PARQUET_BATCH_BYTES and expands more than this from its
+# compressed size is a decompression bomb: its rows are rejected unread (the probe's 5 rows of
+# 200 MB expand 25,000 times). The devset's 607 HTML pages expand 3.3-5.2 times in Parquet
+# (snappy, gzip, zstd), 2,000 plain texts 1.7-2.7 times.
+PARQUET_MAX_EXPANSION = 100
 READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 
 
@@ -220,7 +225,13 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         columns = [c for c in dict.fromkeys(fields) if c in parquet.schema_arrow.names]
         bodies = [c for c in (options.html_field, options.text_field) if c in columns]
         for group in range(parquet.num_row_groups):
-            rows = _batch_rows(parquet.metadata.row_group(group), columns)
+            metadata = parquet.metadata.row_group(group)
+            if bomb := _expansion_problem(metadata, bodies, group):
+                for _ in range(metadata.num_rows):
+                    row += 1
+                    yield Reject(f"{name}:{row}", bomb)
+                continue
+            rows = _batch_rows(metadata, columns)
             for batch in parquet.iter_batches(batch_size=rows, row_groups=[group], columns=columns):
                 too_large = _rows_larger_than(batch, bodies, options.max_bytes)
                 records = batch.to_pylist() if not too_large else None
@@ -236,11 +247,31 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
 
 
+def _expansion_problem(group: Any, bodies: list[str], index: int) -> str | None:
+    """Why a row group's text or HTML column is not read (a decompression bomb), or None."""
+    for i in range(group.num_columns):
+        chunk = group.column(i)
+        if chunk.path_in_schema not in bodies or chunk.total_uncompressed_size <= PARQUET_BATCH_BYTES:
+            continue
+        if chunk.total_uncompressed_size > PARQUET_MAX_EXPANSION * max(chunk.total_compressed_size, 1):
+            return (f"Parquet row group {index + 1}: its '{chunk.path_in_schema}' column expands "
+                    f"{chunk.total_uncompressed_size / max(chunk.total_compressed_size, 1):,.0f} times "
+                    f"({chunk.total_uncompressed_size:,} bytes from {chunk.total_compressed_size:,}), "
+                    f"more than {PARQUET_MAX_EXPANSION} (a decompression bomb): not read")
+    return None
+
+
 def _batch_rows(group: Any, columns: list[str]) -> int:
-    """Rows per batch for one row group: about PARQUET_BATCH_BYTES of the columns read."""
-    size = sum(group.column(i).total_uncompressed_size for i in range(group.num_columns)
-               if group.column(i).path_in_schema in columns)
-    per_row = size // max(group.num_rows, 1)
+    """Rows per batch for one row group: about PARQUET_BATCH_BYTES of the columns read, each
+    row counted at the average size of its values, or, in a dictionary-encoded column, at the
+    size of the whole dictionary (one value of it can be repeated in every row: five rows of
+    one 60 MB value store 60 MB and decode to 300 MB)."""
+    per_row = 0
+    for i in range(group.num_columns):
+        chunk = group.column(i)
+        if chunk.path_in_schema in columns:
+            size = chunk.total_uncompressed_size
+            per_row += size if chunk.has_dictionary_page else size // max(group.num_rows, 1)
     return max(1, min(PARQUET_BATCH_ROWS, PARQUET_BATCH_BYTES // max(per_row, 1)))
 
 
