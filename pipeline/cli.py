@@ -4,7 +4,7 @@ into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the r
 nothing to trust (a path does not exist, no document was found, every document or more
 than --max-reject-share of them was rejected; what could be written was written), 4 an
 output could not be written (disk full, read-only or unwritable folder: the message names
-the file and the reason)."""
+the file and the reason), 130 and 143 interrupted by Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
