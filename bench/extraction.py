@@ -8,7 +8,8 @@ Sets (under --shared, default ../shared from the repo root; read, never written)
                 all pages: with % = share of `with` snippets found in the text, without % = share
                 of `without` snippets absent from it, mean % = their mean. Text and snippets are
                 compared with whitespace runs collapsed to one space, as in bench/devset_quality.py.
-  dragnet       devset-dragnet/html/<id>.html with gold/<id>.txt. Per page, the output and the
+  dragnet       devset-dragnet/html/<id>.html with gold/<id>.txt (five gold files are repaired
+                from UTF-16 mojibake first: read_gold). Per page, the output and the
                 gold are lower-cased and split into `\\w+` tokens, counted as bags: P = shared /
                 output tokens, R = shared / gold tokens, F1 = 2PR / (P + R); an empty output
                 scores 0. Reported: mean and median F1, pages with F1 < 0.5, mean P and mean R.
@@ -20,6 +21,9 @@ Systems, given the page only (no URL):
   storysift              `storysift clean DIR --workers 1 --out X.jsonl`, one process per set;
                          the record's `text`. title 1st: records whose text's first line is
                          their `title` (titles belong in `title`).
+  storysift +title       the same records scored as `title` + newline + `text`: storysift moves
+                         the page's headline to `title`, where the gold and snippets keep it in
+                         the text (no time of its own: the same run).
   trafilatura            trafilatura.extract(html, include_comments=False)
   trafilatura precision  the same with favor_precision=True
   trafilatura fast       the same with fast=True (2.3.1's name for the deprecated no_fallback)
@@ -156,16 +160,25 @@ def starts_with_title(record: dict) -> bool:
     return bool(title) and record["text"].split("\n", 1)[0].strip() == title
 
 
-def run_storysift(folder: Path, pages: list[str]) -> Run:
+def with_title(record: dict) -> str:
+    """The record's title line, then its text: what the page says, headline included."""
+    title = (record.get("title") or "").strip()
+    return f"{title}\n{record['text']}" if title and not starts_with_title(record) else record["text"]
+
+
+def run_storysift(folder: Path, pages: list[str]) -> list[Run]:
+    """storysift's record as `text` alone, and as `title` + `text` ("storysift +title"): storysift
+    moves the page's headline out of the text into `title`, and the dragnet gold keeps it."""
     out = folder.parent / "storysift.jsonl"
     cpu, wall = child_cpu(), time.perf_counter()
     subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out)], check=True)
-    run = Run("storysift", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
+    runs = [Run("storysift", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu), Run("storysift +title")]
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
-    run.texts = {page: records[page]["text"] if page in records else "" for page in pages}
-    run.errors = sum(page not in records for page in pages)
-    run.titled = sum(starts_with_title(r) for r in records.values())
-    return run
+    for run, field_of in zip(runs, (lambda r: r["text"], with_title)):
+        run.texts = {page: field_of(records[page]) if page in records else "" for page in pages}
+        run.errors = sum(page not in records for page in pages)
+    runs[0].titled = sum(starts_with_title(r) for r in records.values())
+    return runs
 
 
 def run_peers(inputs: dict[str, str], peers: dict[str, Extractor]) -> dict[str, Run]:
@@ -217,7 +230,8 @@ def report(run: Run, score: Scorer, summarise: Summariser) -> dict:
 def bench(folder: Path, inputs: dict[str, str], peers: dict[str, Extractor], score: Scorer,
           summarise: Summariser) -> dict:
     """storysift on `folder` (the pages as files), the peers on `inputs` (page name to str)."""
-    runs = {"storysift": run_storysift(folder, list(inputs)), **run_peers(inputs, peers)}
+    runs = {run.name: run for run in run_storysift(folder, list(inputs))}
+    runs.update(run_peers(inputs, peers))
     return {name: report(run, score, summarise) for name, run in runs.items()}
 
 
@@ -239,10 +253,24 @@ def devset_bench(root: Path, limit: int | None, tmp: Path) -> dict:
     return html_bench(files, tmp, lambda page, text: snippet_score(text, expectations[page]), snippet_summary)
 
 
+# Five gold files (27, 39, 42, 49, 158) are UTF-16 text that was once read as Latin-1 and saved
+# as UTF-8: "ÿþ" then every letter followed by a NUL, which the \w+ tokens split into single
+# letters, so every system scored 0 on them. Undone before scoring, for every system alike.
+MOJIBAKE_UTF16 = "\u00ff\u00fe"
+
+
+def read_gold(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if text.startswith(MOJIBAKE_UTF16):
+        data = text.encode("latin-1")
+        return data[: len(data) // 2 * 2].decode("utf-16", errors="replace")
+    return text
+
+
 def dragnet_pages(root: Path, limit: int | None) -> tuple[list[Path], dict[str, str]]:
     """The first `limit` pages and their gold text, by page stem."""
     files = sorted((root / "html").glob("*.html"))[:limit]
-    gold = {path.stem: (root / "gold" / f"{path.stem}.txt").read_text(encoding="utf-8") for path in files}
+    gold = {path.stem: read_gold(root / "gold" / f"{path.stem}.txt") for path in files}
     return files, gold
 
 

@@ -37,15 +37,21 @@ class Removal:
 
     `lines` is the 1-based inclusive line span in the text the rule saw (the input
     text for text documents, the extracted text for HTML); None for removed HTML
-    elements, which have no line in any text.
+    elements and blocks, which have no line in any text.
     """
 
     rule: str
     text: str
     lines: tuple[int, int] | None = None
+    # For a block the extraction dropped: what each extractor voted and the model's probability,
+    # "trafilatura=0 resiliparse=1 readability=- p<=0.12" (storysift.clean.consensus).
+    votes: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
+        record = {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
+        if self.votes is not None:
+            record["votes"] = self.votes
+        return record
 
 
 @dataclass
@@ -66,6 +72,11 @@ class Document:
     seen_text: str = ""  # the text the line rules saw, for `explain`
     words_in: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)  # the input record's other fields
+    # HTML only, for `explain`: every block of the page after pruning, in page order, with the
+    # rule that removed it (storysift.clean.headline.BlockFate); the kept ones are the lines of
+    # seen_text, in order.
+    blocks: list[Any] = field(default_factory=list)
+    long_lines: int = 0  # lines too long for any pattern to be run on (clean/textrules.py)
 
     def as_record(self) -> dict[str, Any]:
         return {

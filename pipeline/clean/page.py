@@ -28,11 +28,13 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
     title = author = date = name = None
     url = raw.url
     text = raw.content
+    view = []
     if raw.kind == "html":
         extraction = extract_html(raw.content, rules, raw.url)
         removed.extend(extraction.removed)
         text, url = extraction.text, extraction.url
         title, author, date, name = extraction.title, extraction.author, extraction.date, extraction.site_name
+        view = extraction.view
     result = apply_text_rules(text, rules, host_of(url))
     removed.extend(result.removed)
     return Document(
@@ -51,6 +53,8 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         seen_text="\n".join(result.lines),
         words_in=len(text.split()),
         metadata=raw.metadata,
+        blocks=view,
+        long_lines=result.long_lines,
     )
 
 

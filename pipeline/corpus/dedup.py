@@ -57,7 +57,7 @@ from storysift.corpus.stories import (
 from storysift.document import LONE_SURROGATE, Reject
 from storysift.read.fields import field_value
 from storysift.read.recordfile import RecordFile
-from storysift.write.outputs import atomic_binary, atomic_text
+from storysift.write.outputs import atomic_binary, atomic_text, make_folder
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
 # 360 stories of which 60 near misses, 15 sites; F1 of same-story pairs):
@@ -423,7 +423,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     runs the work on each document and the corpus-wide steps elsewhere (a process pool:
     pipeline/run/pool_dedup.py; Ray: pipeline/run/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)  # the sited file and the shingle sets are written there
     options.validate()
     progress = progress or Silent()
     steps = steps or LocalSteps()

@@ -13,7 +13,6 @@ from typing import Callable, Hashable, Iterable
 import numpy as np
 
 from storysift.corpus.minhash import Signer
-from storysift.corpus.shingles import jaccard
 
 
 @dataclass(frozen=True, slots=True)

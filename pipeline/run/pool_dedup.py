@@ -7,6 +7,7 @@ replays joins in bucket order and is a small part of the stage."""
 
 from __future__ import annotations
 
+import os
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Iterable, Iterator
 
 from storysift.corpus.batches import Work
 from storysift.corpus.dedup import DedupOptions, LocalSteps, Silent, dedup_file
+from storysift.run.lifeline import die_with_parent
 from storysift.run.pool import ordered
 
 # Batches in flight per worker: each is at most batches.BATCH_BYTES of raw records.
@@ -23,13 +25,9 @@ IN_FLIGHT_PER_WORKER = 3
 POOL_MIN_BYTES = 4 << 20
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    try:
-        from storysift.run.lifeline import watch_parent
-    except ImportError:
-        return
-    watch_parent()
+    die_with_parent(parent)
 
 
 def _run(work: Work, context: Any, batch: list) -> list:
@@ -41,7 +39,7 @@ class PoolSteps(LocalSteps):
 
     def __init__(self, workers: int):
         self.workers = workers
-        self.executor = ProcessPoolExecutor(workers, initializer=_init_worker)
+        self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(os.getpid(),))
 
     def map(self, work: Work, context: Any, batches: Iterable[list], step: str = "") -> Iterator[tuple[list, list]]:
         # The context goes with every batch: pickling it costs little next to a batch of raw

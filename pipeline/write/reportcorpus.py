@@ -32,8 +32,8 @@ TOP_RULES_PER_SITE = 5
 # Samples of what each rule removed (from different sites first), each cut at SAMPLE_CHARS.
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
-# Rules whose removals are a site's template (the page furniture every page of the site repeats).
-TEMPLATE_RULES = frozenset({"site.template", "corpus.repeated-block"})
+# The rule whose removals are a site's template (the page furniture every page of the site repeats).
+TEMPLATE_RULE = "site.template"
 ELEMENT_TEXT_CHARS = 2000
 
 
@@ -141,7 +141,7 @@ class CleanPass:
             rule, removed_text = str(removal.get("rule")), str(removal.get("text") or "")
             words = len(removed_text.split())
             counts["removed"] += words
-            counts["template"] += words if rule in TEMPLATE_RULES else 0
+            counts["template"] += words if rule == TEMPLATE_RULE else 0
             counts["rules"][rule] += 1
             figures = self.rules.setdefault(rule, {"removals": 0, "documents": 0, "sites": set(), "samples": [],
                                                    "more": []})
