@@ -30,8 +30,15 @@ from storysift.corpus.batches import (
     strip_and_sign,
     write_records,
 )
-from storysift.corpus.events import DEFAULT_EVENT_THRESHOLD, group_events, site_names
-from storysift.corpus.index import StoryIndex, location_problem, open_store
+from storysift.corpus.events import group_events, site_names
+from storysift.corpus.index import StoryIndex, open_store
+from storysift.corpus.options import (  # noqa: F401  (the stage's options, named here too)
+    DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_SIZE,
+    DEFAULT_THRESHOLD,
+    DedupOptions,
+    summary,
+)
 from storysift.corpus.minhash import Rows
 from storysift.corpus.setstore import ShingleSets
 from storysift.corpus.sitepass import SitePass, learn_site_templates
@@ -59,17 +66,6 @@ from storysift.read.fields import field_value
 from storysift.read.recordfile import RecordFile
 from storysift.write.outputs import atomic_binary, atomic_text, make_folder
 
-# Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
-# 360 stories of which 60 near misses, 15 sites; F1 of same-story pairs):
-# 5-word shingles: F1 0.999 at 4..6; 3 lets near misses merge (precision 0.999), 8 misses
-# copies with a few words changed (recall 0.985).
-DEFAULT_SHINGLE_SIZE = 5
-# 128 permutations: 64 and 256 give the same F1; signing is a small part of the stage, and 128
-# keeps the LSH band hits steadier on corpora less clean than the bench.
-DEFAULT_NUM_PERM = 128
-# Jaccard at which two pages are copies: 0.4..0.5 give F1 0.999; 0.3 merges near misses
-# (precision 0.987, one same-site merge); 0.6 and 0.7 miss edited copies (recall 0.981, 0.908).
-DEFAULT_THRESHOLD = 0.5
 # The records with their sites and without site templates, read by the later steps; removed
 # when the stage ends.
 SITED_FILE = ".storysift-sited.jsonl"
@@ -79,45 +75,6 @@ MAX_PARAGRAPH_DOCS = 1000
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.
 SAME_SITE_THRESHOLD = 0.8
-
-
-@dataclass(frozen=True)
-class DedupOptions:
-    threshold: float = DEFAULT_THRESHOLD
-    shingle_size: int = DEFAULT_SHINGLE_SIZE
-    num_perm: int = DEFAULT_NUM_PERM
-    event_threshold: float = DEFAULT_EVENT_THRESHOLD
-    text_field: str = "text"
-    id_field: str = "id"
-    index: str | None = None  # --index: a file path or redis:// URL (pipeline/corpus/index.py)
-
-    def problems(self) -> list[str]:
-        """What is wrong with these options, each message naming the fix; empty when fine."""
-        found = []
-        if not 0 < self.threshold <= 1:
-            found.append(f"--threshold must be in (0, 1], got {self.threshold} (e.g. {DEFAULT_THRESHOLD})")
-        if not 0 < self.event_threshold <= 1:
-            found.append(f"event threshold must be in (0, 1], got {self.event_threshold}")
-        if not 1 <= self.shingle_size <= 64:
-            found.append(f"--shingle-size must be 1..64 words, got {self.shingle_size} (e.g. {DEFAULT_SHINGLE_SIZE})")
-        if not 16 <= self.num_perm <= 4096:
-            found.append(f"--num-perm must be 16..4096, got {self.num_perm} (e.g. {DEFAULT_NUM_PERM})")
-        else:
-            try:
-                lsh_params(self.threshold * LSH_SLACK, self.num_perm)
-            except ValueError as exc:
-                found.append(f"--threshold {self.threshold} with --num-perm {self.num_perm}: {exc}; "
-                             "raise --num-perm or the threshold")
-        if not self.text_field or not self.id_field:
-            found.append("--text-field and --id-field must name a field")
-        if self.index is not None and (problem := location_problem(self.index)):
-            found.append(problem)
-        return found
-
-    def validate(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValueError("; ".join(problems))
 
 
 class Silent:
@@ -446,7 +403,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         if stage.index is not None:
             progress.stage("stories")
             index_stats = stage.match_earlier()
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(out_dir)
         progress.stage("writing", len(stage.corpus.offsets))
         written = stage.write(out_dir)
         if stage.index is not None:  # after the outputs: a failed run leaves the index as it was
@@ -486,16 +443,3 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
             "min_words": MIN_WORDS,
         },
     }
-
-
-def summary(stats: dict[str, Any]) -> str:
-    """The run's summary in words: documents, distinct stories, events."""
-    def count(n: int, one: str, many: str) -> str:
-        return f"{n} {one if n == 1 else many}"
-
-    parts = [count(stats["documents"], "document", "documents"),
-             count(stats["distinct_stories"], "distinct story", "distinct stories"),
-             count(stats["events"], "event", "events")]
-    if "index" in stats:
-        parts.append(f"{stats['index']['seen_stories']} of the stories seen before")
-    return ", ".join(parts)
