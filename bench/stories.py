@@ -50,7 +50,9 @@ null, is a story of its own and has no output text):
             including report.html); datasketch from texts in memory (shingles, signatures, LSH,
             components; reading and visible-text extraction not counted).
 Under the table, per storysift run: its events (`event` of each record in stories.jsonl) and the
-largest one: stories, pages, and distinct true stories among those pages.
+largest one: stories, pages, and distinct true stories among those pages; the sites it found
+(the `site` of each record: pair precision and recall against the true sites, a page with none
+a site of its own) and what `site.template` removed.
 """
 
 from __future__ import annotations
@@ -176,23 +178,38 @@ def run_storysift(command: list[str], source: Path, out: Path) -> float:
     return seconds
 
 
-def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict]:
+def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict]:
     """The story of each page that has one, the output text of each page written, the events
-    (event id -> its stories' member pages)."""
-    story_of, text_of = {}, {}
+    (event id -> its stories' member pages), and the site each page was given."""
+    story_of, text_of, site_of = {}, {}, {}
     for line in (out / "clean.jsonl").open(encoding="utf-8"):
         record = json.loads(line)
         doc = record["id"].removesuffix(suffix)
         if doc not in labels or doc in text_of:
             sys.exit(f"{out / 'clean.jsonl'}: unexpected or repeated id {record['id']!r}")
         text_of[doc] = record["text"]
+        site_of[doc] = record.get("site")
         if record["story"] is not None:
             story_of[doc] = record["story"]
     events = defaultdict(list)
     for line in (out / "stories.jsonl").open(encoding="utf-8"):
         story = json.loads(line)
         events[story["event"]].append([m["id"].removesuffix(suffix) for m in story["members"]])
-    return story_of, text_of, events
+    return story_of, text_of, events, site_of
+
+
+def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
+    """How well the corpus stage found the sites (pair precision and recall of same-site pages;
+    a page with no site is a site of its own) and what the site templates removed."""
+    truth = {doc: label["site"] for doc, label in labels.items()}
+    pred = {doc: site_of.get(doc) or f"alone:{doc}" for doc in labels}
+    scores = pair_scores(truth, pred)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    removed = [json.loads(line).get("removed") or [] for line in (out / "clean.jsonl").open(encoding="utf-8")]
+    template_words = sum(len(str(r.get("text", "")).split()) for rs in removed for r in rs if r.get("rule") == "site.template")
+    return {"site_precision": scores["precision"], "site_recall": scores["recall"], "sites": scores["stories"],
+            "template_removals": report.get("removals_per_rule", {}).get("site.template", 0),
+            "template_words": template_words}
 
 
 def event_summary(events: dict, truth: dict[str, str]) -> dict:
@@ -263,11 +280,12 @@ def main() -> None:
         for run in [run for run in RUNS[:3] if run in runs]:
             source, suffix = storysift_input(run, args.corpus, labels, outputs)
             seconds = run_storysift(command, source, outputs / run)
-            story_of, text_of, events = read_storysift(outputs / run, suffix, labels)
+            story_of, text_of, events, site_of = read_storysift(outputs / run, suffix, labels)
             pred = {doc: story_of.get(doc, f"alone:{doc}") for doc in labels}
             results[f"storysift {run.replace('-', '+')}"] = {
                 **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
-                "out": len(labels) - len(story_of), **event_summary(events, truth)}
+                "out": len(labels) - len(story_of), **event_summary(events, truth),
+                **site_scores(labels, site_of, outputs / run)}
         if "peers" in runs:
             peer_texts = {
                 "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
@@ -301,6 +319,9 @@ def print_table(results: dict) -> None:
             print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages; {r['events']} events, "
                   f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
                   f"{r['largest_true_stories']} true stories")
+            print(f"{name}: {r['sites']} sites found (pair precision {r['site_precision']:.3f}, recall "
+                  f"{r['site_recall']:.3f}); site.template removed {r['template_words']:,} words in "
+                  f"{r['template_removals']:,} removals")
 
 
 if __name__ == "__main__":
