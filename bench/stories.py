@@ -52,7 +52,8 @@ null, is a story of its own and has no output text):
 Under the table, per storysift run: its events (`event` of each record in stories.jsonl) and the
 largest one: stories, pages, and distinct true stories among those pages; the sites it found
 (the `site` of each record: pair precision and recall against the true sites, a page with none
-a site of its own) and what `site.template` removed.
+a site of its own) and what `site.template` removed; the same-story pairs it split, the true
+stories that lost the most, and pair F1 without the first of them.
 """
 
 from __future__ import annotations
@@ -212,6 +213,21 @@ def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
             "template_words": template_words}
 
 
+def lost_pairs(labels: dict, pred: dict[str, str], top: int = 3) -> dict:
+    """Same-story pairs the prediction split, in all and for the true stories that lost the
+    most (pages, predicted parts, words of the article), and pair F1 without the first of them."""
+    parts: dict[str, Counter] = defaultdict(Counter)
+    for doc, label in labels.items():
+        parts[label["story"]][pred[doc]] += 1
+    lost = {story: comb(c.total(), 2) - pairs(c) for story, c in parts.items()}
+    words = {label["story"]: len(tokens(label["clean_body"])) for label in labels.values()}
+    worst = sorted(lost, key=lambda story: (-lost[story], story))[:top]
+    rest = {doc: label for doc, label in labels.items() if label["story"] != worst[0]} if worst else labels
+    without = pair_scores({doc: label["story"] for doc, label in rest.items()}, {doc: pred[doc] for doc in rest})
+    return {"lost_pairs": sum(lost.values()), "f1_without_worst": without["f1"],
+            "worst": [[story, lost[story], parts[story].total(), len(parts[story]), words[story]] for story in worst]}
+
+
 def event_summary(events: dict, truth: dict[str, str]) -> dict:
     largest = max(events.values(), key=lambda stories: (len(stories), sum(map(len, stories))), default=[])
     docs = [doc for story in largest for doc in story]
@@ -285,7 +301,7 @@ def main() -> None:
             results[f"storysift {run.replace('-', '+')}"] = {
                 **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
                 "out": len(labels) - len(story_of), **event_summary(events, truth),
-                **site_scores(labels, site_of, outputs / run)}
+                **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred)}
         if "peers" in runs:
             peer_texts = {
                 "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
@@ -322,6 +338,10 @@ def print_table(results: dict) -> None:
             print(f"{name}: {r['sites']} sites found (pair precision {r['site_precision']:.3f}, recall "
                   f"{r['site_recall']:.3f}); site.template removed {r['template_words']:,} words in "
                   f"{r['template_removals']:,} removals")
+            worst = "; ".join(f"{story} {count} ({pages} pages in {parts} parts, {words} words)"
+                              for story, count, pages, parts, words in r["worst"])
+            print(f"{name}: {r['lost_pairs']:,} same-story pairs split, the most by {worst}; "
+                  f"F1 {r['f1_without_worst']:.3f} without {r['worst'][0][0] if r['worst'] else '-'}")
 
 
 if __name__ == "__main__":
