@@ -34,6 +34,8 @@ BATCH_BYTES = 4 << 20
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
 MIN_WORDS = 8
+# A record's title counts as already in its text when it is found this near the text's start.
+HEADLINE_REACH = 200
 
 Work = Callable[[Any, list], list]
 
@@ -70,6 +72,17 @@ def hashable(text: str) -> str:
 def text_of(record: dict, text_field: str) -> str:
     text = field_value(record, text_field)
     return hashable(text) if isinstance(text, str) else ""
+
+
+def signed_text(record: dict, text_field: str) -> str:
+    """What identifies a copy: its text after its headline. HTML extraction moves the headline
+    to `title` (scraped text keeps it as its first line), and a short story is mostly its
+    headline: without it, copies whose text is a byline and a date cannot join."""
+    text = text_of(record, text_field)
+    title = record.get("title") if text_field == "text" else None
+    if usable_title(title) and title.strip() not in text[:len(title) + HEADLINE_REACH]:
+        return f"{hashable(title.strip())}\n\n{text}"
+    return text
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -196,7 +209,7 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
         taken = strip_record(record, site, context.templates, context.fields.text)
         written = (dumps(record) + "\n").encode("utf-8")
         text = text_of(record, context.fields.text)
-        hashes = hashed_words(text)[0]
+        hashes = hashed_words(signed_text(record, context.fields.text))[0]
         raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
         meta = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
             safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
@@ -262,7 +275,7 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
             if usable_title(record.get("title")):
                 title = record["title"]
             if label.canonical:
-                terms = term_hashes(salient_terms(text_of(record, context.text_field)))
+                terms = term_hashes(salient_terms(signed_text(record, context.text_field)))
         if context.index:
             record["seen_before"] = label.seen_before
             record["seen_story"] = label.seen_story
