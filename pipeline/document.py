@@ -36,15 +36,20 @@ class Removal:
 
     `lines` is the 1-based inclusive line span in the text the rule saw (the input
     text for text documents, the extracted text for HTML); None for removed HTML
-    elements, which have no line in any text.
+    elements, which have no line in any text. `score`, for a classifier's removal, is the
+    highest probability of article text among its lines (below the rule's threshold).
     """
 
     rule: str
     text: str
     lines: tuple[int, int] | None = None
+    score: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
+        record = {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
+        if self.score is not None:
+            record["score"] = self.score
+        return record
 
 
 @dataclass

@@ -33,7 +33,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         removed.extend(extraction.removed)
         text, url = extraction.text, extraction.url
         title, author, date = extraction.title, extraction.author, extraction.date
-    result = apply_text_rules(text, rules, host_of(url))
+    result = apply_text_rules(text, rules, host_of(url), whole_page=raw.kind == "text")
     removed.extend(result.removed)
     return Document(
         id=raw.id,
@@ -41,7 +41,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         text=result.text,
         kind=raw.kind,
         url=url,
-        title=title or title_from_text(result.text),
+        title=title or result.meta.get("title") or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
         date=date or result.meta.get("date") or raw.meta.get("date"),

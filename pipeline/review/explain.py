@@ -30,9 +30,13 @@ def render_explanation(doc: Document, style: Style = plain) -> str:
             # A span can hold lines this rule did not remove: a protected line it skipped (kept),
             # or a line an earlier rule removed. Mark only the lines the removal holds.
             removed_here = set(removal.text.splitlines())
+            # A classifier's removal shows, on its first line, the highest probability of article
+            # text among its lines.
+            label = removal.rule if removal.score is None else f"{removal.rule} p<={removal.score:.2f}"
             for number in range(removal.lines[0], min(removal.lines[1], len(seen)) + 1):
                 if seen[number - 1] in removed_here:
-                    rule_of_line[number] = removal.rule
+                    rule_of_line[number] = label
+                    label = removal.rule
     width = max((len(rule) for rule in rule_of_line.values()), default=0) + 2
     for number, line in enumerate(seen, 1):
         rule = rule_of_line.get(number)

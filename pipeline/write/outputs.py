@@ -209,7 +209,8 @@ class ParquetSink:
 
 def document_schema(pa: Any) -> Any:
     """The Parquet columns of a cleaned document (see Document.as_record)."""
-    removal = pa.struct([("rule", pa.string()), ("text", pa.string()), ("lines", pa.list_(pa.int32()))])
+    removal = pa.struct([("rule", pa.string()), ("text", pa.string()), ("lines", pa.list_(pa.int32())),
+                         ("score", pa.float64())])
     counts = pa.struct([(name, pa.int64()) for name in ("words_in", "words_out", "lines_out", "removed")])
     return pa.schema([
         ("id", pa.string()), ("source", pa.string()), ("url", pa.string()), ("kind", pa.string()),
