@@ -2,13 +2,15 @@
 
     python bench/extraction.py [--sets devset,dragnet,dragnet-text,devset-text,syndication-text]
                                [--limit N] [--json OUT] [--shared DIR] [--text-cv DIR]
+                               [--render-cache DIR]
 
 Sets (under --shared, default ../shared from the repo root; read, never written):
   devset        devset/html/*.html with devset/expectations.json. Pooled over all snippets of
                 all pages: with % = share of `with` snippets found in the text, without % = share
                 of `without` snippets absent from it, mean % = their mean. Text and snippets are
                 compared with whitespace runs collapsed to one space, as in bench/devset_quality.py.
-  dragnet       devset-dragnet/html/<id>.html with gold/<id>.txt. Per page, the output and the
+  dragnet       devset-dragnet/html/<id>.html with gold/<id>.txt (five gold files are repaired
+                from UTF-16 mojibake first: read_gold). Per page, the output and the
                 gold are lower-cased and split into `\\w+` tokens, counted as bags: P = shared /
                 output tokens, R = shared / gold tokens, F1 = 2PR / (P + R); an empty output
                 scores 0. Reported: mean and median F1, pages with F1 < 0.5, mean P and mean R.
@@ -37,6 +39,9 @@ Systems, given the page only (no URL):
   storysift              `storysift clean DIR --workers 1 --out X.jsonl`, one process per set;
                          the record's `text`. title 1st: records whose text's first line is
                          their `title` (titles belong in `title`).
+  storysift +title       the same records scored as `title` + newline + `text`: storysift moves
+                         the page's headline to `title`, where the gold and snippets keep it in
+                         the text (no time of its own: the same run).
   trafilatura            trafilatura.extract(html, include_comments=False)
   trafilatura precision  the same with favor_precision=True
   trafilatura fast       the same with fast=True (2.3.1's name for the deprecated no_fallback)
@@ -96,6 +101,7 @@ DEFAULT_SHARED = REPO.parent / "shared"
 SET_FOLDERS = {"devset": "devset", "dragnet": "devset-dragnet", "dragnet-text": "devset-dragnet",
                "devset-text": "devset", "syndication-text": "devcorpus-syndication"}
 TEXT_CV = REPO / "bench" / "out" / "text-model-cv"
+RENDER_CACHE = REPO / "bench" / "out" / "renders"
 CLASSIFIER_RULE = "text.boilerplate"
 LOW_F1 = 0.5
 STORYSIFT = shutil.which("storysift")
@@ -171,17 +177,27 @@ def starts_with_title(record: dict) -> bool:
     return bool(title) and record["text"].split("\n", 1)[0].strip() == title
 
 
-def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules: Path | None = None) -> Run:
+def with_title(record: dict) -> str:
+    """The record's title line, then its text: what the page says, headline included."""
+    title = (record.get("title") or "").strip()
+    return f"{title}\n{record['text']}" if title and not starts_with_title(record) else record["text"]
+
+
+def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules: Path | None = None) -> list[Run]:
+    """storysift's record as `text` alone, and as `title` + `text` ("storysift +title"): storysift
+    moves the page's headline out of the text into `title`, and the dragnet gold keeps it.
+    `rules`: a --rules folder added to the bundled rules."""
     out = folder.parent / f"{folder.name}.jsonl"
     cpu, wall = child_cpu(), time.perf_counter()
     extra = ["--rules", str(rules)] if rules else []
     subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out), *extra], check=True)
-    run = Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
+    runs = [Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu), Run(f"{name} +title")]
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
-    run.texts = {page: records[page]["text"] if page in records else "" for page in pages}
-    run.errors = sum(page not in records for page in pages)
-    run.titled = sum(starts_with_title(r) for r in records.values())
-    return run
+    for run, field_of in zip(runs, (lambda r: r["text"], with_title)):
+        run.texts = {page: field_of(records[page]) if page in records else "" for page in pages}
+        run.errors = sum(page not in records for page in pages)
+    runs[0].titled = sum(starts_with_title(r) for r in records.values())
+    return runs
 
 
 def fold_rules(model: Path, folder: Path) -> Path:
@@ -210,7 +226,7 @@ def run_held_out(folder: Path, pages: list[str], cv: Path, tmp: Path) -> Run | N
         part.mkdir()
         for page in members:
             (part / page).symlink_to(folder / page)
-        done = run_storysift(part, members, rules=fold_rules(cv / f"fold{fold}.json", tmp / f"fold{fold}-rules"))
+        done = run_storysift(part, members, rules=fold_rules(cv / f"fold{fold}.json", tmp / f"fold{fold}-rules"))[0]
         run.texts.update(done.texts)
         run.wall, run.cpu, run.errors = run.wall + done.wall, run.cpu + done.cpu, run.errors + done.errors
         run.titled += done.titled
@@ -267,7 +283,7 @@ def report(run: Run, score: Scorer, summarise: Summariser) -> dict:
 def bench(folder: Path, inputs: dict[str, str], peers: dict[str, Extractor], score: Scorer,
           summarise: Summariser, held_out: Run | None = None) -> dict:
     """storysift on `folder` (the pages as files), the peers on `inputs` (page name to str)."""
-    runs = {"storysift": run_storysift(folder, list(inputs))}
+    runs = {run.name: run for run in run_storysift(folder, list(inputs))}
     if held_out:
         runs[held_out.name] = held_out
     runs.update(run_peers(inputs, peers))
@@ -292,10 +308,24 @@ def devset_bench(root: Path, limit: int | None, tmp: Path) -> dict:
     return html_bench(files, tmp, lambda page, text: snippet_score(text, expectations[page]), snippet_summary)
 
 
+# Five gold files (27, 39, 42, 49, 158) are UTF-16 text that was once read as Latin-1 and saved
+# as UTF-8: "ÿþ" then every letter followed by a NUL, which the \w+ tokens split into single
+# letters, so every system scored 0 on them. Undone before scoring, for every system alike.
+MOJIBAKE_UTF16 = "\u00ff\u00fe"
+
+
+def read_gold(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if text.startswith(MOJIBAKE_UTF16):
+        data = text.encode("latin-1")
+        return data[: len(data) // 2 * 2].decode("utf-16", errors="replace")
+    return text
+
+
 def dragnet_pages(root: Path, limit: int | None) -> tuple[list[Path], dict[str, str]]:
     """The first `limit` pages and their gold text, by page stem."""
     files = sorted((root / "html").glob("*.html"))[:limit]
-    gold = {path.stem: (root / "gold" / f"{path.stem}.txt").read_text(encoding="utf-8") for path in files}
+    gold = {path.stem: read_gold(root / "gold" / f"{path.stem}.txt") for path in files}
     return files, gold
 
 
@@ -308,26 +338,37 @@ def dragnet_bench(root: Path, limit: int | None, tmp: Path) -> dict:
     return html_bench(files, tmp, gold_scorer(gold), f1_summary)
 
 
-def text_pages(files: list[Path], folder: Path) -> dict[str, str]:
-    """The pages rendered to whole-page text, written into `folder` as <stem>.txt."""
+def text_pages(files: list[Path], folder: Path, cache: Path | None) -> dict[str, str]:
+    """The pages rendered to whole-page text, written into `folder` as <stem>.txt; a rendering
+    already in `cache` (<stem>.txt, from an earlier run) is read from there."""
     folder.mkdir()
-    inputs = {f"{path.stem}.txt": html_text.extract_text(decode(path.read_bytes())) for path in files}
+    inputs = {}
+    for path in files:
+        cached = cache / f"{path.stem}.txt" if cache else None
+        if cached and cached.is_file():
+            inputs[cached.name] = cached.read_text(encoding="utf-8")
+            continue
+        inputs[f"{path.stem}.txt"] = html_text.extract_text(decode(path.read_bytes()))
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(inputs[f"{path.stem}.txt"], encoding="utf-8")
     for page, text in inputs.items():
         (folder / page).write_text(text, encoding="utf-8")
     return inputs
 
 
-def dragnet_text_bench(root: Path, limit: int | None, tmp: Path, text_cv: Path) -> dict:
+def dragnet_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.Namespace) -> dict:
     files, gold = dragnet_pages(root, limit)
-    inputs = text_pages(files, tmp / "text")
-    held_out = run_held_out(tmp / "text", list(inputs), text_cv, tmp)
+    inputs = text_pages(files, tmp / "text", args.render_cache / "dragnet-text" if args.render_cache else None)
+    held_out = run_held_out(tmp / "text", list(inputs), args.text_cv, tmp)
     return bench(tmp / "text", inputs, TEXT_PEERS, gold_scorer(gold), f1_summary, held_out)
 
 
-def devset_text_bench(root: Path, limit: int | None, tmp: Path, text_cv: Path) -> dict:
+def devset_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.Namespace) -> dict:
     expectations = json.loads((root / "expectations.json").read_text(encoding="utf-8"))
     pages = sorted(expectations)[:limit]
-    inputs = text_pages([root / "html" / page for page in pages], tmp / "text")
+    inputs = text_pages([root / "html" / page for page in pages], tmp / "text",
+                        args.render_cache / "devset-text" if args.render_cache else None)
     expect = {f"{Path(page).stem}.txt": expectations[page] for page in pages}
     return bench(tmp / "text", inputs, TEXT_PEERS, lambda page, text: snippet_score(text, expect[page]),
                  snippet_summary)
@@ -350,7 +391,7 @@ def body_summary(scores: list[dict]) -> dict:
             "lost* %": 100 * sum(s["lost"] for s in clean) / sum(s["body"] for s in clean)}
 
 
-def syndication_text_bench(root: Path, limit: int | None, tmp: Path, text_cv: Path) -> dict:
+def syndication_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.Namespace) -> dict:
     labels = json.loads((root / "labels.json").read_text(encoding="utf-8"))["docs"]
     files = sorted((root / "txt").glob("*.txt"))[:limit]
     folder = tmp / "text"
@@ -361,7 +402,7 @@ def syndication_text_bench(root: Path, limit: int | None, tmp: Path, text_cv: Pa
 
 
 def html_set(bench_function: Callable) -> Callable:
-    return lambda root, limit, tmp, text_cv: bench_function(root, limit, tmp)
+    return lambda root, limit, tmp, args: bench_function(root, limit, tmp)
 
 
 BENCHES = {"devset": html_set(devset_bench), "dragnet": html_set(dragnet_bench), "dragnet-text": dragnet_text_bench,
@@ -398,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="folder holding the dev sets")
     parser.add_argument("--text-cv", type=Path, default=TEXT_CV,
                         help="fold models and folds.json of bench/train_text_model.py (dragnet-text held-out row)")
+    parser.add_argument("--render-cache", type=Path, default=RENDER_CACHE,
+                        help="html-text renderings of the text sets, read from and written to DIR/<set>/<id>.txt")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -414,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {}
     for name in args.sets:
         with tempfile.TemporaryDirectory(prefix=f"extraction-{name}-") as tmp:
-            figures[name] = BENCHES[name](args.shared / SET_FOLDERS[name], args.limit, Path(tmp), args.text_cv)
+            figures[name] = BENCHES[name](args.shared / SET_FOLDERS[name], args.limit, Path(tmp), args)
         print_table(name, figures[name])
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

@@ -7,34 +7,22 @@
   and the largest growth of lexbor's output over the page (MAX_GROWTH).
 - pipeline/clean/metadata.py: the author found on lexbor against trafilatura's extract_author on
   the same pruned page, and the time of each.
-- pipeline/clean/html.py: trafilatura's fast and full modes on every page (the same text or not),
-  and for shares around FAST_MODE_MIN_SHARE how many pages fall back to the full mode and how
-  many must-contain snippets the extractions hold before the text rules.
+(The choice of trafilatura's fast or full mode is gone: trafilatura votes in fast mode beside
+resiliparse and readability-lxml, bench/train_consensus.py.)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from pathlib import Path
 
-import trafilatura
 from selectolax.lexbor import LexborHTMLParser
 from trafilatura.metadata import extract_author
 
 from storysift.clean import limits
-from storysift.clean.html import (
-    FAST_MODE_MIN_SHARE,
-    NOT_TEXT,
-    drop_empty_elements,
-    drop_head_metadata,
-    host_of,
-    lxml_tree,
-    page_chars,
-    prune,
-)
+from storysift.clean.html import NOT_TEXT, drop_empty_elements, host_of, lxml_tree, prune
 from storysift.clean.metadata import find_author
 from storysift.document import InputError
 from storysift.read.documents import decode
@@ -42,12 +30,6 @@ from storysift.ruleset.load import load_rules
 from _devdata import require
 
 REPO = Path(__file__).resolve().parent.parent
-SHARES = (0.05, FAST_MODE_MIN_SHARE, 0.15, 0.2, 0.25, 0.3)
-SPACE = re.compile(r"\s+")
-
-
-def norm(text: str) -> str:
-    return SPACE.sub(" ", text).strip()
 
 
 def limit_path(html: str) -> str:
@@ -72,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
     paths: dict[str, int] = {}
     growth: list[float] = []
-    authors_same = fast_same = 0
+    authors_same = total = 0
     author_time = {"lexbor": 0.0, "trafilatura": 0.0}
-    rows = []  # (fast chars, page chars, snippets found by fast, by full, seconds fast, by full)
     for name in pages:
         try:
             html = decode((args.devset / "html" / name).read_bytes())
@@ -100,21 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         theirs = extract_author(page)
         author_time["trafilatura"] += time.perf_counter() - started
         authors_same += ours == theirs
-        drop_head_metadata(page)
-        options = dict(url=expect.get("url"), include_comments=False, include_tables=True, with_metadata=False,
-                       deduplicate=False)
-        texts, seconds = [], []
-        for fast in (True, False):
-            started = time.perf_counter()
-            result = trafilatura.bare_extraction(page, fast=fast, **options)
-            seconds.append(time.perf_counter() - started)
-            texts.append((result.text or "") if result else "")
-        fast_same += texts[0] == texts[1]
-        found = [sum(norm(s) in norm(text) for s in expect.get("with", [])) for text in texts]
-        rows.append((len(texts[0]), page_chars(tree), *found, *seconds))
+        total += 1
 
-    total = len(rows)
-    snippets = sum(len(expectations[name].get("with", [])) for name in pages)
     print(f"{len(pages)} devset pages")
     print("parser limits, by path:")
     for path, count in sorted(paths.items(), key=lambda item: -item[1]):
@@ -123,17 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"authors: the same as trafilatura's extract_author on {authors_same} of {total} pages; "
           f"{1000 * author_time['lexbor'] / total:.2f} ms a page on lexbor, "
           f"{1000 * author_time['trafilatura'] / total:.2f} ms with extract_author")
-    print(f"trafilatura's fast and full modes give the same text on {fast_same} of {total} pages")
-    print(f"must-contain snippets before the text rules ({snippets} in all): "
-          f"full mode everywhere {sum(row[3] for row in rows)}, fast mode everywhere {sum(row[2] for row in rows)}")
-    full_time = sum(row[5] for row in rows)
-    for share in SHARES:
-        fallback = [row[0] < share * row[1] for row in rows]
-        held = sum(row[3] if back else row[2] for row, back in zip(rows, fallback))
-        spent = sum(row[4] + (row[5] if back else 0) for row, back in zip(rows, fallback))
-        mark = "  <- FAST_MODE_MIN_SHARE" if share == FAST_MODE_MIN_SHARE else ""
-        print(f"  full mode below {share:.2f} of the page's text: {sum(fallback):4} pages, {held} snippets, "
-              f"{100 * spent / full_time:.0f} % of the full mode's time{mark}")
     return 0
 
 

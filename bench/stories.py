@@ -39,9 +39,11 @@ null, is a story of its own and has no output text):
             output tokens.
   lost      (storysift only) share of article words lost: `clean_body` tokens missing from the
             output bag, summed, over all `clean_body` tokens.
-            33 pages (4 stories) have a `clean_body` of UTF-16 text read as UTF-8 (NUL bytes
-            between the letters, ~26 % of all article tokens, one per letter); storysift rejects
-            such files, so under the table the lost share is also given without those pages.
+            33 pages (4 stories) have a `clean_body` (and page) of UTF-16 text read as UTF-8: NUL
+            characters between the letters. NUL is no letter of any word: storysift drops it,
+            and both shares are scored against the `clean_body` with its NULs dropped (with them
+            `\\w+` splits every word into letters, ~26 % of all article tokens). Under the
+            table the lost share is also given without those pages.
   >half     (storysift only) pages whose output lost more than half of their article tokens.
   out       (storysift only) pages rejected or kept out of dedup (no story).
   seconds   wall time: storysift's whole subprocess (reading, cleaning, dedup, all output files
@@ -138,7 +140,8 @@ def word_scores(labels: dict, text_of: dict[str, str]) -> dict:
     extra = out_total = half_lost = 0
     lost, body_total = Counter(), Counter()  # keyed by whether the clean_body holds a NUL byte
     for doc, label in labels.items():
-        body, out = Counter(tokens(label["clean_body"])), Counter(tokens(text_of.get(doc, "")))
+        body = Counter(tokens(label["clean_body"].replace("\x00", "")))
+        out = Counter(tokens(text_of.get(doc, "")))
         missing, nul = (body - out).total(), "\x00" in label["clean_body"]
         extra += (out - body).total()
         out_total += out.total()
@@ -270,7 +273,7 @@ def main() -> None:
                 "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
                 "datasketch html": {doc: visible_text(read_text(args.corpus / "html" / f"{doc}.html"))
                                     for doc in labels},
-                "datasketch body": {doc: label["clean_body"] for doc, label in labels.items()},
+                "datasketch body": {doc: label["clean_body"].replace("\x00", "") for doc, label in labels.items()},
             }
             for name, texts in peer_texts.items():
                 started = time.perf_counter()

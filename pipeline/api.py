@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from storysift.clean.page import clean_stream, clean_text
 from storysift.corpus.dedup import DedupOptions, dedup_file
-from storysift.document import Document, InputError
+from storysift.document import Document, InputError, Reject
 from storysift.read.documents import ReadOptions, record_document
 from storysift.ruleset.load import RuleSet, load_rules
 from storysift.run.engine import RunOptions, run_cleaning
@@ -34,7 +34,7 @@ def _cached_rules(extra: tuple[str, ...]) -> RuleSet:
 
 
 def rules(extra_dirs: Iterable[str | Path] = ()) -> RuleSet:
-    """The bundled rules plus extra rule folders (later ones override by id); cached."""
+    """The bundled rules plus extra rule folders or files (later ones override by id); cached."""
     return _cached_rules(tuple(str(d) for d in extra_dirs))
 
 
@@ -61,14 +61,18 @@ def clean_records(records: Iterable[Mapping[str, Any]], ruleset: RuleSet | None 
 def deduplicate(records: Iterable[Mapping[str, Any]], options: DedupOptions = DedupOptions()
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Group records with a text field into stories. Returns the records (each gaining
-    `story` and `copy_of`) and one record per distinct story, as `storysift dedup` writes."""
+    `story` and `copy_of`) and one record per distinct story, as `storysift dedup` writes.
+    Raises ValueError naming the first record with no string text field."""
     with tempfile.TemporaryDirectory(prefix="storysift-") as tmp:
         source = Path(tmp) / "input.jsonl"
         with atomic_text(source) as stream:
             sink = JsonlSink(stream)
             for record in records:
                 sink.write(dict(record))
-        dedup_file(source, Path(tmp) / "out", options)
+        rejects: list[Reject] = []
+        dedup_file(source, Path(tmp) / "out", options, on_reject=rejects.append)
+        if rejects:  # a record per line: the line number is the record's
+            raise ValueError(f"record {rejects[0].source.rpartition(':')[2]}: {rejects[0].reason}")
         return _read_jsonl(Path(tmp) / "out" / "clean.jsonl"), _read_jsonl(Path(tmp) / "out" / "stories.jsonl")
 
 

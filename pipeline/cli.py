@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import Counter
-from contextlib import ExitStack
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from storysift import __version__
 from storysift.bundled import rules_dir, seeds_dir
 from storysift.clean.page import clean_stream
 from storysift.corpus.dedup import (
@@ -27,24 +27,29 @@ from storysift.corpus.dedup import (
     dedup_file,
     summary,
 )
-from storysift.corpus.furniture import DEFAULT_MIN_STORIES
 from storysift.document import Reject
 from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
-from storysift.read.files import count_documents, iter_inputs
+from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
-from storysift.run.engine import RunOptions, StrictStop, clean_items, run_cleaning
+from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
-from storysift.run.progress import Progress
+from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
 from storysift.run.shards import ResumeError
-from storysift.write.htmlreport import DEFAULT_REPORT_DOCS
-from storysift.write.outputs import JsonlSink, atomic_text, output_problem, record_sink, write_json
+from storysift.write.reportviews import DEFAULT_REPORT_DOCS
+from storysift.write.outputs import output_problem, record_sink, write_json
+from storysift.write.rejects import RejectLog
 
 BAD_INPUT = 3
-# Under `clean`, rejects beyond this many are not listed on stderr when a rejects file holds
-# them all: a wrong --text-field rejects every record of a corpus.
-MAX_LISTED_REJECTS = 20
+
+
+class LevelName(str, Enum):
+    debug = "DEBUG"
+    info = "INFO"
+    warning = "WARNING"
+    error = "ERROR"
+
 
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
@@ -57,35 +62,38 @@ app.add_typer(rules_app, name="rules")
 
 RulesOption = Annotated[
     Optional[list[Path]],
-    typer.Option("--rules", help="Extra rule folder (repeatable): adds rules, or overrides bundled ones by id."),
+    typer.Option("--rules", help="Extra rule folder or file (repeatable): adds rules, or overrides bundled ones by id."),
 ]
-TextField = Annotated[str, typer.Option(help="JSON Lines field holding plain text.")]
-HtmlField = Annotated[str, typer.Option(help="JSON Lines field holding HTML (preferred when present).")]
-IdField = Annotated[str, typer.Option(help="JSON Lines field holding the document id.")]
-UrlField = Annotated[str, typer.Option(help="JSON Lines field holding the page URL.")]
+TextField = Annotated[str, typer.Option(help="Record field holding plain text (a.b: field b of object a).")]
+HtmlField = Annotated[str, typer.Option(help="Record field holding HTML (preferred when present; a.b for nested).")]
+IdField = Annotated[str, typer.Option(help="Record field holding the document id (a.b for nested).")]
+UrlField = Annotated[str, typer.Option(help="Record field holding the page URL (a.b for nested).")]
 MaxBytes = Annotated[int, typer.Option(help="Reject a document larger than this many bytes.", min=1)]
 Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected input (exit 1).")]
 Workers = Annotated[int, typer.Option(help="Cleaning processes; records keep the input order.", min=1)]
 Timeout = Annotated[float, typer.Option(help="Seconds of cleaning per document before it is rejected.", min=0.01)]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")]
+ProgressEvery = Annotated[float, typer.Option(
+    help="When stderr is not a terminal: a progress line (stage, documents, docs/s) every this many seconds.", min=0.1)]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log each stage (-v) or more (-vv) on stderr.")]
+LogLevel = Annotated[Optional[LevelName], typer.Option(
+    "--log-level", case_sensitive=False, help="Log level (overrides -v).")]
 AllowOutInInput = Annotated[bool, typer.Option(
     "--allow-out-in-input", help="Allow the output inside an input folder (a later run over it reads the output too).")]
 Threshold = Annotated[float, typer.Option(help="Jaccard similarity (0..1] of word shingles at which two pages are copies.")]
 ShingleSize = Annotated[int, typer.Option(help="Words per shingle for copy detection.")]
 NumPerm = Annotated[int, typer.Option(help="MinHash permutations per signature.")]
-MinStoriesFurniture = Annotated[int, typer.Option(
-    help="A block found in at least this many distinct stories is furniture (corpus.repeated-block).")]
 MaxRejectShare = Annotated[Optional[float], typer.Option(
     help="Exit 3 when more than this share (0..1) of the documents is rejected.", min=0.0, max=1.0)]
 IndexOption = Annotated[Optional[str], typer.Option(
     "--index", help="Keep stories across runs in this SQLite file or redis://host:port/db; stories seen before keep their id.")]
 
 
-def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_stories: int,
+def dedup_options(threshold: float, shingle_size: int, num_perm: int,
                   text_field: str = "text", id_field: str = "id", index: str | None = None) -> DedupOptions:
     """Dedup options, refused before any work starts when one is out of range or the index
     cannot be used with them."""
-    options = DedupOptions(threshold, shingle_size, num_perm, min_stories, text_field=text_field, id_field=id_field,
+    options = DedupOptions(threshold, shingle_size, num_perm, text_field=text_field, id_field=id_field,
                            index=index)
     problems = options.problems()
     if not problems and index is not None:
@@ -99,7 +107,8 @@ def dedup_options(threshold: float, shingle_size: int, num_perm: int, min_storie
 
 def input_problem(missing: list[str], written: int, rejected: int, max_share: float | None) -> str | None:
     """Why a run's inputs gave nothing to trust, for exit code 3; None when they did.
-    `rejected` leaves out records skipped by design (a WARC's requests and images)."""
+    `rejected` leaves out records skipped by design (a WARC's requests and images): they are
+    no failure, and a run of nothing but them found no document."""
     if missing:
         return f"no such file or folder: {', '.join(missing)}"
     if written + rejected == 0:
@@ -122,8 +131,6 @@ def check_inputs(missing: list[str], written: int, rejected: int, max_share: flo
 
 def show_version(value: bool) -> None:
     if value:
-        from storysift import __version__
-
         typer.echo(f"storysift {__version__}")
         raise typer.Exit()
 
@@ -134,6 +141,20 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
+
+
+def configure_logging(verbose: int, level: LevelName | None) -> None:
+    """Log records on stderr at the level asked: WARNING by default, -v INFO, -vv DEBUG."""
+    import logging
+
+    name = level.value if level else ("DEBUG" if verbose > 1 else "INFO" if verbose else "WARNING")
+    logging.basicConfig(level=name, format="storysift: %(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+                        force=True)
+
+
+class ReportSample(str, Enum):
+    sites = "sites"
+    first = "first"
 
 
 class Engine(str, Enum):
@@ -173,45 +194,70 @@ def clean(
     workers: Workers = 1,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     max_reject_share: MaxRejectShare = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a killed clean --out FILE: skip its finished shards.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed clean's finished shards and start over.")] = False,
+    quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
 ) -> None:
     """Clean documents into JSON Lines or Parquet, one record per document."""
+    configure_logging(verbose, log_level)
     ruleset = get_rules(rules)
     if problem := output_problem(out):
         raise fail(problem)
-    options = read_options(text_field, html_field, id_field, url_field, max_bytes)
+    if out == "-" and (resume or fresh):
+        raise fail("--resume and --fresh continue or discard a killed clean --out FILE; --out - streams and keeps nothing")
+    options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict,
+                         workers=workers, timeout=timeout, resume=resume, fresh=fresh)
     rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
     missing = missing_inputs(inputs)
-    stopped = None
-    written = rejected = 0
-    skipped: Counter[str] = Counter()
-    with record_sink(out) as sink, ExitStack() as reject_file:
-        reject_sink = None
-        for item in clean_items(iter_inputs(inputs, options), ruleset, RunOptions(workers=workers, timeout=timeout)):
-            if isinstance(item, Reject) and item.skipped:
-                skipped[item.reason.split(":")[0]] += 1  # WARC requests etc.: counted, not listed
-            elif isinstance(item, Reject):
-                rejected += 1
-                if rejects_path and reject_sink is None:
-                    reject_sink = JsonlSink(reject_file.enter_context(atomic_text(rejects_path)))
-                if reject_sink is not None:
-                    reject_sink.write(item.as_record())
-                if reject_sink is None or rejected <= MAX_LISTED_REJECTS:
-                    typer.echo(f"storysift: rejected {item.source}: {item.reason}", err=True)
-                if strict:
-                    stopped = item
-                    break
-            else:
-                written += 1
-                sink.write(item.as_record())
-    if reject_sink is not None and rejected > MAX_LISTED_REJECTS:
-        typer.echo(f"storysift: {rejected} rejected in all, listed in {rejects_path}", err=True)
-    for reason, count in sorted(skipped.items()):
-        typer.echo(f"storysift: {reason}: {count}", err=True)
+    if out == "-":  # a pipe: records stream out as they are cleaned
+        written, rejected, stopped = clean_to_stdout(inputs, rejects_path, ruleset, options)
+    else:
+        written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
+                                                       Progress(quiet=quiet, every=progress_every))
     if stopped:
         raise typer.Exit(1)
     check_inputs(missing, written, rejected, max_reject_share)
+
+
+def clean_to_stdout(inputs: list[str], rejects_path: str | None, ruleset: RuleSet,
+                    options: RunOptions) -> tuple[int, int, bool]:
+    """`clean --out -`: documents, rejects and whether --strict stopped the run."""
+    stopped = False
+    with record_sink("-") as sink, RejectLog(rejects_path) as log:
+        for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
+            if isinstance(item, Reject):
+                log.add(item)
+                if options.strict and not item.skipped:
+                    stopped = True
+                    break
+            else:
+                sink.write(item.as_record())
+    log.summary()
+    return sink.count, log.rejected, stopped
+
+
+def clean_to_out_file(inputs: list[str], out: Path, rejects_path: str | None, ruleset: RuleSet, options: RunOptions,
+                      progress: Progress) -> tuple[int, int, bool]:
+    """`clean --out FILE`, resumable: documents, rejects and whether --strict stopped the run."""
+    log = RejectLog(listed_in=rejects_path)
+    work = f"{out.parent / ('.' + out.name)}.storysift-work"
+    try:
+        report, stop = clean_to_file(inputs, out, Path(rejects_path) if rejects_path else None, ruleset, options,
+                                     progress, lambda item, _: log.add(item) if isinstance(item, Reject) else None)
+    except ResumeError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; the finished shards are kept in {work}/: rerun with --resume to continue",
+                   130) from None
+    finally:
+        progress.close()
+    log.summary(report)
+    return report.written, report.rejected, stop is not None
 
 
 @app.command()
@@ -227,10 +273,12 @@ def run(
     strict: Strict = False,
     max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
     threshold: Threshold = DEFAULT_THRESHOLD,
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
-    min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
     index: IndexOption = None,
     allow_out_in_input: AllowOutInInput = False,
     workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
@@ -240,24 +288,28 @@ def run(
     engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift\\[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
-    report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html (the first N cleaned).", min=0)] = DEFAULT_REPORT_DOCS,
+    report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html.", min=0)] = DEFAULT_REPORT_DOCS,
+    report_sample: Annotated[ReportSample, typer.Option(help="Which documents get a view: spread over the sites (the first of each), or the first N cleaned.")] = ReportSample.sites,
+    report_doc: Annotated[Optional[list[str]], typer.Option("--report-doc", help="A document id that gets a view whatever --report-docs (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline into a folder: clean.jsonl, stories.jsonl, rejects.jsonl, report.json, report.html."""
+    configure_logging(verbose, log_level)
     ruleset = get_rules(rules)
-    dedup = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, index=index)
+    dedup = dedup_options(threshold, shingle_size, num_perm, index=index)
     sources = inputs or [str(seeds_dir())]
     if problem := output_dir_problem(out, sources, allow_out_in_input):
         raise fail(problem)
     options = RunOptions(
         read_options(text_field, html_field, id_field, url_field, max_bytes), strict, dedup,
         workers=workers or default_workers(), timeout=timeout, resume=resume, fresh=fresh, engine=engine.value,
-        ray_address=address, html_report=html_report, report_docs=report_docs,
+        ray_address=address, html_report=html_report, report_docs=report_docs, report_sample=report_sample.value,
+        report_ids=tuple(report_doc or ()),
     )
     missing = missing_inputs(sources)
     started = time.perf_counter()
-    progress = Progress(count_documents(sources), enabled=False if quiet else None)
+    progress = Progress(quiet=quiet, every=progress_every)
     try:
-        report = run_cleaning(sources, out, ruleset, options, progress.update)
+        report = run_cleaning(sources, out, ruleset, options, progress)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
     except (ResumeError, RayUnavailable) as exc:
@@ -270,44 +322,62 @@ def run(
     if not quiet:
         elapsed = time.perf_counter() - started
         typer.echo(
-            f"storysift: {report.written + report.rejected} read, {report.written} written, "
-            f"{report.rejected} rejected, {sum(report.rules.values())} removals; "
+            f"storysift: {report.written + report.rejected + report.skipped} read, {report.written} written, "
+            f"{report.rejected} rejected{f', {report.skipped} skipped' if report.skipped else ''}, "
+            f"{sum(report.rules.values())} removals; "
             f"{summary(report.stages['dedup'])} -> {out}/ ({elapsed:.1f}s)",
             err=True,
         )
-    skipped = sum(count for reason, count in report.reasons.items() if reason.startswith("skipped "))
-    check_inputs(missing, report.written, report.rejected - skipped, max_reject_share)
+    check_inputs(missing, report.written, report.rejected, max_reject_share)
 
 
 @app.command()
 def dedup(
-    clean_file: Annotated[Path, typer.Argument(help="JSON Lines with a text field (e.g. a clean.jsonl).")],
+    clean_file: Annotated[Path, typer.Argument(help="Records with a text field: JSON Lines (plain, .gz, .zst) or Parquet, as clean writes them.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: clean.jsonl, stories.jsonl, report.json.")] = Path("storysift-out"),
+    rejects: Annotated[Optional[Path], typer.Option(help="Where rejected lines go (default: OUT/rejects.jsonl).")] = None,
     threshold: Threshold = DEFAULT_THRESHOLD,
     shingle_size: ShingleSize = DEFAULT_SHINGLE_SIZE,
     num_perm: NumPerm = DEFAULT_NUM_PERM,
-    min_stories_furniture: MinStoriesFurniture = DEFAULT_MIN_STORIES,
     index: IndexOption = None,
     text_field: TextField = "text",
     id_field: IdField = "id",
+    max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
+    progress_every: ProgressEvery = LOG_EVERY_S,
+    verbose: Verbose = 0,
+    log_level: LogLevel = None,
 ) -> None:
-    """Collapse copies into distinct stories and remove furniture repeated across stories."""
-    options = dedup_options(threshold, shingle_size, num_perm, min_stories_furniture, text_field, id_field, index)
+    """Learn each site's template and remove it, then collapse copies into distinct stories."""
+    configure_logging(verbose, log_level)
+    options = dedup_options(threshold, shingle_size, num_perm, text_field, id_field, index)
     if not clean_file.is_file():
-        raise fail(f"{clean_file}: no such file")
-    started = time.perf_counter()
-    stats = dedup_file(clean_file, out, options)
+        raise fail(f"no such file: {clean_file}", BAD_INPUT)
+    in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
+    # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
+    rejects = rejects or out / ("dedup-rejects.jsonl" if in_place else "rejects.jsonl")
+    started, started_at = time.perf_counter(), now_utc()
+    progress = Progress(quiet=quiet, every=progress_every)
+    try:
+        with RejectLog(rejects) as log:
+            stats = dedup_file(clean_file, out, options, on_reject=log.add, progress=progress)
+    finally:
+        progress.close()
+    log.summary()
     report_path = out / "report.json"
     report = {}
-    if clean_file.resolve() == (out / "clean.jsonl").resolve() and report_path.is_file():
+    if in_place and report_path.is_file():
         try:  # deduplicating a run's own output in place: its report gains the dedup section
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except ValueError:
             report = {}
-    write_json(report_path, {**(report if isinstance(report, dict) else {}), "dedup": stats})
+    run = {"storysift": __version__, "inputs": [str(clean_file)], "options": asdict(options),
+           "started": started_at, "ended": now_utc(), "seconds": progress.timings()}
+    # In place, the run's report keeps its figures; "run" then says what this command did.
+    write_json(report_path, {**(report if isinstance(report, dict) else {}), "run": run, "dedup": stats})
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
+    check_inputs([], stats["documents"], stats["rejected"], max_reject_share)
 
 
 @app.command()
@@ -319,9 +389,15 @@ def explain(
     html_field: HtmlField = "html",
     id_field: IdField = "id",
     url_field: UrlField = "url",
+    run_dir: Annotated[Optional[Path], typer.Option(
+        "--run", help="A `storysift run` output folder holding the document: also show its site, story and "
+                      "event there and what the corpus stage removed (site.template).")] = None,
 ) -> None:
     """Show a document with every removed line in place, marked with its rule id."""
-    from storysift.review.explain import plain, render_explanation
+    from storysift.review.explain import find_in_run, plain, render_explanation, render_in_run
+
+    if run_dir is not None and not (run_dir / "clean.jsonl").is_file():
+        raise fail(f"{run_dir}: no clean.jsonl here; --run takes the output folder of `storysift run`")
 
     ruleset = get_rules(rules)
     use_color = sys.stdout.isatty() if color is None else color
@@ -338,6 +414,13 @@ def explain(
             raise fail(f"{item.source}: {item.reason}", 1)
         # color=: click strips styles when stdout is not a terminal, which --color asks for.
         typer.echo(render_explanation(item, style if use_color else plain), nl=False, color=use_color)
+        if run_dir is not None:
+            record, story = find_in_run(run_dir, item.id, item.source)
+            if record is None:
+                raise fail(f"{run_dir}: no document {item.id!r} (nor from {item.source}) in clean.jsonl", 1)
+            cleaning = {r.rule for r in item.removed}
+            typer.echo(render_in_run(record, story, cleaning, style if use_color else plain), nl=False,
+                       color=use_color)
 
 
 @app.command()

@@ -27,7 +27,8 @@ class RawDocument:
     content: str
     kind: str  # "html" or "text", decided from the content
     url: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # hints for cleaning (a WARC's capture date)
+    metadata: dict[str, Any] = field(default_factory=dict)  # the input record's other fields, kept as they are
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,20 @@ class Removal:
 
     `lines` is the 1-based inclusive line span in the text the rule saw (the input
     text for text documents, the extracted text for HTML); None for removed HTML
-    elements, which have no line in any text. `score`, for a classifier's removal, is the
-    highest probability of article text among its lines (below the rule's threshold).
+    elements and blocks, which have no line in any text.
     """
 
     rule: str
     text: str
     lines: tuple[int, int] | None = None
-    score: float | None = None
+    # For a block the extraction dropped: what each extractor voted and the model's probability,
+    # "trafilatura=0 resiliparse=1 readability=- p<=0.12" (storysift.clean.consensus).
+    votes: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         record = {"rule": self.rule, "text": self.text, "lines": list(self.lines) if self.lines else None}
-        if self.score is not None:
-            record["score"] = self.score
+        if self.votes is not None:
+            record["votes"] = self.votes
         return record
 
 
@@ -61,6 +63,7 @@ class Document:
     text: str
     kind: str = "text"
     url: str | None = None
+    site: str | None = None  # the URL's host, else the page's og:site_name; the corpus stage infers the rest
     title: str | None = None
     author: str | None = None
     date: str | None = None
@@ -68,12 +71,18 @@ class Document:
     removed: list[Removal] = field(default_factory=list)
     seen_text: str = ""  # the text the line rules saw, for `explain`
     words_in: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)  # the input record's other fields
+    # HTML only, for `explain`: every block of the page after pruning, in page order, with the
+    # rule that removed it (storysift.clean.headline.BlockFate); the kept ones are the lines of
+    # seen_text, in order.
+    blocks: list[Any] = field(default_factory=list)
 
     def as_record(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "source": self.source,
             "url": self.url,
+            "site": self.site,
             "kind": self.kind,
             "title": self.title,
             "author": self.author,
@@ -87,6 +96,7 @@ class Document:
                 "lines_out": self.text.count("\n") + 1 if self.text else 0,
                 "removed": len(self.removed),
             },
+            **({"metadata": self.metadata} if self.metadata else {}),
         }
 
 

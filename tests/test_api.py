@@ -37,6 +37,11 @@ def test_clean_records_reports_a_record_without_text_instead_of_raising():
     assert results[0]["id"] == "x" and "no string field" in results[0]["reason"] and "text" not in results[0]
 
 
+def test_deduplicate_names_a_record_without_text():
+    with pytest.raises(ValueError, match="record 2: record has no string field 'text'"):
+        api.deduplicate([{"id": "a", "text": "The ferry runs late."}, {"id": "b", "body": "no text"}])
+
+
 def test_rules_are_loaded_once_and_extra_rules_override(tmp_path):
     assert api.rules() is api.rules()
     (tmp_path / "off.yaml").write_text(

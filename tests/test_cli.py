@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from storysift.bundled import seeds_dir
 from storysift.cli import app
 from storysift.ruleset.load import load_rules
-from tests.conftest import ROOT
+from tests.conftest import ROOT, output_bytes
 
 runner = CliRunner()
 
@@ -109,6 +109,35 @@ def test_a_wrong_text_field_that_rejects_every_record_exits_3(tmp_path, command)
         assert f"30 rejected in all, listed in {rejects}" in result.stderr
 
 
+def test_a_wrong_text_field_to_stdout_lists_a_few_rejects_then_counts_them(tmp_path):
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps({"id": f"r{n}", "body": ARTICLE}) + "\n" for n in range(200)), encoding="utf-8")
+    result = invoke("clean", records, "--text-field", "page.body")
+    assert result.exit_code == 3 and result.stdout == ""
+    assert result.stderr.count("storysift: rejected") == 20 and len(result.stderr.splitlines()) < 30
+    assert "200 rejected in all, the first ones are listed above; --rejects FILE keeps them all" in result.stderr
+    assert "200 record has no string field 'page.body' or 'html'" in result.stderr
+
+
+def test_a_clean_rerun_with_no_rejects_leaves_no_stale_rejects_file(tmp_path):
+    source, out = tmp_path / "in.jsonl", tmp_path / "clean.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": ARTICLE}) + "\n" + json.dumps({"id": "b", "text": " "}) + "\n")
+    assert invoke("clean", source, "--out", out).exit_code == 0
+    assert [r["id"] for r in jsonl(tmp_path / "clean.jsonl.rejects.jsonl")] == ["b"]
+    source.write_text(json.dumps({"id": "a", "text": ARTICLE}) + "\n")
+    assert invoke("clean", source, "--out", out).exit_code == 0
+    assert not (tmp_path / "clean.jsonl.rejects.jsonl").exists()
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["--log-level", "info"]])
+def test_verbose_logs_each_stage(tmp_path, flags):
+    result = invoke("run", "--out", tmp_path / "out", "-q", *flags)
+    assert result.exit_code == 0
+    stages = [line.split("stage: ")[1].split(" (")[0] for line in result.stderr.splitlines() if "stage: " in line]
+    assert stages == ["cleaning", "writing", "site templates", "stories", "writing", "events", "writing", "report"]
+    assert "stage: " not in invoke("run", "--out", tmp_path / "quiet", "-q").stderr
+
+
 def test_max_reject_share_fails_a_run_past_it_and_passes_one_within_it(tmp_path, corpus):
     # The corpus folder: 4 documents written, 4 rejected.
     assert invoke("run", corpus, "--out", tmp_path / "a", "-q", "--max-reject-share", "0.4").exit_code == 3
@@ -197,11 +226,11 @@ def test_run_on_a_folder_accounts_for_every_input(tmp_path, corpus):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [r["id"] for r in clean] == ["a-article.txt", "b-page.html", "r1", "r3"]
     assert len(rejects) == 4
-    assert report["inputs"] == {"read": 8, "written": 4, "rejected": 4}
+    assert report["inputs"] == {"read": 8, "written": 4, "rejected": 4, "skipped": 0}
     files = report["files"]
     jsonl_name = (corpus / "d-records.jsonl").as_posix()
-    assert files[jsonl_name] == {"read": 4, "written": 2, "rejected": 2}
-    assert files[str(corpus / "c-empty.txt")] == {"read": 1, "written": 0, "rejected": 1}
+    assert files[jsonl_name] == {"read": 4, "written": 2, "rejected": 2, "skipped": 0}
+    assert files[str(corpus / "c-empty.txt")] == {"read": 1, "written": 0, "rejected": 1, "skipped": 0}
     for counts in files.values():
         assert counts["read"] == counts["written"] + counts["rejected"]
     assert sum(c["read"] for c in files.values()) == report["inputs"]["read"]
@@ -219,7 +248,7 @@ def test_run_without_inputs_cleans_the_bundled_seeds(tmp_path):
     assert result.exit_code == 0 and result.stderr == ""
     records = jsonl(out / "clean.jsonl")
     assert [r["id"] for r in records] == sorted(p.name for p in seeds_dir().glob("*.txt"))
-    assert json.loads((out / "report.json").read_text())["inputs"] == {"read": 5, "written": 5, "rejected": 0}
+    assert json.loads((out / "report.json").read_text())["inputs"] == {"read": 5, "written": 5, "rejected": 0, "skipped": 0}
     assert (out / "rejects.jsonl").read_text() == ""
 
 
@@ -231,7 +260,7 @@ def test_run_strict_exits_1_and_keeps_what_was_written(tmp_path, corpus):
     assert [r["id"] for r in jsonl(out / "clean.jsonl")] == ["a-article.txt", "b-page.html"]
     assert [r["id"] for r in jsonl(out / "rejects.jsonl")] == ["c-empty.txt"]
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": 3, "written": 2, "rejected": 1}
+    assert report["inputs"] == {"read": 3, "written": 2, "rejected": 1, "skipped": 0}
     assert "c-empty.txt" in report["stopped"]
 
 
@@ -243,7 +272,7 @@ def test_run_twice_gives_byte_identical_outputs(tmp_path, corpus):
     assert {"clean.jsonl", "rejects.jsonl", "report.json"} <= set(names)
     assert names == sorted(p.name for p in second.iterdir())
     for name in names:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert output_bytes(first / name) == output_bytes(second / name), name
 
 
 def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_path, corpus):
@@ -262,7 +291,7 @@ def test_run_is_byte_identical_across_processes_with_different_hash_seeds(tmp_pa
     names = sorted(p.name for p in outs[0].iterdir())
     assert names == sorted(p.name for p in outs[1].iterdir())
     for name in names:
-        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+        assert output_bytes(outs[0] / name) == output_bytes(outs[1] / name), name
 
 
 def test_run_leaves_no_temporary_files(tmp_path, corpus):
@@ -313,7 +342,7 @@ def test_broken_extra_rules_fail_with_exit_2_before_any_work(tmp_path, corpus, b
 
 def test_missing_rules_folder_is_exit_2(tmp_path):
     result = invoke("rules", "list", "--rules", tmp_path / "nope")
-    assert result.exit_code == 2 and "rules directory not found" in result.stderr
+    assert result.exit_code == 2 and "no such rule file or folder" in result.stderr
 
 
 # --- explain --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The dedup stage end to end (issue 3): copies collapse into stories, same-site stories stay
-apart, furniture repeated across stories goes, events group coverage of one event, and output
+apart, each site's template goes, events group coverage of one event, and output
 is deterministic whatever the input order."""
 
 import json
@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from storysift.cli import app
 from storysift.corpus.dedup import MIN_WORDS, DedupOptions, dedup_file
-from storysift.corpus.furniture import RULE_ID
+from storysift.corpus.templates import RULE_ID
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "fixtures" / "corpora" / "three-sites"
+
 
 
 def read_jsonl(path):
@@ -58,12 +59,12 @@ def test_different_stories_from_one_site_stay_apart(three_sites):
         assert len(stories) == len(set(stories)), site
 
 
-def test_furniture_across_stories_removed_with_its_rule_and_story_text_kept(three_sites):
+def test_site_template_removed_with_its_rule_and_site_and_story_text_kept(three_sites):
     _, clean, stories, expected = three_sites
     for doc in clean.values():
         for snippet in expected["furniture"]:
             assert snippet not in doc["text"], (doc["id"], snippet)
-        assert any(r["rule"] == RULE_ID for r in doc["removed"])
+        assert any(r["rule"] == RULE_ID and r["site"] == doc["site"] for r in doc["removed"])
     texts = " ".join(doc["text"] for doc in clean.values())
     for snippet in expected["kept"]:
         assert snippet in texts
@@ -104,7 +105,9 @@ def test_seeds_give_five_documents_five_stories_one_event(tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     dedup = report["dedup"]
     assert (dedup["documents"], dedup["distinct_stories"], dedup["events"]) == (5, 5, 1)
-    assert dedup["corpus_furniture"]["applied"] is False and "needs at least" in dedup["corpus_furniture"]["reason"]
+    templates = dedup["site_templates"]  # five outlets, no URL: five sites, each too small to tell its template
+    assert templates["sites"] == 5 and templates["sites_with_template"] == 0
+    assert all("generic rules only" in site["note"] for site in templates["per_site"].values())
     stories = read_jsonl(tmp_path / "stories.jsonl")
     assert len(stories) == 5 and len({s["event"] for s in stories}) == 1
     assert all(r["copy_of"] is None and r["story"] for r in read_jsonl(tmp_path / "clean.jsonl"))
@@ -116,17 +119,44 @@ PARAGRAPH = ("The regional water company will raise prices by eight percent in J
 
 def test_short_and_empty_texts_are_written_but_kept_out_with_a_reason(tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "empty", "text": ""}, {"id": "stub", "text": "Read more"}, {"id": "full", "text": PARAGRAPH * 3},
-        {"id": "no-text", "body": PARAGRAPH}])
+        {"id": "empty", "text": ""}, {"id": "stub", "text": "Read more"}, {"id": "full", "text": PARAGRAPH * 3}])
     stats = dedup_file(path, tmp_path / "out")
     clean = {r["id"]: r for r in read_jsonl(tmp_path / "out" / "clean.jsonl")}
-    assert set(clean) == {"empty", "stub", "full", "no-text"}
+    assert set(clean) == {"empty", "stub", "full"}
     assert clean["empty"]["story"] is None and clean["empty"]["excluded"] == "empty text"
     assert clean["stub"]["excluded"] == f"fewer than {MIN_WORDS} words"
-    assert clean["no-text"]["excluded"] == "no text field 'text'"
     assert clean["full"]["story"] and stats["distinct_stories"] == 1
-    assert stats["excluded"] == {"documents": 3, "reasons": {
-        "empty text": 1, f"fewer than {MIN_WORDS} words": 1, "no text field 'text'": 1}}
+    assert stats["excluded"] == {"documents": 2, "reasons": {"empty text": 1, f"fewer than {MIN_WORDS} words": 1}}
+
+
+def test_a_line_that_is_no_record_with_text_is_a_reject_with_its_line_number_never_copied(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([json.dumps({"id": "a", "text": PARAGRAPH}), "not json", "[1, 2]",
+                               json.dumps({"id": "no-text", "body": PARAGRAPH}), "",
+                               json.dumps({"id": "b", "text": PARAGRAPH + " Again."})]) + "\n", encoding="utf-8")
+    rejects = []
+    stats = dedup_file(path, tmp_path / "out", on_reject=rejects.append)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a", "b"]
+    name = path.as_posix()
+    assert [(r.source, r.reason.split(":")[0], r.id) for r in rejects] == [
+        (f"{name}:2", "line is not valid JSON", None), (f"{name}:3", "record is not a JSON object", None),
+        (f"{name}:4", "record has no string field 'text' (--text-field)", "no-text")]
+    assert (stats["documents"], stats["rejected"], stats["distinct_stories"]) == (2, 3, 1)
+
+
+def test_corpus_removals_are_counted_with_every_other_rule(tmp_path):
+    result = CliRunner().invoke(app, ["run", str(CORPUS / "pages.jsonl"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "clean.jsonl")
+    removed = [r["rule"] for record in records for r in record["removed"]]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["removals_per_rule"][RULE_ID] == removed.count(RULE_ID) > 0
+    assert report["removals_per_rule"] == {rule: removed.count(rule) for rule in sorted(set(removed))}
+    assert report["removals_per_stage"] == {"cleaning": len(removed) - removed.count(RULE_ID),
+                                            "corpus": removed.count(RULE_ID)}
+    assert f"{len(removed)} removals" in result.stderr  # the summary line counts them all
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f'["{RULE_ID}",{removed.count(RULE_ID)}]' in page  # a bar of the chart
 
 
 def test_one_document_and_only_duplicates(tmp_path):
@@ -156,16 +186,64 @@ def test_a_very_long_document_is_capped(tmp_path):
 
 def test_other_tools_output_with_its_own_field_names(tmp_path):
     path = tmp_path / "other.jsonl"
-    path.write_text(json.dumps({"doc": "x1", "body": PARAGRAPH}) + "\n" + "not json\n"
-                    + json.dumps({"doc": "x2", "body": PARAGRAPH}) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "body",
-                                      "--id-field", "doc"])
+    path.write_text(json.dumps({"doc": {"id": "x1"}, "page": {"body": PARAGRAPH}}) + "\n" + "not json\n"
+                    + json.dumps({"doc": {"id": "x2"}, "page": {"body": PARAGRAPH}}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "page.body",
+                                      "--id-field", "doc.id"])
     assert result.exit_code == 0, result.output
-    lines = (tmp_path / "out" / "clean.jsonl").read_text().splitlines()
-    assert lines[1] == "not json"
-    records = [json.loads(lines[0]), json.loads(lines[2])]
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")  # DuckDB and pandas read it: no stray line
     assert records[1]["copy_of"] == "x1" and records[0]["story"] == records[1]["story"]
+    assert records[0]["page"] == {"body": PARAGRAPH}
+    assert [r["source"] for r in read_jsonl(tmp_path / "out" / "rejects.jsonl")] == [f"{path.as_posix()}:2"]
+    assert f"rejected {path.as_posix()}:2: line is not valid JSON" in result.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["dedup"]["distinct_stories"] == 1
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet"])
+def test_dedup_reads_what_clean_writes_in_every_format(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow.parquet")
+    pages = tmp_path / "pages.jsonl"
+    write_jsonl(pages, [{"id": f"p{n}", "text": PARAGRAPH * 2 + f"Edition {n}.", "lang": "en"} for n in range(3)]
+                + [{"id": "other", "text": " ".join(f"Line {n}: the museum opens a new wing in May." for n in range(30))}])
+    cleaned = tmp_path / f"clean{suffix}"
+    assert CliRunner().invoke(app, ["clean", str(pages), "--out", str(cleaned)]).exit_code == 0
+    result = CliRunner().invoke(app, ["dedup", str(cleaned), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "4 documents, 2 distinct stories" in result.stderr
+    records = read_jsonl(tmp_path / "out" / "clean.jsonl")
+    assert [r["id"] for r in records] == ["p0", "p1", "p2", "other"]
+    assert records[0]["metadata"] == {"lang": "en"} and records[1]["copy_of"] == "p0"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clean.jsonl", "report.json", "stories.jsonl"]
+
+
+def test_a_cut_compressed_input_keeps_what_was_read_and_rejects_the_rest(tmp_path):
+    import gzip
+
+    data = "".join(json.dumps({"id": f"p{n}", "text": PARAGRAPH + f"Edition {n}."}) + "\n" for n in range(4000))
+    whole = gzip.compress(data.encode())
+    path = tmp_path / "clean.jsonl.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    rejects = []
+    stats = dedup_file(path, tmp_path / "out", on_reject=rejects.append)
+    assert 0 < stats["documents"] < 4000
+    assert rejects[-1].reason.startswith("unreadable: Compressed file ended")
+    assert rejects[-1].source == f"{path.as_posix()}:{stats['documents'] + len(rejects)}"
+
+
+def test_a_text_field_no_record_has_exits_3_with_a_few_lines_not_one_per_record(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": f"r{n}", "text": PARAGRAPH} for n in range(50)])
+    result = CliRunner().invoke(app, ["dedup", str(path), "--out", str(tmp_path / "out"), "--text-field", "body"])
+    assert result.exit_code == 3
+    assert "every document was rejected (50)" in result.stderr
+    assert result.stderr.count("storysift: rejected") == 20
+    assert "50 record has no string field 'body' (--text-field)" in result.stderr
+    assert len(read_jsonl(tmp_path / "out" / "rejects.jsonl")) == 50
+
+
+def test_a_missing_input_exits_3(tmp_path):
+    result = CliRunner().invoke(app, ["dedup", str(tmp_path / "nosuch.jsonl"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3 and "no such file" in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -173,7 +251,6 @@ def test_other_tools_output_with_its_own_field_names(tmp_path):
     (["--threshold", "1.5"], "--threshold must be in (0, 1]"),
     (["--shingle-size", "0"], "--shingle-size must be 1..64"),
     (["--num-perm", "4"], "--num-perm must be 16..4096"),
-    (["--min-stories-furniture", "1"], "--min-stories-furniture must be at least 2"),
 ])
 def test_bad_options_are_refused_before_any_work(tmp_path, args, message):
     for command in (["dedup", str(CORPUS / "pages.jsonl")], ["run"]):
@@ -192,7 +269,7 @@ def test_memory_budget_changes_speed_not_output(tmp_path, monkeypatch):
     import storysift.corpus.dedup
 
     dedup_file(CORPUS / "pages.jsonl", tmp_path / "cached")
-    for budget in ("CACHE_BYTES", "WORD_CACHE_BYTES", "RECENT_SETS"):  # every text re-read from the file
+    for budget in ("CACHE_BYTES", "RECENT_SETS"):  # every text re-read from the file
         monkeypatch.setattr(storysift.corpus.dedup, budget, 0)
     dedup_file(CORPUS / "pages.jsonl", tmp_path / "uncached")
     for name in ("clean.jsonl", "stories.jsonl"):

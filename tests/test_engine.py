@@ -17,6 +17,7 @@ from storysift.read.documents import ReadOptions, make_document
 from storysift.read.files import iter_inputs
 from storysift.run.engine import RunOptions, StrictStop, run_cleaning
 from storysift.write.outputs import atomic_text, write_json
+from tests.conftest import output_bytes
 
 PARAGRAPHS = [
     "The museum reopened on Friday after a two-year renovation of its roof and galleries.",
@@ -104,10 +105,10 @@ def test_report_accounts_for_every_input(rules, tmp_path):
     out = tmp_path / "out"
     report = run_cleaning([str(folder)], out, rules, options())
     on_disk = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert on_disk["inputs"] == {"read": 6, "written": 4, "rejected": 2} == report.as_dict()["inputs"]
+    assert on_disk["inputs"] == {"read": 6, "written": 4, "rejected": 2, "skipped": 0} == report.as_dict()["inputs"]
     assert len(read_jsonl(out / "clean.jsonl")) == 4 and len(read_jsonl(out / "rejects.jsonl")) == 2
-    assert on_disk["files"][(folder / "d.jsonl").as_posix()] == {"read": 3, "written": 2, "rejected": 1}
-    assert on_disk["files"][str(folder / "b.txt")] == {"read": 1, "written": 0, "rejected": 1}
+    assert on_disk["files"][(folder / "d.jsonl").as_posix()] == {"read": 3, "written": 2, "rejected": 1, "skipped": 0}
+    assert on_disk["files"][str(folder / "b.txt")] == {"read": 1, "written": 0, "rejected": 1, "skipped": 0}
     assert on_disk["removals_per_rule"]["ads.advertisement-label"] == 2  # a.txt and d1
     assert on_disk["reject_reasons"] == {"line is not valid JSON": 1, "no text": 1}
 
@@ -121,15 +122,49 @@ def test_strict_stop_keeps_output_so_far_and_says_where_it_stopped(rules, tmp_pa
     assert [r["id"] for r in read_jsonl(out / "clean.jsonl")] == ["a.txt"]
     assert [r["id"] for r in read_jsonl(out / "rejects.jsonl")] == ["b.txt"]
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": 2, "written": 1, "rejected": 1}
+    assert report["inputs"] == {"read": 2, "written": 1, "rejected": 1, "skipped": 0}
     assert report["stopped"] == f"--strict: stopped at the first reject ({folder / 'b.txt'})"
 
 
-def test_progress_callback_counts_every_input(rules, tmp_path):
+class Recorder:
+    """A progress listener that keeps what it is told."""
+
+    def __init__(self):
+        self.stages, self.updates = [], {}
+
+    def stage(self, name, total=None):
+        self.stages.append(name)
+
+    def update(self, done):
+        self.updates.setdefault(self.stages[-1], []).append(done)
+
+    def close(self):
+        pass
+
+    def timings(self):
+        return {}
+
+
+def test_progress_is_told_each_stage_and_counts_every_input(rules, tmp_path):
     folder = write_inputs(tmp_path / "in")
-    seen = []
-    run_cleaning([str(folder)], tmp_path / "out", rules, options(), on_progress=seen.append)
-    assert seen == list(range(1, 7))
+    seen = Recorder()
+    run_cleaning([str(folder)], tmp_path / "out", rules, options(), seen)
+    assert seen.stages == ["cleaning", "writing", "site templates", "stories", "writing", "events", "writing", "report"]
+    assert seen.updates["cleaning"] == list(range(1, 7))
+    assert seen.updates["stories"] == [1, 2, 3, 4]  # the dedup stage reads the four documents written
+
+
+def test_report_says_what_ran_when_and_how_long_each_stage_took(rules, tmp_path):
+    from storysift import __version__
+
+    folder = write_inputs(tmp_path / "in")
+    run_cleaning([str(folder)], tmp_path / "out", rules, RunOptions(workers=1, report_docs=7))
+    run = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["run"]
+    assert run["storysift"] == __version__ and run["inputs"] == [str(folder)]
+    assert run["options"]["report_docs"] == 7 and run["options"]["dedup"]["threshold"] == 0.5
+    assert run["started"] <= run["ended"] and run["started"].endswith("+00:00")
+    assert list(run["seconds"]) == ["cleaning", "writing", "site templates", "stories", "events", "report"]
+    assert all(seconds >= 0 for seconds in run["seconds"].values())
 
 
 def test_two_runs_give_byte_identical_outputs(rules, tmp_path):
@@ -139,7 +174,7 @@ def test_two_runs_give_byte_identical_outputs(rules, tmp_path):
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "two").iterdir())
     for name in names:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+        assert output_bytes(tmp_path / "one" / name) == output_bytes(tmp_path / "two" / name), name
 
 
 # --- atomic writes --------------------------------------------------------------------------

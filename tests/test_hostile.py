@@ -349,7 +349,7 @@ def test_broken_jsonl_lines_rejected_one_by_one(tmp_path):
     assert reasons["6"].startswith("truncated last line: ")
     assert [r["id"] for r in read_jsonl(out / "clean.jsonl")] == ["good-1", "good-2"]
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": 6, "written": 2, "rejected": 4}
+    assert report["inputs"] == {"read": 6, "written": 2, "rejected": 4, "skipped": 0}
 
 
 # Long lines --------------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def test_every_input_accounted_for_and_left_unchanged(tmp_path):
     for name, counts in files.items():
         assert counts["read"] == counts["written"] + counts["rejected"], name
     assert sum(c["read"] for c in files.values()) == inputs["read"]
-    assert files[f"{folder}/g.jsonl"] == {"read": 5, "written": 2, "rejected": 3}
+    assert files[f"{folder}/g.jsonl"] == {"read": 5, "written": 2, "rejected": 3, "skipped": 0}
     assert inputs["written"] == len(read_jsonl(out / "clean.jsonl"))
     assert inputs["rejected"] == len(read_jsonl(out / "rejects.jsonl"))
 
@@ -526,7 +526,7 @@ def test_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
     assert sorted(r["source"] for r in records if r["id"] == "caf\\udce9.txt") == [
         f"{copy}/caf\\udce9.txt", f"{folder}/caf\\udce9.txt"]
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["inputs"] == {"read": 4, "written": 4, "rejected": 0}
+    assert report["inputs"] == {"read": 4, "written": 4, "rejected": 0, "skipped": 0}
     assert (report["dedup"]["clustered"], report["dedup"]["distinct_stories"]) == (3, 1)  # ok.txt is too short
 
 
@@ -718,9 +718,9 @@ def test_a_jsonl_line_nested_too_deep_is_a_reject_with_its_line_number(tmp_path,
     assert explained.exit_code == 1 and f"{corpus.as_posix()}:2: {nested}" in explained.stderr
     deduped = storysift("dedup", corpus, "--out", tmp_path / "dedup")
     assert deduped.exit_code == 0, deduped.output
-    report = json.loads((tmp_path / "dedup" / "report.json").read_text(encoding="utf-8"))
-    assert report["dedup"]["excluded"]["reasons"]["not a JSON object"] == 1
-    assert (tmp_path / "dedup" / "clean.jsonl").read_text(encoding="utf-8").splitlines()[1] == deep
+    assert [r["id"] for r in read_jsonl(tmp_path / "dedup" / "clean.jsonl")] == ["good-1", "good-3"]
+    rejects = read_jsonl(tmp_path / "dedup" / "rejects.jsonl")
+    assert [(r["source"], r["reason"]) for r in rejects] == [(f"{corpus.as_posix()}:2", nested)]
 
 
 @pytest.mark.parametrize("url_field, head", [

@@ -168,10 +168,134 @@ def test_report_renders_in_headless_chromium_without_running_page_text(run_dir: 
 
 
 def test_only_the_largest_stories_are_listed_but_the_charts_count_all(tmp_path: Path, monkeypatch) -> None:
-    import storysift.write.htmlreport
+    import storysift.write.reportcorpus
 
-    monkeypatch.setattr(storysift.write.htmlreport, "MAX_STORIES", 2)
+    monkeypatch.setattr(storysift.write.reportcorpus, "MAX_STORIES", 2)
     run_cleaning([str(p) for p in SEEDS], tmp_path, load_rules([]), RunOptions())
     stories = page_data(tmp_path)["stories"]
     assert stories["total"] == len(SEEDS) and sum(n for _, n in stories["sizes"]) == len(SEEDS)
     assert len(stories["listed"]) == 2
+
+
+# --- review: rules, sites, stories, events, search, chosen documents --------------------------
+
+def test_each_rule_says_what_it_removed_with_samples_from_different_sites_first(tmp_path: Path) -> None:
+    records = [{"id": f"{host}-{n}", "url": f"https://www.{host}/{n}",
+                "text": f"{ARTICLE_LINES[n % 3]}\nAdvertisement\nThe rest of page {n} on {host} tells the story."}
+               for host in ("a.example", "b.example") for n in range(3)]
+    corpus = tmp_path / "pages.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    run_cleaning([str(corpus)], tmp_path / "out", load_rules([]), RunOptions())
+    data = page_data(tmp_path / "out")
+    row = next(r for r in data["rule_rows"] if r[0] == "ads.advertisement-label")
+    rule, removals, documents, sites, description, samples = row
+    assert (removals, documents, sites) == (6, 6, 2)
+    assert description == load_rules([]).by_id(rule).description
+    assert [s[:2] for s in samples] == [["a.example-0", "a.example"], ["b.example-0", "b.example"], ["a.example-1", "a.example"]]
+    assert all(s[2] == "Advertisement" for s in samples)
+    sites = {r[0]: r for r in data["sites"]["listed"]}
+    assert set(sites) == {"a.example", "b.example"} and sites["a.example"][1] == 3  # www. dropped
+    assert ["ads.advertisement-label", 3] in sites["a.example"][5]
+
+
+ARTICLE_LINES = ["The harbour board voted to run a night ferry between the two piers for six months.",
+                 "The library will keep its reading room open until midnight from next month.",
+                 "The council approved a new cycle lane along the river after a long consultation."]
+
+
+def test_a_documents_site_is_its_site_field_else_its_host() -> None:
+    from storysift.write.reportviews import NO_SITE, site_of
+
+    assert site_of("Daily Ledger", "https://www.ledger.example/x") == "Daily Ledger"
+    assert site_of(None, "https://www.ledger.example/x") == "ledger.example"
+    assert site_of("", None) == NO_SITE
+
+
+def test_a_story_opens_to_its_copies_each_with_its_differences_from_the_canonical_text(run_dir: Path) -> None:
+    stories = page_data(run_dir)["stories"]
+    (pair,) = [s for s in stories["listed"] if s["size"] == 2]
+    assert pair["text"].startswith(pair["title"] or "") and not pair["text_cut"]
+    canonical, copy = pair["members"]
+    assert canonical[0] == pair["canonical"] and len(canonical) == 3  # the canonical copy has no differences
+    diff = copy[3]
+    changed = [hunk for hunk in diff["hunks"] if hunk[0] == "~"]
+    assert len(changed) == 1 and diff["same"] > 2
+    words = {op: text for op, text in changed[0][1] if op != "="}
+    assert {words["-"], words["+"]} == {"escalating", "rising"}
+    events = {e[0]: e for e in stories["events"]}
+    assert [s[0] for s in events[pair["event"]][2]][:1] == [pair["story"]]  # the largest story of its event first
+
+
+def test_text_diff_marks_lines_out_lines_in_and_words_changed_in_place() -> None:
+    from storysift.write.textdiff import text_diff
+
+    canonical = "Title\n\nFirst paragraph of the story.\nSecond paragraph stays.\nLast paragraph goes."
+    copy = "New title entirely different words here\n\nFirst paragraph of this story.\nSecond paragraph stays."
+    diff = text_diff(canonical, copy)
+    assert diff["same"] == 1 and not diff["cut"]
+    assert ["-", "Last paragraph goes."] in diff["hunks"]
+    assert ["~", [["=", "First paragraph of"], ["-", "the"], ["+", "this"], ["=", "story."]]] in diff["hunks"]
+    assert ["-", "Title"] in diff["hunks"] and ["+", "New title entirely different words here"] in diff["hunks"]
+    assert text_diff(canonical, canonical) == {"same": 4, "hunks": [], "cut": False}
+
+
+def doc(doc_id: str, url: str | None = None):
+    from storysift.document import Document
+
+    return Document(doc_id, f"{doc_id}.txt", "Clean text.", url=url, seen_text="Clean text.")
+
+
+def test_views_spread_over_the_sites_and_documents_asked_for_by_id() -> None:
+    from storysift.write.reportviews import DocumentViews
+
+    stream = [doc(f"a{n}", f"https://a.example/{n}") for n in range(6)] + \
+             [doc(f"b{n}", f"https://b.example/{n}") for n in range(3)] + [doc("c0", "https://c.example/0"), doc("late")]
+    sampled = DocumentViews(4, sample="sites", ids=["late"])
+    first = DocumentViews(4, sample="first")
+    for position, item in enumerate(stream, 1):
+        sampled.add(item, position)
+        first.add(item, position)
+    assert [v["id"] for v in first.views] == ["a0", "a1", "a2", "a3"]
+    # The first of each site, then the next of the sites with fewer: a (6 pages) gives way to b and c.
+    assert [v["id"] for v in sampled.views] == ["a0", "b0", "b1", "c0", "late"]
+
+
+def test_a_resumed_run_chooses_the_views_an_uninterrupted_one_does(tmp_path: Path) -> None:
+    from storysift.write.reportviews import DocumentViews
+
+    stream = [doc(f"{site}{n}", f"https://{site}.example/{n}") for site in "abcd" for n in range(4)]
+    whole = DocumentViews(5, tmp_path / "whole.jsonl")
+    for position, item in enumerate(stream, 1):
+        whole.add(item, position)
+    killed = DocumentViews(5, tmp_path / "killed.jsonl")
+    for position, item in enumerate(stream[:11], 1):  # killed after input 11; inputs 1..9 were in finished shards
+        killed.add(item, position)
+    resumed = DocumentViews(5, tmp_path / "killed.jsonl", resume_after=9)
+    for position, item in enumerate(stream[9:], 10):
+        resumed.add(item, position)
+    assert [v["id"] for v in resumed.views] == [v["id"] for v in whole.views] == ["a0", "b0", "b1", "c0", "d0"]
+
+
+def test_report_docs_options_on_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from storysift.cli import app
+
+    args = ["run", *map(str, SEEDS), "--out", str(tmp_path), "-q", "--report-docs", "1", "--report-sample", "first",
+            "--report-doc", SEEDS[3].name]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    data = page_data(tmp_path)
+    assert [v["id"] for v in data["views"]] == [SEEDS[0].name, SEEDS[3].name]
+    assert data["views_asked"] == [SEEDS[3].name] and data["views_sample"] == "first"
+
+
+def test_links_into_the_page_open_a_story_with_its_differences_an_event_and_a_search(run_dir: Path, tmp_path: Path) -> None:
+    stories = page_data(run_dir)["stories"]
+    (pair,) = [s for s in stories["listed"] if s["size"] == 2]
+    dom, _ = open_in_chromium(run_dir / "report.html", f"#story-{pair['story']}", tmp_path / "p1")
+    story = re.search(rf'<details class="story[^"]*" data-story="{pair["story"]}" open="">(.*?)</details>', dom, re.S)
+    assert story, "the story is open"
+    assert re.search(r"<del>(escalating|rising)</del>", story.group(1)) and re.search(r"<ins>(escalating|rising)</ins>", story.group(1))
+    dom, _ = open_in_chromium(run_dir / "report.html", "#search=library%20late", tmp_path / "p2")
+    results = re.search(r'<div id="search-results">(.*?)</div>', dom, re.S)
+    assert results and "Library Opens Late Reading Room" in results.group(1) and 'data-xss="false"' in dom

@@ -73,7 +73,7 @@ def test_killed_first_run_leaves_no_output_and_rerun_completes(tmp_path):
     rerun = subprocess.run(command(corpus, out), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads((out / "report.json").read_text())
-    assert report["inputs"] == {"read": RECORDS, "written": RECORDS, "rejected": 0}
+    assert report["inputs"] == {"read": RECORDS, "written": RECORDS, "rejected": 0, "skipped": 0}
     assert len(lines_of(out / "clean.jsonl")) == RECORDS
 
 

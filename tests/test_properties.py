@@ -27,7 +27,9 @@ RULES = load_rules()
 EXAMPLES = int(os.environ.get("STORYSIFT_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WORD = re.compile(r"\w+")
-ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Characters cleaning drops inside words (normalize.INVISIBLE): zero-width marks and NUL, which a
+# UTF-16 source read byte by byte puts between the letters of every word.
+ZERO_WIDTH = re.compile(r"[\x00\u200b-\u200d\u2060\ufeff\u00ad]")
 
 
 def tokens(text: str) -> Counter[str]:

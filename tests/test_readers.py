@@ -300,6 +300,32 @@ def test_jsonl_field_options(tmp_path):
     assert isinstance(items[2], Reject) and items[2].reason == "record has no string field 'body' or 'page'"
 
 
+def test_jsonl_field_options_take_dotted_paths_into_nested_objects(tmp_path):
+    options = ReadOptions(text_field="page.body", html_field="page.html", id_field="doc.id", url_field="link.href")
+    data = jsonl(
+        record(doc={"id": 7}, page={"body": ARTICLE_TEXT, "lang": "en"}, link={"href": "https://example.com/7"}),
+        record(**{"doc.id": "literal", "page.body": ARTICLE_TEXT}),  # a key that holds the dot wins
+        record(doc={"id": 9}, page="not an object"),
+    )
+    items = read_all(tmp_path, "c.jsonl", data, options)
+    assert (items[0].id, items[0].content, items[0].url) == ("7", ARTICLE_TEXT, "https://example.com/7")
+    assert items[0].metadata == {"page": {"lang": "en"}}  # doc and link held only what was used
+    assert (items[1].id, items[1].content, items[1].metadata) == ("literal", ARTICLE_TEXT, {})
+    assert isinstance(items[2], Reject) and items[2].reason == "record has no string field 'page.body' or 'page.html'"
+
+
+def test_every_other_field_of_a_record_is_kept_as_metadata(tmp_path):
+    data = jsonl(
+        record(id="a", text=ARTICLE_TEXT, url="https://example.com/a", lang="en", score=0.5,
+               crawl={"batch": 3}, metadata={"origin": "cc", "lang": "overridden"}),
+        record(id="b", text=ARTICLE_TEXT),
+    )
+    first, second = read_all(tmp_path, "c.jsonl", data)
+    # As datatrove's readers do: the record's own "metadata" object merged, its other fields winning.
+    assert first.metadata == {"origin": "cc", "lang": "en", "score": 0.5, "crawl": {"batch": 3}}
+    assert second.metadata == {}
+
+
 def test_jsonl_record_over_max_bytes_is_rejected_and_next_read(tmp_path):
     data = jsonl(record(id="big", text="x" * 500), record(id="small", text="ok"))
     items = read_all(tmp_path, "c.jsonl", data, ReadOptions(max_bytes=200))

@@ -175,7 +175,12 @@ def test_duplicate_id_within_one_file(tmp_path):
 
 
 def test_missing_extra_folder(tmp_path):
-    assert load_error(tmp_path / "nope") == f"{tmp_path / 'nope'}: rules directory not found"
+    assert load_error(tmp_path / "nope") == f"{tmp_path / 'nope'}: no such rule file or folder"
+
+
+def test_a_file_of_another_kind_given_as_rules_is_refused(tmp_path):
+    path = write(tmp_path, "notes.txt", "rules: []")
+    assert load_error(path) == f"{path}: not a rule file (a rule file is .yaml, .yml, .toml)"
 
 
 # --- accepted files -------------------------------------------------------------------------
@@ -318,3 +323,12 @@ def test_load_rule_file_reads_one_file(tmp_path):
     (rule,) = load_rule_file(path)
     assert (rule.id, rule.kind, rule.host, rule.enabled, rule.origin) == ("test.one", "line", None, True, str(path))
     assert rule.regex.search("Zebra crossing notice") and not rule.regex.search("Zebras crossed.")
+
+
+def test_a_single_rule_file_is_accepted_as_rules_and_only_it_is_read(tmp_path):
+    mine = write(tmp_path, "mine.yaml", "rules:" + good_rule("test.mine"))
+    write(tmp_path, "other.yaml", "rules:" + good_rule("test.other"))
+    site = write(tmp_path / "sites", "example.com.yaml", "rules:" + good_rule("test.site"))
+    ids = {rule.id: rule for rule in load_rules([mine, site]).rules}
+    assert "test.mine" in ids and "test.other" not in ids
+    assert ids["test.site"].host == "example.com"  # a file under sites/ is scoped to its host, as in a folder

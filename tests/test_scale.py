@@ -13,6 +13,7 @@ from storysift.run import engine, shards
 from storysift.run.engine import RunOptions, run_cleaning
 from storysift.run.progress import Progress
 from storysift.run.shards import ResumeError
+from tests.conftest import output_bytes
 
 ARTICLE = ("The harbour authority approved the new ferry timetable on Tuesday after months of talks.\n"
            "Ferries will leave every forty minutes in summer and every hour in winter.\n"
@@ -28,7 +29,36 @@ def corpus(folder, count=12):
 
 
 def outputs(out):
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    return {p.name: output_bytes(p) for p in sorted(out.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def small_shards(monkeypatch):
+    """Shards of three inputs: a corpus of twelve makes several."""
+    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
+    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+
+
+def kill_reading_at(monkeypatch, count):
+    """Reading raises KeyboardInterrupt (Ctrl-C) at input `count` (0-based); returns the undo."""
+    real_iter = iter_inputs
+
+    def killed(inputs, options):
+        for n, item in enumerate(real_iter(inputs, options)):
+            if n == count:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(engine, "iter_inputs", killed)
+    return lambda: monkeypatch.setattr(engine, "iter_inputs", real_iter)
+
+
+def record_cleaning(monkeypatch):
+    """The ids of the documents cleaned from now on."""
+    cleaned = []
+    real_clean = page.clean_document
+    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    return cleaned
 
 
 def test_two_workers_give_byte_identical_output(rules, tmp_path):
@@ -39,60 +69,74 @@ def test_two_workers_give_byte_identical_output(rules, tmp_path):
     assert not (tmp_path / "two" / shards.WORK_DIR).exists()
 
 
-def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules, tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
-    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+def test_killed_run_resumes_skipping_finished_shards_with_identical_output(rules, tmp_path, monkeypatch, small_shards):
     folder = corpus(tmp_path / "in", 12)
     run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
 
-    real_iter = iter_inputs
-
-    def killed_after_seven(inputs, options):
-        for count, item in enumerate(real_iter(inputs, options)):
-            if count == 7:
-                raise KeyboardInterrupt
-            yield item
-
-    monkeypatch.setattr(engine, "iter_inputs", killed_after_seven)
+    undo = kill_reading_at(monkeypatch, 7)
     with pytest.raises(KeyboardInterrupt):
         run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())
     assert not (tmp_path / "resumed" / "clean.jsonl").exists()
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()  # two shards of three finished
 
-    monkeypatch.setattr(engine, "iter_inputs", real_iter)
+    undo()
     with pytest.raises(ResumeError, match="left 2 finished shards here; --resume continues it, --fresh discards it"):
         run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions())  # neither: the work is kept
     assert (tmp_path / "resumed" / shards.WORK_DIR / "000001.done").exists()
 
-    cleaned = []
-    real_clean = page.clean_document
-    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    cleaned = record_cleaning(monkeypatch)
     run_cleaning([str(folder)], tmp_path / "resumed", rules, RunOptions(resume=True))
     assert outputs(tmp_path / "resumed") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12 - 6  # 13 inputs, one is an empty-file reject; the first 6 were done
     assert "doc00.txt" not in cleaned
 
 
-def test_fresh_discards_a_killed_runs_shards_and_starts_over(rules, tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "SHARD_SIZE", 3)
-    monkeypatch.setattr(shards, "SHARD_SIZE", 3)
+@pytest.mark.parametrize("name", ["clean.jsonl", "clean.jsonl.zst", "clean.parquet"])
+def test_a_killed_clean_resumes_into_the_same_file_an_uninterrupted_one_writes(tmp_path, monkeypatch, small_shards,
+                                                                             name):
+    from typer.testing import CliRunner
+
+    from storysift.cli import app
+
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow.parquet")
+    folder = corpus(tmp_path / "in", 12)
+    runner = CliRunner()
+    whole, out = tmp_path / "whole" / name, tmp_path / "resumed" / name
+    assert runner.invoke(app, ["clean", str(folder), "--out", str(whole)]).exit_code == 0
+    undo = kill_reading_at(monkeypatch, 7)
+    killed = runner.invoke(app, ["clean", str(folder), "--out", str(out)])
+    assert killed.exit_code == 130 and "rerun with --resume to continue" in killed.stderr
+    assert not out.exists()
+    undo()
+    refused = runner.invoke(app, ["clean", str(folder), "--out", str(out)])
+    assert refused.exit_code == 2 and "--resume continues it, --fresh discards it" in refused.stderr
+
+    cleaned = record_cleaning(monkeypatch)
+    assert runner.invoke(app, ["clean", str(folder), "--out", str(out), "--resume"]).exit_code == 0
+    assert out.read_bytes() == whole.read_bytes()
+    assert (out.parent / f"{name}.rejects.jsonl").read_bytes() == (whole.parent / f"{name}.rejects.jsonl").read_bytes()
+    assert len(cleaned) == 12 - 6 and "doc00.txt" not in cleaned
+    assert sorted(p.name for p in out.parent.iterdir()) == [name, f"{name}.rejects.jsonl"]  # no work folder left
+
+
+def test_clean_to_stdout_cannot_resume():
+    from typer.testing import CliRunner
+
+    from storysift.cli import app
+
+    result = CliRunner().invoke(app, ["clean", "x.txt", "--resume"])
+    assert result.exit_code == 2 and "--out - streams and keeps nothing" in result.stderr
+
+
+def test_fresh_discards_a_killed_runs_shards_and_starts_over(rules, tmp_path, monkeypatch, small_shards):
     folder = corpus(tmp_path / "in", 12)
     run_cleaning([str(folder)], tmp_path / "whole", rules, RunOptions())
-    real_iter = iter_inputs
-
-    def killed_after_four(inputs, options):
-        for count, item in enumerate(real_iter(inputs, options)):
-            if count == 4:
-                raise KeyboardInterrupt
-            yield item
-
-    monkeypatch.setattr(engine, "iter_inputs", killed_after_four)
+    undo = kill_reading_at(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt):
         run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions())
-    monkeypatch.setattr(engine, "iter_inputs", real_iter)
-    cleaned = []
-    real_clean = page.clean_document
-    monkeypatch.setattr(page, "clean_document", lambda raw, r: cleaned.append(raw.id) or real_clean(raw, r))
+    undo()
+    cleaned = record_cleaning(monkeypatch)
     run_cleaning([str(folder)], tmp_path / "again", rules, RunOptions(fresh=True))
     assert outputs(tmp_path / "again") == outputs(tmp_path / "whole")
     assert len(cleaned) == 12  # nothing skipped
@@ -144,16 +188,42 @@ def test_a_document_that_kills_its_worker_is_rejected_and_the_others_are_cleaned
     assert report.written == 5 and report.rejected == 2  # the crash and the empty file
 
 
-def test_progress_line_shows_rate_and_eta_when_the_total_is_known():
+def test_progress_line_names_the_stage_with_rate_and_eta_when_the_total_is_known():
     stream = io.StringIO()
-    progress = Progress(total=10, enabled=True, stream=stream)
+    progress = Progress(stream=stream, terminal=True)
+    progress.stage("stories", 10)
     progress.last_draw = -1e9
     progress.update(4)
     line = stream.getvalue()
-    assert "4/10 documents" in line and "docs/s" in line and "ETA" in line
+    assert line.startswith("\rstorysift: stories: 4/10 documents") and "docs/s" in line and "ETA" in line
     quiet = io.StringIO()
-    Progress(total=10, enabled=False, stream=quiet).update(4)
+    silent = Progress(quiet=True, stream=quiet, terminal=True)
+    silent.stage("cleaning", 10)
+    silent.last_draw = -1e9
+    silent.update(4)
     assert quiet.getvalue() == ""
+
+
+def test_progress_off_a_terminal_is_a_plain_line_every_interval(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    stream = io.StringIO()
+    progress = Progress(stream=stream, terminal=False, every=30)
+    progress.stage("cleaning")
+    for done in range(1, 101):
+        clock[0] += 1  # a document a second
+        progress.update(done)
+    assert stream.getvalue().splitlines() == [
+        "storysift: cleaning: 30 documents, 1.0 docs/s",
+        "storysift: cleaning: 60 documents, 1.0 docs/s",
+        "storysift: cleaning: 90 documents, 1.0 docs/s",
+    ]
+    progress.stage("writing")
+    clock[0] += 5
+    progress.update(1)
+    assert progress.line() == "storysift: writing: 1 document, 0.2 docs/s"
+    progress.close()
+    assert progress.timings() == {"cleaning": 100.0, "writing": 5.0}
 
 
 def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):

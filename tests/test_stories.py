@@ -16,7 +16,7 @@ from storysift.corpus.events import (
     term_hashes,
     term_jaccard,
 )
-from storysift.corpus.furniture import BLOCK_NUM_PERM, BLOCK_THRESHOLD
+from storysift.corpus.sites import SITE_NUM_PERM, SITE_THRESHOLD
 from storysift.corpus.minhash import EMPTY, Rows, Signer
 from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
 from storysift.corpus.stories import (
@@ -24,6 +24,7 @@ from storysift.corpus.stories import (
     LSH_SLACK,
     Member,
     UnionFind,
+    Verification,
     band_buckets,
     choose_canonical,
     components,
@@ -136,7 +137,7 @@ def test_lsh_buckets_then_verification_join_copies_but_not_lookalikes():
     signer = Signer(128)
     buckets = lsh_buckets(signer, dict(enumerate(signer.sign(sets))), 0.5)
     union = UnionFind(range(3))
-    join_buckets(buckets, lambda i: sets[i], 0.5, union)
+    join_buckets(buckets, lambda i: sets[i], Verification(0.5), union)
     assert union.find(0) == union.find(1) != union.find(2)
 
 
@@ -174,7 +175,7 @@ def test_known_lsh_params_are_datasketchs_and_cover_the_defaults():
     for (threshold, num_perm), params in KNOWN_LSH_PARAMS.items():
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         assert (lsh.b, lsh.r) == params
-    uses = [(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM), (BLOCK_THRESHOLD, BLOCK_NUM_PERM),
+    uses = [(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM), (SITE_THRESHOLD, SITE_NUM_PERM),
             (DEFAULT_EVENT_THRESHOLD, EVENT_NUM_PERM)]
     assert all((threshold * LSH_SLACK, num_perm) in KNOWN_LSH_PARAMS for threshold, num_perm in uses)
 
@@ -215,7 +216,7 @@ def test_shingle_sets_are_sorted_and_distinct():
 def test_a_candidate_that_fails_verification_is_not_joined():
     sets = {0: np.arange(0, 100, dtype=np.uint32), 1: np.arange(60, 160, dtype=np.uint32)}
     union = UnionFind(range(2))
-    candidates, checks = join_buckets([[0, 1]], sets.__getitem__, 0.5, union)  # Jaccard 0.25
+    candidates, checks = join_buckets([[0, 1]], sets.__getitem__, Verification(0.5), union)  # Jaccard 0.25
     assert checks == 1 and union.find(0) != union.find(1)
 
 

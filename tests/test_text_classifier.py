@@ -70,11 +70,19 @@ def test_every_removed_line_is_attributed_and_kept_plus_removed_is_the_page(save
 
 def test_classifier_removals_record_a_probability_below_the_threshold(saved, rules):
     threshold = rules.by_id("text.boilerplate").params["threshold"]
-    scores = [r.score for r in saved.removed if r.rule == "text.boilerplate"]
-    assert scores and all(0 <= score < threshold for score in scores)
-    assert all(r.score is None for r in saved.removed if r.rule != "text.boilerplate")
+    votes = [r.votes for r in saved.removed if r.rule == "text.boilerplate"]
+    assert votes and all(v.startswith("p<=") for v in votes)
+    assert all(0 <= float(v[3:]) <= threshold for v in votes)
+    assert all(r.votes is None for r in saved.removed if r.rule != "text.boilerplate")
     record = saved.as_record()
-    assert all(("score" in r) == (r["rule"] == "text.boilerplate") for r in record["removed"])
+    assert all(("votes" in r) == (r["rule"] == "text.boilerplate") for r in record["removed"])
+
+
+def test_explain_shows_the_classifier_probability_on_a_removed_run(saved):
+    from storysift.review.explain import render_explanation
+
+    shown = render_explanation(saved)
+    assert "[text.boilerplate]" in shown and "(p<=" in shown
 
 
 def test_a_clean_article_loses_nothing(rules):

@@ -81,18 +81,19 @@ def test_every_other_record_is_skipped_with_its_type_and_counted_in_the_report(t
     source = crawl(tmp_path / "crawl.warc.gz")
     report = run_cleaning([str(source)], tmp_path / "out", rules)
     data = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert data["inputs"] == {"read": 7, "written": 1, "rejected": 6}
-    assert data["inputs"]["read"] == report.written + report.rejected
-    assert data["reject_reasons"] == {
+    assert data["inputs"] == {"read": 7, "written": 1, "rejected": 0, "skipped": 6}
+    assert data["inputs"]["read"] == report.written + report.rejected + report.skipped
+    assert data["reject_reasons"] == {}
+    assert data["skip_reasons"] == {  # each with its detail
         "skipped WARC metadata record": 1,
         "skipped WARC request record": 1,
-        "skipped WARC response record": 2,
+        "skipped WARC response record: HTTP 404": 1,
+        "skipped WARC response record: not HTML (image/png)": 1,
         "skipped WARC revisit record": 1,
         "skipped WARC warcinfo record": 1,
     }
-    reasons = [json.loads(line)["reason"] for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
-    assert "skipped WARC response record: not HTML (image/png)" in reasons
-    assert "skipped WARC response record: HTTP 404" in reasons
+    assert data["files"][source.as_posix()] == {"read": 7, "written": 1, "rejected": 0, "skipped": 6}
+    assert (tmp_path / "out" / "rejects.jsonl").read_text() == ""  # skips are counted, not rejects
     clean = json.loads((tmp_path / "out" / "clean.jsonl").read_text())
     assert clean["url"] == "https://example.com/flood"
     assert clean["date"] == "2024-03-05"  # the page names no date: the capture date stands in
@@ -176,7 +177,9 @@ def test_clean_prints_skip_counts_and_strict_does_not_stop_on_a_skip(tmp_path):
     result = CliRunner().invoke(app, ["clean", str(source), "--out", str(out), "--strict"])
     assert result.exit_code == 0, result.output
     assert "skipped WARC request record: 1" in result.output
-    assert "skipped WARC response record: 2" in result.output
+    # Each skip keeps its detail: why a response was passed over.
+    assert "skipped WARC response record: HTTP 404: 1" in result.output
+    assert "skipped WARC response record: not HTML (image/png): 1" in result.output
     assert [json.loads(line)["url"] for line in out.read_text().splitlines()] == ["https://example.com/flood"]
     assert not Path(f"{out}.rejects.jsonl").exists()
 
@@ -225,4 +228,14 @@ def test_strict_run_does_not_stop_at_skipped_warc_records(tmp_path, rules):
     from storysift.run.engine import RunOptions
 
     report = run_cleaning([str(crawl(tmp_path / "crawl.warc.gz"))], tmp_path / "out", rules, RunOptions(strict=True))
-    assert report.written == 1 and report.rejected == 6 and report.stopped is None
+    assert (report.written, report.rejected, report.skipped, report.stopped) == (1, 0, 6, None)
+
+
+def test_a_run_whose_archive_holds_only_skipped_records_found_no_document_and_exits_3(tmp_path):
+    source = write_warc(tmp_path / "requests.warc.gz", [
+        lambda w: w.create_warcinfo_record("requests.warc.gz", {"software": "storysift tests"}),
+        lambda w: request(w, "https://example.com/flood"),
+    ])
+    result = CliRunner().invoke(app, ["run", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3 and "no input document found" in result.stderr
+    assert "2 read, 0 written, 0 rejected, 2 skipped" in result.stderr

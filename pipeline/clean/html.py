@@ -1,11 +1,12 @@
-"""HTML stage: parse once with selectolax, drop the elements that CSS rules select (generic and
-per-site), then extract the main content, title, author and date with trafilatura. The text
-it returns goes on to the text rules like any plain-text document."""
+"""HTML stage: parse once with lexbor (selectolax), drop the elements that CSS rules select
+(generic and per-site), read title, author and date, split what is left into text blocks and
+let the consensus of extractors (clean/consensus.py) choose the main content; the page's own
+headline and byline go to their fields (clean/headline.py). The kept blocks, one a line, go on
+to the text rules like any plain-text document."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -14,6 +15,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode as Node
 from trafilatura.settings import CUT_EMPTY_ELEMS
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS
 
+from storysift.clean.alignment import words
+from storysift.clean.blocks import Block, element_text, text_blocks
+from storysift.clean.consensus import RULE_ID, Consensus, run_voters
+from storysift.clean.headline import BlockFate, mark_byline, mark_headline, removals_of
 from storysift.clean.limits import parse_within_limits, serialized_problem
 from storysift.clean.metadata import page_metadata
 from storysift.document import InputError, Removal
@@ -22,6 +27,8 @@ from storysift.ruleset.load import RuleSet
 # A selector that matches an element holding most of the page's text has hit a layout wrapper
 # (a theme putting "share" on <main>), not furniture: such a match is skipped.
 MAX_REMOVED_SHARE = 0.5
+# trafilatura's text counts as found outside the body (see text_outside_blocks) from this many words.
+MIN_OUTSIDE_WORDS = 20
 # An element marked as the article itself is content whatever other token a theme gives it:
 # WordPress's Hueman theme wraps every post in <div class="entry themeform share">, which the
 # share-bar selector would otherwise remove with the whole story (a sidebar-heavy page keeps
@@ -31,6 +38,25 @@ CONTENT_TOKENS = frozenset({
     "entry", "hentry", "post", "article", "story", "entry-content", "post-content",
     "article-content", "article-body", "story-body", "post-body",
 })
+
+
+# The article's own element, by markup: a match that holds one is a layout wrapper around the
+# article, not furniture. WordPress's Genesis theme puts article and sidebar in
+# <div id="content-sidebar-wrap">, which [id*="sidebar"] matches: on every page of such a site
+# the output was the site's menu (issue 12: one portal, 30 of 30 pages at F1 about 0.05).
+ARTICLE_SELECTOR = ("article, [itemprop=articleBody], .hentry, .entry-content, .post-content, .article-content, "
+                    ".article-body, .story-body, .post-body")
+# The held article must be this share of the match's text: a sidebar of teasers, each an
+# <article>, is still a sidebar.
+HELD_ARTICLE_SHARE = 0.3
+
+
+def holds_article(node: Node, text: str) -> bool:
+    """The element contains an element marked as the article, with a good share of its text."""
+    for inner in node.css(ARTICLE_SELECTOR):
+        if len(inner.text(separator=" ", strip=True)) >= HELD_ARTICLE_SHARE * len(text):
+            return True
+    return False
 
 
 def is_content_wrapper(node: Node) -> bool:
@@ -53,7 +79,9 @@ class Extraction:
     author: str | None = None
     date: str | None = None
     url: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)
+    site_name: str | None = None
+    view: list[BlockFate] = field(default_factory=list)  # every block after pruning, in page order
+    seconds: dict[str, float] = field(default_factory=dict)  # each voter's time on the page
 
 
 def host_of(url: str | None) -> str | None:
@@ -74,6 +102,14 @@ def canonical_url(tree: LexborHTMLParser) -> str | None:
         if node is not None and node.attributes.get(attribute):
             return node.attributes[attribute]
     return None
+
+
+def site_name(tree: LexborHTMLParser) -> str | None:
+    """The page's own name for its site (og:site_name), which the corpus stage uses as the site
+    of a page whose address is unknown."""
+    node = tree.css_first('meta[property="og:site_name"]')
+    name = " ".join((node.attributes.get("content") or "").split()) if node is not None else ""
+    return name.lower() or None
 
 
 def is_detached(node: Node) -> bool:
@@ -123,41 +159,13 @@ def prune(tree: LexborHTMLParser, rules: RuleSet, host: str | None) -> list[Remo
             if total < 0:
                 body = tree.body
                 total = len(body.text(separator=" ", strip=True)) if body is not None else 0
-            if total and len(text) > MAX_REMOVED_SHARE * total:
+            if total and len(text) > MAX_REMOVED_SHARE * total or text and holds_article(node, text):
                 continue
             if text:
-                removals.append(Removal(rule.id, text))
+                removals.append(Removal(rule.id, element_text(node)))
             # A space, not nothing: "votes<div class=ad>…</div>Council" must not become "votesCouncil".
             node.replace_with(" ")
     return removals
-
-
-# trafilatura's fast mode skips its comparison with readability and jusText, a third of its
-# time. On the devset the two modes give the same text on 566 of 607 pages; where they differ,
-# the fast extraction mostly covers a small share of the page's text. So the fast extraction
-# stands when it holds at least this share of the text left after pruning, and the full one
-# runs otherwise (21 pages): trafilatura's time -14 %, and of the must-contain snippets the
-# extractions hold, the same as with the full mode on every page. bench/html_stage.py prints
-# these figures for shares from 0.05 to 0.3; a higher share runs the full mode more often for
-# no more snippets. After the text rules, bench/devset_quality.py gave 94.05 % must-contain,
-# against 94.10 % before this (one snippet).
-FAST_MODE_MIN_SHARE = 0.1
-
-
-def extract_main_text(page: HtmlElement, tree: LexborHTMLParser, url: str | None, html_chars: int) -> Any:
-    """trafilatura's extraction (its Document, or None): fast mode, or full when the fast
-    extraction looks too short for the page. The page's text is measured only when the
-    extraction is short next to its HTML (`html_chars` long), which bounds the text."""
-    options = dict(url=url, include_comments=False, include_tables=True, with_metadata=False, deduplicate=False)
-    result = trafilatura.bare_extraction(page, fast=True, **options)
-    if result is None or holds_little(len(result.text or ""), tree, html_chars):
-        result = trafilatura.bare_extraction(page, fast=False, **options)
-    return result
-
-
-def holds_little(extracted: int, tree: LexborHTMLParser, html_chars: int) -> bool:
-    """Fewer characters than FAST_MODE_MIN_SHARE of the page's text."""
-    return extracted < FAST_MODE_MIN_SHARE * html_chars and extracted < FAST_MODE_MIN_SHARE * page_chars(tree)
 
 
 def lxml_tree(html: str) -> HtmlElement | None:
@@ -183,16 +191,28 @@ def drop_head_metadata(page: HtmlElement) -> None:
                 head.remove(child)
 
 
-def page_chars(tree: LexborHTMLParser) -> int:
-    body = tree.body
-    return len(" ".join(body.text(separator=" ").split())) if body is not None else 0
+@dataclass
+class PreparedPage:
+    """A page pruned and parsed, ready for the voters: lexbor's tree, its serialisation, the
+    lxml tree trafilatura reads, the metadata, and what pruning removed."""
+
+    tree: LexborHTMLParser
+    html: str
+    page: HtmlElement | None
+    removed: list[Removal]
+    url: str | None
+    meta_url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site_name: str | None = None
 
 
-def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extraction:
+def prepare_page(html: str, rules: RuleSet, url: str | None = None) -> PreparedPage:
     tree = parse_within_limits(html)
     url = url or canonical_url(tree)
-    host = host_of(url)
-    removed = prune(tree, rules, host)
+    name = site_name(tree)
+    removed = prune(tree, rules, host_of(url))
     drop_empty_elements(tree)
     for node in tree.css(NOT_TEXT):
         node.decompose()
@@ -202,10 +222,44 @@ def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extractio
     # Parsed once for both metadata and content; bare_extraction copies a tree it is given.
     page = lxml_tree(serialized)
     if page is None:
-        return Extraction("", removed, url=url)
+        return PreparedPage(tree, serialized, None, removed, url, site_name=name)
     title, author, date, meta_url = page_metadata(page, tree, url)
     drop_head_metadata(page)
-    result = extract_main_text(page, tree, url or meta_url, len(serialized))
-    if result is None:
-        return Extraction("", removed, url=url)
-    return Extraction(result.text or "", removed, title=title, author=author, date=date, url=url)
+    return PreparedPage(tree, serialized, page, removed, url, meta_url, title, author, date, name)
+
+
+def extract_html(html: str, rules: RuleSet, url: str | None = None) -> Extraction:
+    prepared = prepare_page(html, rules, url)
+    url = prepared.url
+    if prepared.page is None:
+        return Extraction("", prepared.removed, url=url, site_name=prepared.site_name)
+    blocks = text_blocks(prepared.tree)
+    consensus = run_voters(blocks, prepared.page, prepared.html, url or prepared.meta_url)
+    outside = text_outside_blocks(blocks, consensus)
+    if outside is not None:
+        # The article is not in the body's text (JSON-LD articleBody, which trafilatura reads).
+        view = [BlockFate(RULE_ID, block.text, consensus.votes_of(i), consensus.probability[i])
+                for i, block in enumerate(blocks)]
+        return Extraction(outside, prepared.removed + removals_of(view), prepared.title, prepared.author,
+                          prepared.date, url, site_name=prepared.site_name, view=view)
+    view = [BlockFate(None, block.text) if keep else
+            BlockFate(RULE_ID, block.text, consensus.votes_of(i), consensus.probability[i])
+            for i, (block, keep) in enumerate(zip(blocks, consensus.keep))]
+    title = mark_headline(blocks, view, prepared.title)
+    mark_byline(blocks, view, prepared.author, prepared.date)
+    text = "\n".join(fate.text for fate in view if fate.rule is None)
+    return Extraction(text, prepared.removed + removals_of(view), title, prepared.author, prepared.date, url,
+                      site_name=prepared.site_name, view=view, seconds=consensus.seconds)
+
+
+def text_outside_blocks(blocks: list[Block], consensus: Consensus) -> str | None:
+    """trafilatura's text when most of it is in no block of the page and the consensus kept
+    less than it: its fallback found the article outside the body's text."""
+    text = consensus.texts.get("trafilatura", "")
+    out_words = len(words(text))
+    if out_words < MIN_OUTSIDE_WORDS:
+        return None
+    votes = consensus.votes["trafilatura"] or []
+    mapped = sum(len(block.words) * vote for block, vote in zip(blocks, votes))
+    kept = sum(len(block.words) for block, keep in zip(blocks, consensus.keep) if keep)
+    return text if mapped < 0.5 * out_words and kept < 0.5 * out_words else None

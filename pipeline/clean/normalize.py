@@ -9,7 +9,7 @@ import unicodedata
 # [text](url) and ![alt](url); the url part may hold one level of parentheses (wiki links).
 MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+\"[^\"]*\")?\)")
 INNER_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+INVISIBLE = re.compile(r"[\x00\u200b-\u200d\u2060\ufeff\u00ad]")
 
 
 def normalize_line(line: str, links: list[str] | None = None) -> str:

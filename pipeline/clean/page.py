@@ -25,14 +25,16 @@ def title_from_text(text: str) -> str | None:
 
 def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
     removed = []
-    title = author = date = None
+    title = author = date = name = None
     url = raw.url
     text = raw.content
+    view = []
     if raw.kind == "html":
         extraction = extract_html(raw.content, rules, raw.url)
         removed.extend(extraction.removed)
         text, url = extraction.text, extraction.url
-        title, author, date = extraction.title, extraction.author, extraction.date
+        title, author, date, name = extraction.title, extraction.author, extraction.date, extraction.site_name
+        view = extraction.view
     result = apply_text_rules(text, rules, host_of(url), whole_page=raw.kind == "text")
     removed.extend(result.removed)
     return Document(
@@ -41,6 +43,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         text=result.text,
         kind=raw.kind,
         url=url,
+        site=host_of(url) or name,
         title=title or result.meta.get("title") or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
@@ -49,6 +52,8 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         removed=removed,
         seen_text="\n".join(result.lines),
         words_in=len(text.split()),
+        metadata=raw.metadata,
+        blocks=view,
     )
 
 

@@ -130,7 +130,9 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         for key, value in hit.meta.items():
             meta.setdefault(key, value)
         removals.append(Removal(rule.id, "\n".join(lines[i] for i in hit.indices),
-                                (hit.indices[0] + 1, hit.indices[-1] + 1), hit.score))
+                                (hit.indices[0] + 1, hit.indices[-1] + 1),
+                                # A classifier's removal, like extract.boilerplate's: "p<=0.12".
+                                None if hit.score is None else f"p<={hit.score:.2f}"))
     kept = [line for line, by in zip(lines, removed_by) if by is None]
     links = list(dict.fromkeys(links))
     return TextResult(join_paragraphs(kept), removals, links, meta, lines)

@@ -1,34 +1,33 @@
-"""The dedup stage: reads clean JSON Lines (ours, or any with a text field), removes furniture
-repeated across stories, collapses copies into distinct stories and groups stories into events;
-writes clean.jsonl (with `story`, `copy_of`) and stories.jsonl. Memory holds signatures, file
-offsets and, within fixed budgets, shingle sets and word hashes; texts are re-read by offset."""
+"""The corpus stage: reads records with a text field (ours, or any: read/recordfile.py), gives
+each its site and removes each site's template (sitepass.py), collapses copies into distinct
+stories and groups stories into events; writes clean.jsonl (with `site`, `story`, `copy_of`) and
+stories.jsonl. Memory holds signatures, file offsets and, within a fixed budget, shingle sets;
+texts are re-read by offset."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
-from storysift.clean.page import title_from_text
-from storysift.corpus.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms, term_hashes
-from storysift.corpus.furniture import (
-    DEFAULT_MIN_STORIES,
-    MIN_CORPUS_STORIES_FACTOR,
-    RULE_ID,
-    BlockIndex,
-    remove_blocks,
-)
+from storysift.corpus.events import DEFAULT_EVENT_THRESHOLD, group_events, salient_terms, site_names, term_hashes
 from storysift.corpus.index import StoryIndex, location_problem, open_store
 from storysift.corpus.minhash import Rows, Signer
-from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set
+from storysift.corpus.sitepass import strip_site_templates
+from storysift.corpus.templates import RULE_ID as TEMPLATE_RULE_ID
+from storysift.corpus.titles import story_title, usable_title
+from storysift.corpus.shingles import hashed_words, jaccard, long_line_keys, shingle_set
 from storysift.corpus.stories import (
+    COPIES,
+    FIRST_WITHIN,
     LSH_SLACK,
+    UNRELATED,
     Member,
+    Verification,
     UnionFind,
     band_buckets,
     choose_canonical,
@@ -38,7 +37,9 @@ from storysift.corpus.stories import (
     member_keys,
     stable_id,
 )
-from storysift.document import LONE_SURROGATE, safe_name
+from storysift.document import LONE_SURROGATE, Reject, safe_name
+from storysift.read.fields import field_value
+from storysift.read.recordfile import RecordFile
 from storysift.write.outputs import JsonlSink, atomic_text
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
@@ -54,21 +55,24 @@ DEFAULT_NUM_PERM = 128
 DEFAULT_THRESHOLD = 0.5
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
-MIN_WORDS = 20
-# Removing furniture changes the stories, which changes the furniture counts: iterate until
-# nothing changes (the bench settles in two or three rounds).
-MAX_FURNITURE_ROUNDS = 4
+MIN_WORDS = 8
 SIGN_BATCH_DOCS = 512
 # Shingle sets (4 bytes a shingle) are kept for verification and similarity up to this many
-# bytes, ~16,000 pages of 1,000 words, and word hashes (8 bytes a word, to cut a page whose
-# furniture changes without re-reading it) up to WORD_CACHE_BYTES, ~4,000 such pages; past
-# them, texts are re-read from the file when needed (slower, same result). One 256 MB budget
-# for both held 83 MB at 20,000 generated pages (bench/load.py) and filled at ~62,000.
+# bytes, ~16,000 pages of 1,000 words; past it, texts are re-read from the file when needed
+# (slower, same result).
 CACHE_BYTES = 64 * 1024 * 1024
-WORD_CACHE_BYTES = 32 * 1024 * 1024
 # Shingle sets recomputed from the file are kept for the next few uses (a bucket's first page
 # is checked against each page after it; a canonical page against each of its copies).
 RECENT_SETS = 256
+# The records with their sites and without site templates, read by the later steps; removed
+# when the stage ends.
+SITED_FILE = ".storysift-sited.jsonl"
+# Texts sharing a paragraph are checked against each other while at most this many hold it; a
+# paragraph on more pages is furniture the site step did not know (a syndication notice).
+MAX_PARAGRAPH_DOCS = 1000
+# Two pages of one site join only this alike: the same page under two addresses, not two
+# stories that share what the site prints around them.
+SAME_SITE_THRESHOLD = 0.8
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,6 @@ class DedupOptions:
     threshold: float = DEFAULT_THRESHOLD
     shingle_size: int = DEFAULT_SHINGLE_SIZE
     num_perm: int = DEFAULT_NUM_PERM
-    min_stories_furniture: int = DEFAULT_MIN_STORIES
     event_threshold: float = DEFAULT_EVENT_THRESHOLD
     text_field: str = "text"
     id_field: str = "id"
@@ -99,9 +102,6 @@ class DedupOptions:
             except ValueError as exc:
                 found.append(f"--threshold {self.threshold} with --num-perm {self.num_perm}: {exc}; "
                              "raise --num-perm or the threshold")
-        if self.min_stories_furniture < 2:
-            found.append(f"--min-stories-furniture must be at least 2, got {self.min_stories_furniture} "
-                         f"(e.g. {DEFAULT_MIN_STORIES}); a block in one story is that story's text")
         if not self.text_field or not self.id_field:
             found.append("--text-field and --id-field must name a field")
         if self.index is not None and (problem := location_problem(self.index)):
@@ -114,42 +114,14 @@ class DedupOptions:
             raise ValueError("; ".join(problems))
 
 
-class Corpus:
-    """A JSON Lines file, scanned once for offsets and then read back by record index."""
+class Silent:
+    """Where the stage tells its progress (run/progress.Progress shows it): here, nowhere."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.offsets: list[int] = []
-        self.stream = open(path, "rb")
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
 
-    def close(self) -> None:
-        self.stream.close()
-
-    def scan(self) -> Iterator[tuple[int, Any]]:
-        """(index, parsed record) for every non-blank line; the record is None if unparsable."""
-        self.stream.seek(0)
-        offset = 0
-        for line in self.stream:
-            start, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
-            index = len(self.offsets)
-            self.offsets.append(start)
-            yield index, _parse(line)
-
-    def raw(self, index: int) -> bytes:
-        self.stream.seek(self.offsets[index])
-        return self.stream.readline()
-
-    def record(self, index: int) -> Any:
-        return _parse(self.raw(index))
-
-
-def _parse(line: bytes) -> Any:
-    try:
-        return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
-        return None
+    def update(self, done: int) -> None:
+        pass
 
 
 class LocalSteps:
@@ -168,78 +140,71 @@ class LocalSteps:
                 threshold: float) -> list[list[int]]:
         return band_buckets(keys, slots_of, num_perm, threshold)
 
-    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], threshold: float,
-             union: UnionFind) -> tuple[int, int]:
-        return join_buckets(buckets, shingles_of, threshold, union)
+    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], verification: Verification,
+             union: UnionFind, allow: Callable[[int, int, int], bool] | None = None) -> tuple[int, int]:
+        return join_buckets(buckets, shingles_of, verification, union, allow)
 
 
 class Dedup:
     """One run of the stage over one file; see `dedup_file`."""
 
-    def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None):
+    def __init__(self, path: Path, options: DedupOptions, steps: LocalSteps | None = None,
+                 work_dir: Path | None = None, on_reject: Callable[[Reject], None] | None = None,
+                 progress: Silent | None = None):
         options.validate()
         self.options = options
         self.steps = steps or LocalSteps()
-        self.corpus = Corpus(path)
+        self.progress = progress or Silent()
+        self.removals: Counter[str] = Counter()  # what this stage removed, by rule
+        self.corpus = RecordFile(path, options.text_field, options.id_field, work_dir or path.parent, on_reject)
         self.signer = Signer(options.num_perm)
         self.members: dict[int, Member] = {}
         self.excluded: dict[int, str] = {}
         self.digests: dict[int, bytes] = {}
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
-        self.blocks = BlockIndex()
-        self.removed_blocks: dict[int, list[tuple[int, ...]]] = {}
         self.labels: dict[int, int] = {}
-        self.meta: dict[int, tuple[str, str, int, str | None]] = {}  # id, source, removals, date
+        self.meta: dict[int, tuple[str, str, int, str | None, str | None]] = {}  # id, source, removals, date, site
+        self.long_lines: dict[int, np.ndarray] = {}  # keys of each text's long lines: candidates for containment
         self.cache: dict[int, np.ndarray] = {}  # shingle sets
         self.recent: OrderedDict[int, np.ndarray] = OrderedDict()  # shingle sets recomputed lately
-        self.word_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # word hashes, line starts
-        self.word_cache_bytes = 0
         self.cache_bytes = 0
         self.pairs_proposed = 0
         self.pairs_verified = 0
         self.index: StoryIndex | None = None  # earlier runs' stories (--index)
         self.earlier: dict[int, str] = {}  # today's story (its label) -> the earlier story's id
         self.story_of: dict[int, str] = {}
+        self.verification = Verification(options.threshold)
         self.canonical_ids: dict[str, str] = {}
 
     # -- reading ---------------------------------------------------------------------------
     def text_of(self, record: Any) -> str | None:
         if not isinstance(record, dict):
             return None
-        text = record.get(self.options.text_field)
+        text = field_value(record, self.options.text_field)
         # As the reader does (read/documents.make_document): a lone surrogate has no UTF-8 to hash.
         return LONE_SURROGATE.sub("\ufffd", text) if isinstance(text, str) else None
 
     def current_text(self, index: int, record: Any = None) -> str:
-        """The document's text with the corpus furniture found so far removed."""
-        text = self.text_of(self.corpus.record(index) if record is None else record) or ""
-        return remove_blocks(text, self.removed_blocks.get(index, []))[0]
+        return self.text_of(self.corpus.record(index) if record is None else record) or ""
 
     def read(self) -> None:
-        """The first pass: every document is tokenised once, for its signature and its blocks."""
+        """The one pass over the records: every document is tokenised once, for its signature."""
         pending: list[tuple[int, np.ndarray]] = []
-        for index, record in self.corpus.scan():
-            text = self.text_of(record)
-            if text is None:
-                self.excluded[index] = ("not a JSON object" if not isinstance(record, dict)
-                                        else f"no text field '{self.options.text_field}'")
-                continue
-            hashes, per_line = hashed_words(text)
-            self.blocks.add(index, per_line, hashes)
-            raw_id, removed, date = record.get(self.options.id_field), record.get("removed"), record.get("date")
+        for index, record in self.corpus.scan():  # records with a text field: the others are rejects
+            text = self.text_of(record) or ""
+            hashes = hashed_words(text)[0]
+            raw_id, removed, date = field_value(record, self.options.id_field), record.get("removed"), record.get("date")
             self.meta[index] = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
                 safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
                 safe_name(str(record.get("source") or f"{self.corpus.path}:{index + 1}")),
-                len(removed) if isinstance(removed, list) else 0, str(date) if date else None)
-            if len(hashes) < MAX_WORDS:  # a capped page is re-read instead: its cap moves
-                starts = np.concatenate(([0], np.cumsum(per_line)))
-                if self.word_cache_bytes + hashes.nbytes + starts.nbytes <= WORD_CACHE_BYTES:
-                    self.word_cache_bytes += hashes.nbytes + starts.nbytes
-                    self.word_cache[index] = (hashes, starts)
+                len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
+                record.get("site") if isinstance(record.get("site"), str) else None)
+            self.long_lines[index] = long_line_keys(text)
             pending.extend(self._admit(index, hashes))
             if len(pending) >= SIGN_BATCH_DOCS:
                 self._sign(pending)
                 pending = []
+            self.progress.update(index + 1)
         self._sign(pending)
         self.steps.signed(self.rows)
 
@@ -248,13 +213,10 @@ class Dedup:
         self.members.pop(index, None)
         self.excluded.pop(index, None)
         if len(hashes) < MIN_WORDS:
-            reason = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
-            if index in self.removed_blocks:
-                reason += " after corpus furniture removal"
-            self.excluded[index] = reason
+            self.excluded[index] = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
             return []
-        doc_id, source, removals, date = self.meta[index]
-        self.members[index] = Member(index, doc_id, source, len(hashes), removals, date)
+        doc_id, source, removals, date, site = self.meta[index]
+        self.members[index] = Member(index, doc_id, source, len(hashes), removals, date, site)
         self.digests[index] = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
         shingles = shingle_set(hashes, self.options.shingle_size)
         self._keep(index, shingles)
@@ -275,17 +237,6 @@ class Dedup:
         self.recent.pop(index, None)
         if self._fits(shingles.nbytes):
             self.cache[index] = shingles
-
-    def words_without_furniture(self, index: int) -> np.ndarray:
-        """The word hashes of the text with its furniture blocks removed: cut from the kept
-        hashes (blank lines hold no words, so this equals re-reading), or re-read."""
-        if index not in self.word_cache:
-            return hashed_words(self.current_text(index))[0]
-        hashes, starts = self.word_cache[index]
-        keep = np.ones(len(hashes), dtype=bool)
-        for block in self.removed_blocks.get(index, []):
-            keep[starts[block[0]]:starts[block[-1] + 1]] = False
-        return hashes[keep]
 
     def _sign(self, pending: list[tuple[int, np.ndarray]]) -> None:
         if pending:
@@ -321,8 +272,9 @@ class Dedup:
         buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
                                      lambda start, end: self.rows.columns(start, end, indices),
                                      self.options.num_perm, self.options.threshold)
-        proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.options.threshold,
-                                            union)
+        buckets += self.paragraph_buckets(ranks, by_rank)
+        proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.verification,
+                                            union, self.allowed(by_rank))
         self.pairs_proposed += proposed
         self.pairs_verified += checked
         stories: dict[int, list[int]] = {}
@@ -330,36 +282,38 @@ class Dedup:
             stories.setdefault(union.find(rank[index]), []).append(index)
         self.labels = {index: min(group) for group in stories.values() for index in group}
 
-    def remove_furniture(self) -> dict[str, Any]:
-        """Alternate furniture detection and story clustering until neither changes."""
-        k = self.options.min_stories_furniture
-        stories = len(set(self.labels.values())) + sum(1 for index in self.excluded if index in self.meta)
-        needed = MIN_CORPUS_STORIES_FACTOR * k
-        if stories < needed:
-            return {"applied": False, "min_stories": k, "blocks_removed": 0, "documents_changed": 0, "rounds": 0,
-                    "reason": f"{stories} distinct stories; counting blocks across stories needs at least "
-                              f"{needed} ({MIN_CORPUS_STORIES_FACTOR} x --min-stories-furniture {k})"}
-        self.blocks.cluster()
-        rounds = 0
-        for rounds in range(1, MAX_FURNITURE_ROUNDS + 1):
-            found = self.blocks.furniture(self.labels, k)
-            if found == self.removed_blocks:
-                break
-            changed = {d for d in set(found) | set(self.removed_blocks) if found.get(d) != self.removed_blocks.get(d)}
-            self.removed_blocks = found
-            pending = []
-            for index in sorted(changed):
-                pending.extend(self._admit(index, self.words_without_furniture(index)))
-                if len(pending) >= SIGN_BATCH_DOCS:
-                    self._sign(pending)
-                    pending = []
-            self._sign(pending)
-            self.steps.signed(self.rows)
-            self.cluster()
-        blocks = sum(len(b) for b in self.removed_blocks.values())
-        return {"applied": True, "min_stories": k, "blocks_removed": blocks,
-                "documents_changed": len(self.removed_blocks), "rounds": rounds,
-                "reason": f"blocks in {k} or more of {stories} distinct stories removed as {RULE_ID}"}
+    def paragraph_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
+        """Candidates LSH can miss: texts sharing a paragraph word for word (a teaser and its
+        article), one bucket per paragraph that two to MAX_PARAGRAPH_DOCS texts hold."""
+        holders: dict[int, list[int]] = {}
+        for r in ranks:
+            for key in self.long_lines.get(by_rank[r], ()).tolist():
+                holders.setdefault(key, []).append(r)
+        buckets = {tuple(held) for held in holders.values() if 2 <= len(held) <= MAX_PARAGRAPH_DOCS}
+        return [list(bucket) for bucket in sorted(buckets)]
+
+    def allowed(self, by_rank: list[int]) -> Callable[[int, int, int], bool]:
+        """Which verified pairs join: copies always, unless two different pages of one site
+        (those join only as near-identical pages); a text within another only across sites,
+        and each text joins another story at most once that way, so a passage many stories
+        quote cannot chain them."""
+        within_once: set[int] = set()
+
+        def allow(a: int, b: int, kind: int) -> bool:
+            if kind == UNRELATED:
+                return False
+            first, second = self.members[by_rank[a]], self.members[by_rank[b]]
+            same_site = first.site is not None and first.site == second.site
+            if kind == COPIES:
+                return not same_site or \
+                    jaccard(self.shingles_of(first.index), self.shingles_of(second.index)) >= SAME_SITE_THRESHOLD
+            contained = a if kind == FIRST_WITHIN else b
+            if same_site or contained in within_once:
+                return False
+            within_once.add(contained)
+            return True
+
+        return allow
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, out_dir: Path) -> dict[str, Any]:
@@ -388,14 +342,12 @@ class Dedup:
             return jaccard(self.shingles_of(representative[index]), self.shingles_of(representative[best]))
 
         similarity: dict[int, float] = {}
+        titles: dict[int, str] = {}  # members' titles, for a story whose canonical page has none
         with atomic_text(out_dir / "clean.jsonl") as stream:
             sink = JsonlSink(stream)
             for index in range(len(self.corpus.offsets)):
+                self.progress.update(index + 1)
                 record = self.corpus.record(index)
-                if not isinstance(record, dict):
-                    stream.write(self.corpus.raw(index).decode("utf-8", "replace").rstrip("\n") + "\n")
-                    continue
-                self._apply_removals(index, record)
                 root = self.labels.get(index)
                 if root is None:
                     record["story"], record["copy_of"] = None, None
@@ -405,14 +357,19 @@ class Dedup:
                     record["story"] = story_of[index]
                     record["copy_of"] = None if best.index == index else best.id
                     similarity[index] = similarity_to_canonical(index)
-                    if best.index == index:  # its text now has the furniture removed
+                    if usable_title(record.get("title")):
+                        titles[index] = record["title"]
+                    if best.index == index:
                         terms[story_of[index]] = term_hashes(salient_terms(self.text_of(record) or ""))
                 if self.index is not None:
                     record["seen_before"] = root in self.earlier
                     record["seen_story"] = self.earlier.get(root)
                 sink.write(record)
 
-        events = group_events(terms, self.options.event_threshold)
+        self.progress.stage("events", len(terms))
+        events = group_events(terms, self.options.event_threshold,
+                              site_names({m.site for m in self.members.values() if m.site}))
+        self.progress.stage("writing", len(by_story))
         with atomic_text(out_dir / "stories.jsonl") as stream:
             sink = JsonlSink(stream)
             for story, root in sorted(by_story.items()):
@@ -424,7 +381,7 @@ class Dedup:
                     "story": story,
                     "event": events[story],
                     "canonical": best.id,
-                    "title": record.get("title") or title_from_text(text),
+                    "title": titles.get(best.index) or story_title([titles[i] for i in members if i in titles]),
                     "text": text,
                     "members": [{"id": self.members[i].id, "source": self.members[i].source,
                                  "similarity": round(similarity[i], 4)} for i in members],
@@ -487,37 +444,42 @@ class Dedup:
     def digests_of_members(self) -> dict[int, bytes]:
         return {i: self.digests[i] for i in self.members}
 
-    def _apply_removals(self, index: int, record: dict) -> None:
-        blocks = self.removed_blocks.get(index)
-        if not blocks:
-            return
-        text, removals = remove_blocks(self.text_of(record) or "", blocks)
-        record[self.options.text_field] = text
-        removed = record.get("removed") if isinstance(record.get("removed"), list) else []
-        record["removed"] = removed + [r.as_dict() for r in removals]
-        counts = record.get("counts")
-        if isinstance(counts, dict):
-            counts.update({"words_out": len(text.split()), "lines_out": text.count("\n") + 1 if text else 0,
-                           "removed": len(record["removed"])})
 
 
 def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = DedupOptions(),
-               steps: LocalSteps | None = None) -> dict[str, Any]:
-    """Run the stage on one JSON Lines file into `out_dir`; returns the report section.
-    `steps` runs signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
+               steps: LocalSteps | None = None, on_reject: Callable[[Reject], None] | None = None,
+               progress: Silent | None = None) -> dict[str, Any]:
+    """Run the stage on one file of records (read/recordfile.py) into `out_dir`; returns the
+    report section. A line that is no record with a text field goes to `on_reject`; `progress`
+    is told each step (stories, site templates, events, writing) and each document done. `steps`
+    runs signing, bucketing and joins elsewhere (pipeline/run/ray_dedup.py); same result."""
     out_dir = Path(out_dir)
-    stage = Dedup(Path(path), options, steps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options.validate()
+    progress = progress or Silent()
+    sited = out_dir / SITED_FILE
+    source = RecordFile(Path(path), options.text_field, options.id_field, out_dir, on_reject)
+    try:
+        progress.stage("site templates")
+        sites = strip_site_templates(source, sited, options.text_field, options.id_field, progress.update)
+    finally:
+        source.close()
+    stage = Dedup(sited, options, steps, out_dir, None, progress)
+    if removed := sites.pop("removals"):
+        stage.removals[TEMPLATE_RULE_ID] += removed
     store = index_stats = None
     try:
         if options.index is not None:  # opened first: a mismatched or unreachable index fails before any work
             store = open_store(options.index)
             stage.index = StoryIndex(store, options.num_perm, options.shingle_size, options.threshold)
+        progress.stage("stories")
         stage.read()
         stage.cluster()
-        furniture = stage.remove_furniture()
         if stage.index is not None:
+            progress.stage("stories")
             index_stats = stage.match_earlier()
         out_dir.mkdir(parents=True, exist_ok=True)
+        progress.stage("writing", len(stage.corpus.offsets))
         written = stage.write(out_dir)
         if stage.index is not None:  # after the outputs: a failed run leaves the index as it was
             index_stats = {"store": type(store).__name__.removesuffix("Store").lower(), **index_stats,
@@ -525,6 +487,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
                            "texts_added": stage.remember(), "held": store.counts()}
     finally:
         stage.corpus.close()
+        sited.unlink(missing_ok=True)
         if store is not None:
             store.close()
     reasons: dict[str, int] = {}
@@ -533,21 +496,23 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     exact = sum(len(g) - 1 for g in exact_groups(stage.digests_of_members()).values())
     bands, rows = lsh_params(options.threshold * LSH_SLACK, options.num_perm)
     return {
-        "documents": len(stage.corpus.offsets),
+        "documents": len(source.offsets),
+        "rejected": source.rejected,
         "distinct_stories": written["stories"],
         "events": written["events"],
         "clustered": len(stage.members),
         "exact_duplicates": exact,
         "near_duplicates": len(stage.members) - written["stories"] - exact,
         "excluded": {"documents": len(stage.excluded), "reasons": dict(sorted(reasons.items()))},
-        "corpus_furniture": furniture,
+        "removals_per_rule": dict(sorted(stage.removals.items())),
+        "site_templates": sites,
         "lsh_candidates": stage.pairs_proposed,
         "jaccard_checks": stage.pairs_verified,
         **({"index": index_stats} if index_stats is not None else {}),
         "options": {
             "threshold": options.threshold, "shingle_size": options.shingle_size, "num_perm": options.num_perm,
             "lsh_bands": bands, "lsh_rows": rows,
-            "min_stories_furniture": options.min_stories_furniture, "event_threshold": options.event_threshold,
+            "event_threshold": options.event_threshold,
             "min_words": MIN_WORDS,
         },
     }

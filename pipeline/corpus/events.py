@@ -1,10 +1,14 @@
 """Coverage of one event: distinct stories whose salient terms (the names they repeat) overlap.
-Each story's canonical text gives a small set of its most frequent names; sets are MinHash'd,
-candidates come from LSH and are verified on the exact Jaccard of the sets, and union-find
-joins stories into events. Explainable: an event's members share the names listed for it."""
+Each story's canonical text (its site's template removed) gives a small set of its most frequent
+names, less the names of the corpus's sites; sets are MinHash'd and LSH proposes pairs. A pair
+is related when it shares MIN_SHARED_TERMS names and their rarity-weighted Jaccard reaches the
+threshold: a name many stories use ("US", "Apple", "November") weighs little. Stories join an
+event by average linkage, so one shared name cannot chain unrelated stories through a third.
+Explainable: an event's members share the names listed for them."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -25,11 +29,19 @@ POSSESSIVE = ("'s", "’s")
 MAX_TERMS = 20
 # A name must occur this often in the story to be salient (one mention is incidental).
 MIN_TERM_COUNT = 2
-# Seeds (five articles on one event): pairwise Jaccard of the name sets 0.20..1.0, joined into
-# one event. Devset (607 pages, 604 distinct stories, unrelated but for a few): at 0.2 four
-# pairs join: one event (two Brexit vote reports), two of one topic (German car finance, the
-# 2020 Democratic primary) and one spurious (Docker and Python install guides, at 0.20).
-DEFAULT_EVENT_THRESHOLD = 0.2
+# Two stories are related when the rarity-weighted names they share make up this share of the
+# names of the one with fewer (weighted_overlap). Seeds (five reports of one event): pairs score
+# 0.30 .. 1.0 and form one event; at 0.4 they split in three.
+DEFAULT_EVENT_THRESHOLD = 0.3
+# Two stories of one event share at least this many names, of which MIN_RARE_SHARED are rare: in
+# at most RARE_SHARE of the corpus's stories (or RARE_STORIES, for a small corpus).
+MIN_SHARED_TERMS = 2
+MIN_RARE_SHARED = 2
+RARE_SHARE = 0.05
+RARE_STORIES = 5
+# A story joins an event when it is related to at least this share of the event's stories (and
+# two events join when this share of their pairs is related): average linkage, not a chain.
+LINKAGE = 0.5
 # A story with fewer salient names than this (a recipe, a how-to) is an event of its own.
 MIN_TERMS = 3
 EVENT_NUM_PERM = 64
@@ -61,6 +73,18 @@ def salient_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     return ranked[:limit]
 
 
+# Labels of a host that name no site ("www.bbc.co.uk" is named by "bbc").
+HOST_LABELS = frozenset({"www", "com", "org", "net", "edu", "gov", "co", "uk", "de", "fr", "io", "info", "news",
+                         "blog", "blogs", "online", "m", "amp", "en"})
+
+
+def site_names(sites: set[str]) -> list[str]:
+    """The names the corpus's sites go by, as terms: each label of their hosts ("nytimes",
+    "bbc"), whose mentions (a credit line, "Reuters") say nothing of the event."""
+    return sorted({label for site in sites if not site.startswith("~")
+                   for label in site.replace("-", ".").split(".") if len(label) > 2 and label not in HOST_LABELS})
+
+
 def term_jaccard(a: list[str], b: list[str]) -> float:
     sa, sb = set(a), set(b)
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
@@ -72,33 +96,60 @@ def term_hashes(terms: list[str]) -> np.ndarray:
     return word_hashes(terms)
 
 
-def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DEFAULT_EVENT_THRESHOLD) -> dict[str, str]:
+def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DEFAULT_EVENT_THRESHOLD,
+                 ignored: list[str] | np.ndarray = ()) -> dict[str, str]:
     """Story id to event id, from each story's terms or their `term_hashes` (the same events,
-    but for two terms of one pair of stories with equal 64-bit hashes). Events are named after
-    their smallest story id, so an event's id depends on its members only."""
-    def hashes(story: str) -> np.ndarray:
-        held = terms[story]
-        return held if isinstance(held, np.ndarray) else word_hashes(held)
-
-    def comparable(story: str) -> list:
-        held = terms[story]
-        return held.tolist() if isinstance(held, np.ndarray) else held
-
+    but for two terms of one pair of stories with equal 64-bit hashes); terms in `ignored` (the
+    sites' names) do not count. Events are named after their smallest story id, so an event's
+    id depends on its members only."""
+    ignore = set(word_hashes(list(ignored)).tolist() if len(ignored) and isinstance(ignored[0], str)
+                 else np.asarray(ignored, dtype=np.uint64).tolist())
     ids = sorted(terms)
-    index = {story: i for i, story in enumerate(ids)}
-    union = UnionFind(range(len(ids)))
-    usable = [i for i, story in enumerate(ids) if len(terms[story]) >= MIN_TERMS]
+    sets: list[set[int]] = []
+    for story in ids:
+        held = terms[story]
+        hashed = held if isinstance(held, np.ndarray) else word_hashes(list(held))
+        sets.append(set(hashed.tolist()) - ignore)
+    frequency = Counter(term for held in sets for term in held)
+    weight = {term: math.log(1 + len(ids) / n) for term, n in frequency.items()}
+    rare = max(RARE_STORIES, RARE_SHARE * len(ids))
+    related: dict[int, set[int]] = {i: set() for i in range(len(ids))}
+    usable = [i for i in range(len(ids)) if len(sets[i]) >= MIN_TERMS]
+    edges: list[tuple[float, int, int]] = []
     if len(usable) > 1:
         signer = Signer(EVENT_NUM_PERM)
-        sets = [np.unique((hashes(ids[i]) >> np.uint64(32)).astype(np.uint32)) for i in usable]
-        rows = dict(zip(usable, signer.sign(sets)))
+        folded = [np.unique((np.array(sorted(sets[i]), dtype=np.uint64) >> np.uint64(32)).astype(np.uint32))
+                  for i in usable]
+        rows = dict(zip(usable, signer.sign(folded)))
         for a, b in lsh_candidates(signer, rows, threshold):
-            if union.find(a) != union.find(b) and term_jaccard(comparable(ids[a]), comparable(ids[b])) >= threshold:
-                union.union(a, b)
+            shared = sets[a] & sets[b]
+            similarity = weighted_overlap(sets[a], sets[b], weight)
+            if len(shared) >= MIN_SHARED_TERMS and sum(frequency[t] <= rare for t in shared) >= MIN_RARE_SHARED \
+                    and similarity >= threshold:
+                related[a].add(b)
+                related[b].add(a)
+                edges.append((similarity, a, b))
+    union = UnionFind(range(len(ids)))
+    members = {i: [i] for i in range(len(ids))}
+    for _, a, b in sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2])):
+        ra, rb = union.find(a), union.find(b)
+        if ra == rb:
+            continue
+        linked = sum(1 for x in members[ra] for y in members[rb] if y in related[x])
+        if linked >= LINKAGE * len(members[ra]) * len(members[rb]):
+            union.union(ra, rb)
+            root = union.find(ra)
+            members[root] = members.pop(ra if root == rb else rb) + members[root]
     events = {}
-    for root, members in union.groups().items():
+    for root, group in union.groups().items():
         event = stable_id("e-", ids[root])
-        for member in members:
+        for member in group:
             events[ids[member]] = event
-    assert set(events) == set(index)
     return events
+
+
+def weighted_overlap(a: set[int], b: set[int], weight: dict[int, float]) -> float:
+    """The weight of the shared names over that of the story with less: a short story whose
+    names all recur in a longer report of the event scores 1."""
+    shared = sum(weight[t] for t in a & b)
+    return shared / min(sum(weight[t] for t in a), sum(weight[t] for t in b)) if shared else 0.0

@@ -129,3 +129,39 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     shared = len(np.intersect1d(a, b, assume_unique=True))
     return shared / (len(a) + len(b) - shared)
+
+
+# Digits are one digit for line keys: a site's template keeps its lines from page to page but
+# for counts and dates ("23 comments", "© 2012").
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
+def line_hashes(text: str) -> np.ndarray:
+    """A stable 64-bit key per line of `text`: its casefolded words in order, digits folded to
+    0, punctuation and spacing ignored ("Tweet" and "Tweet!" are one key); 0 for a line with no
+    words. Vectorised over the page like `hashed_words`."""
+    hashes, per_line = hashed_words(text.translate(_DIGITS), limit=len(text) + 1)
+    counts = np.asarray(per_line, dtype=np.int64)
+    keys = np.zeros(len(counts), dtype=np.uint64)
+    filled = counts > 0
+    if not filled.any():
+        return keys
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    position = np.arange(len(hashes)) - np.repeat(starts, counts)
+    with np.errstate(over="ignore"):
+        weighted = hashes * _POSITION_MULTIPLIERS[position % len(_POSITION_MULTIPLIERS)]
+        sums = np.add.reduceat(weighted, starts[filled])
+        keys[filled] = _fmix64(sums ^ counts[filled].astype(np.uint64)) | np.uint64(1)  # never 0
+    return keys
+
+
+# A line of this many words is a paragraph: two texts holding the same one are candidates for
+# one story even when MinHash sees little else in common (a teaser of a long article).
+LONG_LINE_WORDS = 12
+
+
+def long_line_keys(text: str) -> np.ndarray:
+    """The sorted distinct keys (`line_hashes`) of the text's paragraphs of LONG_LINE_WORDS or more."""
+    long = "\n".join(line for line in text.split("\n") if len(line.split()) >= LONG_LINE_WORDS)
+    keys = line_hashes(long)
+    return np.unique(keys[keys != 0])

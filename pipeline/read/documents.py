@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
 from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
+from storysift.read.fields import field_value, metadata_of
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -83,6 +84,27 @@ def text_encoding(label: str, data: bytes) -> str | None:
     return codec.name if codec._is_text_encoding else None
 
 
+# Of the characters of valid UTF-8 holding NULs, at most this share may be other control
+# characters (not tab, newline or carriage return) for it to be text: a binary format that
+# happens to be valid UTF-8 (all-zero padding, small integers) is mostly such bytes.
+MAX_CONTROL_SHARE = 0.05
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_with_nuls(data: bytes) -> str:
+    """Valid UTF-8 text with NUL characters in it, as a scraper writes a UTF-16 source it read
+    byte by byte ("P\\0a\\0u\\0l\\0"): the NULs are dropped. Anything else holding NUL bytes
+    is binary and refused."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("binary content (NUL bytes), not text or HTML") from None
+    text = text.replace("\x00", "")
+    if not text.strip() or len(CONTROL.findall(text[:SNIFF_BYTES])) > MAX_CONTROL_SHARE * len(text[:SNIFF_BYTES]):
+        raise InputError("binary content (NUL bytes), not text or HTML")
+    return text
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: a byte-order mark wins, then strict UTF-8, then the page's declared
     charset, then charset-normalizer's detection. Binary data is refused."""
@@ -93,7 +115,7 @@ def decode(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise InputError(f"undecodable bytes after a {encoding} byte-order mark: {exc.reason} at byte {exc.start}") from None
     if b"\x00" in data[:SNIFF_BYTES]:
-        raise InputError("binary content (NUL bytes), not text or HTML")
+        return text_with_nuls(data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,22 +168,27 @@ def make_document(data: bytes | str, doc_id: str, source: str, url: str | None =
 
 
 def record_document(record: object, where: str, options: ReadOptions) -> RawDocument | Reject:
+    """A JSON Lines or Parquet record as a raw document: text or HTML, id and URL from the fields
+    the options name (dotted paths reach into nested objects), every other field as metadata."""
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
-    raw_id = record.get(options.id_field)
+    raw_id = field_value(record, options.id_field)
     if isinstance(raw_id, (list, dict)):
         return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "
                              "not a string or number")
     doc_id = str(raw_id) if raw_id is not None else where
-    url = record.get(options.url_field)
+    url = field_value(record, options.url_field)
     url = url if isinstance(url, str) else None
-    html = record.get(options.html_field)
-    text = record.get(options.text_field)
+    html = field_value(record, options.html_field)
+    text = field_value(record, options.text_field)
     # bytes come only from Parquet binary columns; make_document decodes them like a file.
     body, is_html = (html, True) if isinstance(html, (str, bytes)) and html.strip() else (text, False)
     if not isinstance(body, (str, bytes)):
         return Reject(where, f"record has no string field '{options.text_field}' or '{options.html_field}'", doc_id)
     try:
-        return make_document(body, doc_id, where, url, html_hint=is_html)
+        raw = make_document(body, doc_id, where, url, html_hint=is_html)
     except InputError as exc:
         return Reject(where, str(exc), doc_id)
+    used = (options.text_field, options.html_field, options.id_field, options.url_field)
+    return replace(raw, metadata=metadata_of(record, used))
+

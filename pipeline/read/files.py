@@ -17,6 +17,7 @@ import zstandard
 
 from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
+from storysift.read.fields import field_value
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -167,19 +168,21 @@ def _jsonl_records(stream: BinaryIO, name: str, options: ReadOptions) -> Iterato
                 continue
             if not raw_line.strip():
                 continue
-            try:
-                record = json.loads(raw_line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                truncated = not raw_line.endswith(b"\n")
-                reason = "truncated last line" if truncated else "line is not valid JSON"
-                yield Reject(where, f"{reason}: {exc}")
-                continue
-            except RecursionError:  # the parser recurses once per level of nesting
-                yield Reject(where, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)")
-                continue
-            yield record_document(record, where, options)
+            record, problem = parse_line(raw_line)
+            yield record_document(record, where, options) if problem is None else Reject(where, problem)
     except READ_ERRORS as exc:
         yield Reject(f"{name}:{lineno + 1}", f"unreadable: {exc}")
+
+
+def parse_line(line: bytes) -> tuple[object, str | None]:
+    """A JSON Lines line's value and None, or None and why it cannot be read."""
+    try:
+        return json.loads(line), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = "line is not valid JSON" if line.endswith(b"\n") else "truncated last line"
+        return None, f"{reason}: {exc}"
+    except RecursionError:  # the parser recurses once per level of nesting
+        return None, "line is nested too deeply to parse (about 1,000 levels of JSON arrays or objects)"
 
 
 def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
@@ -198,30 +201,46 @@ def read_archive(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
 
 
 def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Reject]:
-    """A Parquet file, read a batch of rows at a time; fields as for JSON Lines records,
-    and the source of each document is "path:row" (1-based)."""
+    """A Parquet file, read a batch of rows at a time; fields as for JSON Lines records (every
+    column but the text, HTML, id and URL becomes metadata), and the source of each document is
+    "path:row" (1-based)."""
     try:
         import pyarrow
-        import pyarrow.parquet as pq
     except ImportError:
         yield Reject(str(path), "reading Parquet needs pyarrow: pip install 'storysift[parquet]'")
         return
     name, row = path.as_posix(), 0
     try:
-        parquet = pq.ParquetFile(path)
-        fields = (options.id_field, options.url_field, options.html_field, options.text_field)
-        columns = [c for c in dict.fromkeys(fields) if c in parquet.schema_arrow.names]
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
-            for record in batch.to_pylist():
-                row += 1
-                where = f"{name}:{row}"
-                body = [record.get(options.html_field), record.get(options.text_field)]
-                if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
-                    yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
-                    continue
-                yield record_document(record, where, options)
+        for record in parquet_rows(path):
+            row += 1
+            where = f"{name}:{row}"
+            body = [field_value(record, options.html_field), field_value(record, options.text_field)]
+            if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
+                yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
+                continue
+            yield record_document(record, where, options)
     except (OSError, pyarrow.ArrowException) as exc:
         yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
+
+
+def parquet_rows(path: Path) -> Iterator[dict]:
+    """The rows of a Parquet file as dicts, a batch at a time; the columns `storysift clean`
+    wrote as JSON text (write/outputs.JSON_COLUMNS_KEY names them) are parsed back."""
+    import pyarrow.parquet as pq
+
+    from storysift.write.outputs import JSON_COLUMNS_KEY
+
+    parquet = pq.ParquetFile(path)
+    declared = (parquet.schema_arrow.metadata or {}).get(JSON_COLUMNS_KEY.encode())
+    json_columns = set(json.loads(declared)) if declared else set()
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        for record in batch.to_pylist():
+            for column in json_columns & record.keys():
+                try:
+                    record[column] = json.loads(record[column])
+                except (TypeError, ValueError, RecursionError):
+                    pass  # not JSON after all (another tool wrote the file): the text as it is
+            yield record
 
 
 def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -16,11 +17,13 @@ from typing import Callable, Iterable, Iterator
 from storysift.corpus.dedup import DedupOptions, dedup_file
 from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
-from storysift.read.files import iter_inputs
+from storysift.read.files import count_documents, iter_inputs
 from storysift.ruleset.load import RuleSet
 from storysift.run.pool import DEFAULT_TIMEOUT_S
-from storysift.run.shards import SHARD_SIZE, ShardStore
-from storysift.write.htmlreport import DEFAULT_REPORT_DOCS, DocumentViews, write_html_report
+from storysift.run.progress import Progress
+from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
+from storysift.write.htmlreport import write_html_report
+from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import write_json
 from storysift.write.report import RunReport
 
@@ -46,6 +49,8 @@ class RunOptions:
     ray_address: str | None = None
     html_report: bool = True  # report.html beside report.json
     report_docs: int = DEFAULT_REPORT_DOCS  # documents with a side-by-side view in report.html
+    report_sample: str = "sites"  # which: spread over the sites, or the first (write/reportviews.py)
+    report_ids: tuple[str, ...] = ()  # and these, whatever report_docs
 
 
 def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
@@ -64,13 +69,13 @@ def clean_items(items: Iterable[RawDocument | Reject], rules: RuleSet,
     return clean_limited(items, rules, options.timeout)
 
 
-def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions) -> dict[str, object]:
+def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions, progress: Progress) -> dict[str, object]:
     """The dedup stage on the engine the options name; the same files either way."""
     if options.engine == "ray":
         from storysift.run.ray_dedup import dedup_on_ray
 
-        return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address)
-    return dedup_file(clean_file, out_dir, options.dedup)
+        return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address, progress=progress)
+    return dedup_file(clean_file, out_dir, options.dedup, progress=progress)
 
 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
@@ -84,21 +89,81 @@ def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[
 
 
 def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),
-                 on_progress: Callable[[int], None] | None = None) -> RunReport:
+                 progress: Progress | None = None) -> RunReport:
     """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
-    stages; returns the report (also written as report.json)."""
+    stages; returns the report (also written as report.json). `progress` is told each stage
+    and each document done (run/progress.py), and times the stages for the report."""
+    progress = progress or Progress(quiet=True)
+    started = now_utc()
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = ShardStore(out_dir, fingerprint(inputs, rules, options))
+    prints = fingerprint(inputs, rules, options)
+    store = ShardStore(out_dir / WORK_DIR, prints)
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
+    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip,
+                          options.report_sample, options.report_ids if options.html_report else ())
+    stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
+    progress.stage("writing")
+    report = store.report()
+    store.merge(out_dir / "clean.jsonl", out_dir / "rejects.jsonl")
+    cleaning_removals = sum(report.rules.values())
+    if stop:
+        # What was written up to the stop is kept; the report says where it stopped.
+        report.stopped = f"--strict: stopped at the first reject ({stop.source})"
+    elif options.dedup is not None:
+        # Our own records: the dedup options' field names are those of clean.jsonl.
+        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options, progress)
+        report.rules.update(report.stages["dedup"]["removals_per_rule"])  # corpus.repeated-block and the like
+    report.removals_per_stage = {"cleaning": cleaning_removals, "corpus": sum(report.rules.values()) - cleaning_removals}
+    if options.html_report:
+        progress.stage("report")
+        descriptions = {rule.id: rule.description for rule in rules.rules if rule.id in report.rules}
+        write_html_report(out_dir, report.as_dict(), views, descriptions)  # no times: the same run, the same page
+    else:  # a previous run's report.html must not sit beside this run's report.json
+        (out_dir / "report.html").unlink(missing_ok=True)
+    progress.close()
+    report.run = run_info(inputs, options, prints["rules"], started, progress.timings())
+    write_json(out_dir / "report.json", report.as_dict())
+    store.remove()
+    if stop:
+        raise StrictStop(stop)
+    return report
+
+
+def clean_to_file(inputs: list[str], out: Path, rejects_path: Path | None, rules: RuleSet, options: RunOptions,
+                  progress: Progress, on_item: Callable[[Document | Reject, int], None] | None = None,
+                  ) -> tuple[RunReport, Reject | None]:
+    """`clean --out FILE`: the inputs cleaned into FILE (any record format) through shards in a
+    work folder beside it, so that a killed run continues with --resume as `run` does; rejects go
+    to `rejects_path` (a previous file there is removed when there are none). Returns the report
+    and, under --strict, the reject the run stopped at (what came before it is written)."""
+    store = ShardStore(out.parent / f".{out.name}.storysift-work", fingerprint(inputs, rules, options))
+    skip = store.start(options.resume, options.fresh) * SHARD_SIZE
+    stop = clean_into_shards(inputs, store, skip, rules, options, progress, on_item)
+    progress.stage("writing")
+    report = store.report()
+    store.merge(out, rejects_path if report.rejected else None)
+    if rejects_path is not None and not report.rejected:
+        rejects_path.unlink(missing_ok=True)  # a previous run's rejects must not sit beside these records
+    store.remove()
+    progress.close()
+    return report, stop
+
+
+def clean_into_shards(inputs: list[str], store: ShardStore, skip: int, rules: RuleSet, options: RunOptions,
+                      progress: Progress, on_item: Callable[[Document | Reject, int], None] | None = None,
+                      ) -> Reject | None:
+    """Clean the inputs after the first `skip` (done by a killed run) into the store's shards,
+    telling `on_item` each result and its input position; under --strict, stop at the first
+    reject and return it."""
     stop: list[Reject] = []
-    views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip)
+    progress.stage("cleaning", count_documents(inputs))
 
     def watched(items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
         for count, item in enumerate(items, skip + 1):
-            views.add(item, count)
+            if on_item:
+                on_item(item, count)
             yield item
-            if on_progress:
-                on_progress(count)
+            progress.update(count)
             if options.strict and isinstance(item, Reject) and not item.skipped:  # a WARC request is no error
                 stop.append(item)
                 return
@@ -108,19 +173,19 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
     for first in stream:
         store.write(index, chain([first], islice(stream, SHARD_SIZE - 1)))
         index += 1
-    report = store.merge(out_dir)
-    if stop:
-        # What was written up to the stop is kept; the report says where it stopped.
-        report.stopped = f"--strict: stopped at the first reject ({stop[0].source})"
-    elif options.dedup is not None:
-        # Our own records: the dedup options' field names are those of clean.jsonl.
-        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options)
-    write_json(out_dir / "report.json", report.as_dict())
-    if options.html_report:
-        write_html_report(out_dir, report.as_dict(), views)
-    else:  # a previous run's report.html must not sit beside this run's report.json
-        (out_dir / "report.html").unlink(missing_ok=True)
-    store.remove()
-    if stop:
-        raise StrictStop(stop[0])
-    return report
+    return stop[0] if stop else None
+
+
+def run_info(inputs: list[str], options: RunOptions, rules_hash: str, started: str,
+             seconds: dict[str, float]) -> dict[str, object]:
+    """What report.json says about the run itself: version, inputs, options, the rules' digest,
+    start and end (UTC) and seconds per stage. The only part of a run's outputs that differs
+    between two runs of the same command."""
+    from storysift import __version__
+
+    return {"storysift": __version__, "inputs": inputs, "options": asdict(options), "rules_sha256": rules_hash,
+            "started": started, "ended": now_utc(), "seconds": seconds}
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -25,8 +25,15 @@ import numpy as np
 
 from storysift.corpus.dedup import DedupOptions, LocalSteps, dedup_file
 from storysift.corpus.minhash import Rows, Signer
-from storysift.corpus.shingles import jaccard
-from storysift.corpus.stories import LSH_SLACK, UnionFind, buckets_in_bands, join_similar, lsh_params
+from storysift.corpus.stories import (
+    LSH_SLACK,
+    UNRELATED,
+    UnionFind,
+    Verification,
+    buckets_in_bands,
+    join_similar,
+    lsh_params,
+)
 from storysift.run.pool import ordered
 from storysift.run.ray_clean import connect
 
@@ -74,22 +81,23 @@ def bucket_bands(keys: np.ndarray, block: np.ndarray, rows: int) -> set[tuple[in
 
 
 def verify_buckets(buckets: list[list[int]], keys: list[int], joined: np.ndarray, lengths: np.ndarray,
-                   roots: list[int], threshold: float) -> dict[tuple[int, int], bool]:
+                   roots: list[int], verification: Verification) -> dict[tuple[int, int], int]:
     """Run the joins of a chunk of buckets from the driver's sets when it was sent (each key's
-    root in `roots`) and return every check's verdict: what the driver's replay will ask,
-    unless joins made since change which pairs it checks."""
+    root in `roots`) and return every check's kind (stories.Verification.kind): what the
+    driver's replay will ask, unless joins made since change which pairs it checks (the driver
+    also decides which kinds join, which a task foresees as "any")."""
     shingles = dict(zip(keys, unpacked(joined, lengths)))
     union = UnionFind(keys)
     for key, root in zip(keys, roots):
         union.union(key, root)
-    verdicts: dict[tuple[int, int], bool] = {}
+    kinds: dict[tuple[int, int], int] = {}
 
     def similar(head: int, key: int) -> bool:
-        verdicts[head, key] = verdict = jaccard(shingles[head], shingles[key]) >= threshold
-        return verdict
+        kinds[head, key] = kind = verification.kind(shingles[head], shingles[key])
+        return kind != UNRELATED
 
     join_similar(buckets, similar, union)
-    return verdicts
+    return kinds
 
 
 def bucket_parts(buckets: list[list[int]], members: int) -> Iterator[list[list[int]]]:
@@ -156,22 +164,24 @@ class RaySteps(LocalSteps):
             found |= part
         return [list(bucket) for bucket in sorted(found)]
 
-    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], threshold: float,
-             union: UnionFind) -> tuple[int, int]:
+    def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], verification: Verification,
+             union: UnionFind, allow: Callable[[int, int, int], bool] | None = None) -> tuple[int, int]:
+        allow = allow or (lambda head, key, kind: kind != UNRELATED)
+
         def submit(part: list[list[int]]) -> Any:
             keys = sorted({key for bucket in part for key in bucket})
             return self._submit("verify", part, keys, *packed([shingles_of(key) for key in keys]),
-                                [union.find(key) for key in keys], threshold)
+                                [union.find(key) for key in keys], verification)
 
         def replay(part: list[list[int]], ref: Any) -> list[tuple[int, int]]:
-            verdicts = self.ray.get(ref)
+            kinds = self.ray.get(ref)
 
             def similar(head: int, key: int) -> bool:
-                verdict = verdicts.get((head, key))
-                if verdict is None:
+                kind = kinds.get((head, key))
+                if kind is None:
                     self.checks_on_driver += 1
-                    verdict = jaccard(shingles_of(head), shingles_of(key)) >= threshold
-                return verdict
+                    kind = verification.kind(shingles_of(head), shingles_of(key))
+                return allow(head, key, kind)
 
             return [join_similar(part, similar, union)]
 
@@ -183,9 +193,10 @@ class RaySteps(LocalSteps):
                 f"verification tasks; {self.checks_on_driver} checks on the driver")
 
 
-def dedup_on_ray(path: Path, out_dir: Path, options: DedupOptions, address: str | None) -> dict[str, Any]:
-    """`dedup_file` with its corpus-wide steps on Ray; logs how many tasks each step ran."""
+def dedup_on_ray(path: Path, out_dir: Path, options: DedupOptions, address: str | None, **hooks: Any) -> dict[str, Any]:
+    """`dedup_file` with its corpus-wide steps on Ray; logs how many tasks each step ran.
+    `hooks`: dedup_file's on_reject and progress."""
     steps = RaySteps(address)
-    stats = dedup_file(path, out_dir, options, steps)
+    stats = dedup_file(path, out_dir, options, steps, **hooks)
     log.info("dedup stage on Ray: %s", steps.summary())
     return stats

@@ -1,6 +1,7 @@
-"""Shards of a run: cleaned records are written in shards of a fixed number of inputs, each
-finished by a completion marker holding its part of the report. A killed run restarted with
---resume skips the finished shards; at the end the shards are merged into the final files."""
+"""Shards of a run (`run`, or `clean --out FILE`): cleaned records are written in shards of a
+fixed number of inputs, each finished by a completion marker holding its part of the report. A
+killed run restarted with --resume skips the finished shards; at the end the shards are merged
+into the final files."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from storysift.document import Document, Reject
-from storysift.write.outputs import JsonlSink, atomic_text, write_json
+from storysift.write.outputs import JsonlSink, atomic_text, record_sink, write_json
 from storysift.write.report import RunReport
 
 # Inputs per shard: a killed run redoes at most this many documents (about 30 s of cleaning
@@ -26,8 +27,8 @@ class ResumeError(ValueError):
 
 
 class ShardStore:
-    def __init__(self, out_dir: Path, fingerprint: dict[str, Any]):
-        self.dir = out_dir / WORK_DIR
+    def __init__(self, work_dir: Path, fingerprint: dict[str, Any]):
+        self.dir = work_dir  # `run`: OUT/.storysift-work; `clean --out F`: .F.storysift-work beside F
         self.fingerprint = fingerprint
         self.key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
 
@@ -68,25 +69,41 @@ class ShardStore:
             for item in items:
                 if isinstance(item, Reject):
                     report.add_reject(item)
-                    reject_sink.write(item.as_record())
+                    if not item.skipped:  # a WARC's requests and images are counted, not listed
+                        reject_sink.write(item.as_record())
                 else:
                     report.add_document(item)
                     clean_sink.write(item.as_record())
         write_json(self.dir / f"{index:06d}.done", report.counts())
         return report
 
-    def merge(self, out_dir: Path) -> RunReport:
-        """Concatenate every finished shard into clean.jsonl and rejects.jsonl; the merged report."""
+    def report(self) -> RunReport:
+        """The report of every finished shard, merged."""
         report = RunReport()
-        shards = range(self.finished())
-        for name in ("clean", "rejects"):
-            with atomic_text(out_dir / f"{name}.jsonl") as out:
-                for index in shards:
-                    with (self.dir / f"{name}-{index:06d}.jsonl").open(encoding="utf-8") as part:
-                        shutil.copyfileobj(part, out)
-        for index in shards:
+        for index in range(self.finished()):
             report.add_counts(json.loads((self.dir / f"{index:06d}.done").read_text(encoding="utf-8")))
         return report
+
+    def merge(self, clean_path: Path | str, rejects_path: Path | str | None) -> None:
+        """Concatenate every finished shard into the records file (JSON Lines, compressed by its
+        suffix, or Parquet) and the rejects file (None: none written)."""
+        shards = range(self.finished())
+        if str(clean_path).lower().endswith(".parquet"):
+            with record_sink(clean_path) as sink:
+                for index in shards:
+                    with (self.dir / f"clean-{index:06d}.jsonl").open(encoding="utf-8") as part:
+                        for line in part:
+                            sink.write(json.loads(line))
+        else:
+            self._concatenate("clean", shards, clean_path)
+        if rejects_path is not None:
+            self._concatenate("rejects", shards, rejects_path)
+
+    def _concatenate(self, name: str, shards: range, target: Path | str) -> None:
+        with atomic_text(target) as out:
+            for index in shards:
+                with (self.dir / f"{name}-{index:06d}.jsonl").open(encoding="utf-8") as part:
+                    shutil.copyfileobj(part, out)
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

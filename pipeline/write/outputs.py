@@ -155,8 +155,9 @@ def record_sink(path: Path | str) -> Iterator[RecordSink]:
 class ParquetSink:
     """Document records as Parquet rows, written a row group at a time. Columns are the JSON
     Lines fields: `removed` is list<struct<rule, text, lines>> and `counts` a struct, which
-    pyarrow, pandas and datasets load as lists of dicts; any field the schema does not know is
-    kept as a JSON string column."""
+    pyarrow, pandas and datasets load as lists of dicts; `metadata` (each record's own keys) and
+    any field the schema does not know are JSON text columns, named in the file's schema
+    metadata under JSON_COLUMNS_KEY so that storysift reads them back as they were."""
 
     def __init__(self, raw: BinaryIO):
         import pyarrow as pa
@@ -182,9 +183,11 @@ class ParquetSink:
 
     def _open(self, first: dict[str, Any] | None) -> None:
         schema = document_schema(self._pa)
-        self._json_fields = [k for k in (first or {}) if k not in schema.names]
-        for name in self._json_fields:
+        extra = [k for k in (first or {}) if k not in schema.names]
+        for name in extra:
             schema = schema.append(self._pa.field(name, self._pa.string()))
+        self._json_fields = [*JSON_COLUMNS, *extra]
+        schema = schema.with_metadata({JSON_COLUMNS_KEY: dumps(self._json_fields)})
         self._writer = self._pq.ParquetWriter(self._raw, schema, compression="zstd")
 
     def _flush(self) -> None:
@@ -207,13 +210,20 @@ class ParquetSink:
                 pass  # the temporary file is removed anyway
 
 
+# Columns of JSON text in a Parquet file storysift writes, listed (as JSON) in the file's schema
+# metadata under this key; read/files.parquet_rows parses them back.
+JSON_COLUMNS_KEY = "storysift.json_columns"
+JSON_COLUMNS = ("metadata",)
+
+
 def document_schema(pa: Any) -> Any:
     """The Parquet columns of a cleaned document (see Document.as_record)."""
     removal = pa.struct([("rule", pa.string()), ("text", pa.string()), ("lines", pa.list_(pa.int32())),
-                         ("score", pa.float64())])
+                         ("votes", pa.string())])
     counts = pa.struct([(name, pa.int64()) for name in ("words_in", "words_out", "lines_out", "removed")])
     return pa.schema([
-        ("id", pa.string()), ("source", pa.string()), ("url", pa.string()), ("kind", pa.string()),
+        ("id", pa.string()), ("source", pa.string()), ("url", pa.string()), ("site", pa.string()), ("kind", pa.string()),
         ("title", pa.string()), ("author", pa.string()), ("date", pa.string()), ("text", pa.string()),
         ("links", pa.list_(pa.string())), ("removed", pa.list_(removal)), ("counts", counts),
+        *[(name, pa.string()) for name in JSON_COLUMNS],
     ])

@@ -1,5 +1,7 @@
-"""The run report: every input accounted for (read = written + rejected, in total and per
-file), removals counted per rule, and what each later stage did."""
+"""The run report: what ran (version, options, times), every input accounted for (read =
+written + rejected + skipped, in total and per file; skipped: records passed over by design, a
+WARC's requests and images), removals counted per rule and per stage, and what each later stage
+did."""
 
 from __future__ import annotations
 
@@ -16,15 +18,25 @@ def source_file(source: str) -> str:
     return head if head and tail.isdigit() else source
 
 
+def reason_group(reason: str) -> str:
+    """The part of a reject reason that the report counts by: what precedes its detail (a parser's
+    message, a byte offset), which would make every reject a reason of its own."""
+    return reason.split(":")[0]
+
+
 @dataclass
 class RunReport:
     written: int = 0
     rejected: int = 0
+    skipped: int = 0
     rules: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    skips: Counter[str] = field(default_factory=Counter)  # by the whole reason: "...: HTTP 404"
     files: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     stages: dict[str, Any] = field(default_factory=dict)
     stopped: str | None = None
+    removals_per_stage: dict[str, int] = field(default_factory=dict)
+    run: dict[str, Any] | None = None  # version, options, times: see run/engine.run_info
 
     def add_document(self, doc: Document) -> None:
         self.written += 1
@@ -32,32 +44,45 @@ class RunReport:
         self.rules.update(r.rule for r in doc.removed)
 
     def add_reject(self, reject: Reject) -> None:
+        if reject.skipped:
+            self.skipped += 1
+            self.files[source_file(reject.source)]["skipped"] += 1
+            self.skips[reject.reason] += 1
+            return
         self.rejected += 1
         self.files[source_file(reject.source)]["rejected"] += 1
-        self.reasons[reject.reason.split(":")[0]] += 1
+        self.reasons[reason_group(reject.reason)] += 1
 
     def counts(self) -> dict[str, Any]:
         """The mergeable part of the report (what a shard's completion marker holds)."""
         return {
-            "written": self.written, "rejected": self.rejected, "rules": dict(self.rules),
-            "reasons": dict(self.reasons), "files": {name: dict(c) for name, c in self.files.items()},
+            "written": self.written, "rejected": self.rejected, "skipped": self.skipped, "rules": dict(self.rules),
+            "reasons": dict(self.reasons), "skips": dict(self.skips),
+            "files": {name: dict(c) for name, c in self.files.items()},
         }
 
     def add_counts(self, counts: dict[str, Any]) -> None:
         self.written += counts["written"]
         self.rejected += counts["rejected"]
+        self.skipped += counts["skipped"]
         self.rules.update(counts["rules"])
         self.reasons.update(counts["reasons"])
+        self.skips.update(counts["skips"])
         for name, file_counts in counts["files"].items():
             self.files[name].update(file_counts)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "inputs": {"read": self.written + self.rejected, "written": self.written, "rejected": self.rejected},
+            **({"run": self.run} if self.run else {}),
+            "inputs": {"read": self.written + self.rejected + self.skipped, "written": self.written,
+                       "rejected": self.rejected, "skipped": self.skipped},
             "removals_per_rule": dict(sorted(self.rules.items())),
+            **({"removals_per_stage": self.removals_per_stage} if self.removals_per_stage else {}),
             "reject_reasons": dict(sorted(self.reasons.items())),
+            "skip_reasons": dict(sorted(self.skips.items())),
             "files": {
-                name: {"read": c["written"] + c["rejected"], "written": c["written"], "rejected": c["rejected"]}
+                name: {"read": c["written"] + c["rejected"] + c["skipped"], "written": c["written"],
+                       "rejected": c["rejected"], "skipped": c["skipped"]}
                 for name, c in sorted(self.files.items())
             },
         }

@@ -1,0 +1,41 @@
+"""A document's title in the corpus stage: the title cleaning found stands unless it is a line of
+its site's template ("Skip to main content", the site's name), markup or a file name; then the
+first headline-like line of the text without the template takes its place. A story takes its
+canonical member's title, else the one most of its copies carry."""
+
+from __future__ import annotations
+
+import re
+
+from storysift.clean.page import title_from_text
+
+# Not a title: markup, an address, a file name, or no letter at all.
+NOT_A_TITLE = re.compile(r"<[a-zA-Z/!][^>]*>|^\s*(?:https?://|www\.)\S+\s*$|^[\w.-]+\.(?:txt|html?|jsonl?|xml|php|aspx?)\s*$", re.I)
+LETTER = re.compile(r"[^\W\d_]")
+# The headline is among the first lines of a text whose site's header is gone (a kicker or a
+# date may stand above it).
+HEADLINE_LINES = 3
+
+
+def usable_title(title: object) -> bool:
+    return isinstance(title, str) and bool(LETTER.search(title)) and not NOT_A_TITLE.search(title)
+
+
+def corpus_title(title: object, is_template: bool, text: str) -> str | None:
+    """The document's title: `title` unless it is no title or `is_template` (a line of its
+    site's template), else the first line of `text` when it reads like a headline."""
+    if usable_title(title) and not is_template:
+        return title.strip()
+    for line in [line for line in text.split("\n") if line.strip()][:HEADLINE_LINES]:
+        headline = title_from_text(line)
+        if usable_title(headline) and len(headline.split()) >= 2:
+            return headline
+    return None
+
+
+def story_title(titles: list[str]) -> str | None:
+    """The title most copies carry (ties: the first, members being in order of similarity)."""
+    if not titles:
+        return None
+    counts = {title: titles.count(title) for title in titles}
+    return max(titles, key=lambda title: counts[title])

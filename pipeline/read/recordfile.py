@@ -1,0 +1,112 @@
+"""Reading for the corpus stage: a file of records as `storysift clean` writes them (JSON Lines,
+plain, .gz or .zst, or Parquet), scanned once for the byte offset of each record and read back by
+index later, so the corpus's text is never held in memory. A plain file is read in place; any
+other is first written out as plain JSON Lines, a line per record, in a temporary file of the
+output folder. A line that is not a JSON object, or a record with no string text field, is a
+reject naming its file and line, never one of the records."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from storysift.document import Reject
+from storysift.read.fields import field_value, json_value
+from storysift.read.files import (COMPRESSED_SUFFIXES, PARQUET_SUFFIXES, READ_ERRORS, _base_suffix, _open, parquet_rows,
+                                  parse_line)
+from storysift.write.outputs import dumps
+
+# Bytes decompressed at a time: a cut or corrupt file keeps all but its last chunk.
+COPY_CHUNK = 64 * 1024
+
+
+class RecordFile:
+    """The records of one file, by index (0-based, in file order, rejects left out)."""
+
+    def __init__(self, path: Path, text_field: str, id_field: str, work_dir: Path,
+                 on_reject: Callable[[Reject], None] | None = None):
+        self.path = path
+        self.name = path.as_posix()
+        self.text_field, self.id_field = text_field, id_field
+        self.on_reject = on_reject or (lambda reject: None)
+        self.rejected = 0
+        self.offsets: list[int] = []
+        self.plain, self.unreadable = plain_jsonl(path, work_dir)
+        self.stream = open(self.plain, "rb")
+
+    def close(self) -> None:
+        self.stream.close()
+        if self.plain != self.path:
+            self.plain.unlink(missing_ok=True)
+
+    def scan(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(index, record) for every record; each other non-blank line goes to `on_reject`."""
+        self.stream.seek(0)
+        offset = lineno = 0
+        for lineno, line in enumerate(self.stream, 1):
+            start, offset = offset, offset + len(line)
+            if not line.strip():
+                continue
+            record, problem = _parse(line)
+            if problem is None and not isinstance(field_value(record, self.text_field), str):
+                problem = f"record has no string field '{self.text_field}' (--text-field)"
+            if problem is not None:
+                raw_id = field_value(record, self.id_field) if isinstance(record, dict) else None
+                self._reject(lineno, problem, str(raw_id) if isinstance(raw_id, (str, int)) else None)
+                continue
+            self.offsets.append(start)
+            yield len(self.offsets) - 1, record
+        if self.unreadable:  # what could be read is read; the rest of the file is one reject
+            self._reject(lineno + 1, f"unreadable: {self.unreadable}")
+
+    def _reject(self, lineno: int, reason: str, doc_id: str | None = None) -> None:
+        self.rejected += 1
+        self.on_reject(Reject(f"{self.name}:{lineno}", reason, doc_id))
+
+    def raw(self, index: int) -> bytes:
+        self.stream.seek(self.offsets[index])
+        return self.stream.readline()
+
+    def record(self, index: int) -> dict[str, Any]:
+        return json.loads(self.raw(index))
+
+
+def _parse(line: bytes) -> tuple[Any, str | None]:
+    """The line's record and None, or None and why it is no record."""
+    value, problem = parse_line(line)
+    if problem is None and not isinstance(value, dict):
+        return None, "record is not a JSON object"
+    return value, problem
+
+
+def plain_jsonl(path: Path, work_dir: Path) -> tuple[Path, str | None]:
+    """`path` itself when it is plain JSON Lines, else a temporary plain copy in `work_dir` with
+    one line per line (JSON Lines) or row (Parquet), so line numbers stay the file's; and why the
+    copy stops short (a corrupt or cut compressed file), or None."""
+    suffix = _base_suffix(path)
+    if suffix not in PARQUET_SUFFIXES and path.suffix.lower() not in COMPRESSED_SUFFIXES:
+        return path, None
+    work_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".storysift-input.", suffix=".jsonl", dir=work_dir)
+    problem = None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                if suffix in PARQUET_SUFFIXES:
+                    for row in parquet_rows(path):
+                        out.write(dumps(json_value(row)).encode("utf-8") + b"\n")
+                else:
+                    with _open(path) as stream:
+                        shutil.copyfileobj(stream, out, COPY_CHUNK)
+            except ImportError:
+                problem = "reading Parquet needs pyarrow: pip install 'storysift[parquet]'"
+            except (*READ_ERRORS, ValueError) as exc:  # pyarrow's errors are OSError or ValueError
+                problem = str(exc) or type(exc).__name__
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), problem

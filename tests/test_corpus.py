@@ -1,0 +1,180 @@
+"""The corpus stage's site step (issue 11): every document gets a site (its URL's host, or
+inferred from the furniture it shares with site-mates), each site's template is removed with its
+rule id, span and site; copies join when one is within the other; events do not chain; titles
+are never template lines; `explain --run` shows a document in the context of its run."""
+
+import json
+import random
+
+import numpy as np
+from typer.testing import CliRunner
+
+from storysift.cli import app
+from storysift.corpus.dedup import dedup_file
+from storysift.corpus.events import group_events
+from storysift.corpus.sites import infer_sites
+from storysift.corpus.stories import COPIES, FIRST_WITHIN, UNRELATED, Verification
+from storysift.corpus.templates import MIN_SITE_PAGES, RULE_ID
+from storysift.corpus.shingles import line_hashes, shingles
+
+WORDS = ("harbour council ferry budget minister report election union school hospital river bridge market "
+         "price energy storm police court museum festival library railway airport factory farmers students "
+         "teachers workers voters residents officials analysts engineers doctors").split()
+
+
+def article(rng: random.Random, paragraphs: int = 6) -> list[str]:
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(18, 30))).capitalize() + "." for _ in range(paragraphs)]
+
+
+# Site names differ by words: line keys fold digits, so "Site 1" and "Site 2" would be one line.
+NAMES = ("Harbour", "Valley", "Summit", "Coast", "Meadow", "Ridge", "Delta", "Forest", "Canyon", "Prairie")
+
+
+def site_page(site: int, body: list[str], rng: random.Random) -> str:
+    name = NAMES[site]
+    header = [f"Daily {name} | news for the {name} town", "Home", f"{name} politics", f"{name} sport", f"{name} weather"]
+    related = [f"More from the {name} desk"] + [f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} news of the {name} {w}"
+                                              for w in rng.sample(WORDS, 3)]
+    footer = [f"© 2026 {name} Media Group. All rights reserved.", f"Contact {name} · Advertise · Privacy"]
+    return "\n".join([*header, *body, *related, *footer])
+
+
+def corpus(tmp_path, with_url: bool, sites: int = 4, stories: int = 12, seed: int = 3):
+    """`stories` articles, each on one site, and story 0 copied on two other sites: the file,
+    each document's article and each document's site."""
+    rng = random.Random(seed)
+    bodies = [article(rng) for _ in range(stories)]
+    records = []
+    for n, body in enumerate(bodies):
+        records.append((f"a{n}", n % sites, body))
+    records += [("copy-1", 1, bodies[0]), ("copy-2", 2, bodies[0][:3])]  # a copy and a teaser of story a0
+    path = tmp_path / "pages.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for doc_id, site, body in records:
+            record = {"id": doc_id, "text": site_page(site, body, rng)}
+            if with_url:
+                record["url"] = f"https://www.site{site}.example/{doc_id}"
+            out.write(json.dumps(record) + "\n")
+    return path, {doc_id: body for doc_id, _, body in records}, {doc_id: site for doc_id, site, _ in records}
+
+
+def run_dedup(path, out):
+    stats = dedup_file(path, out)
+    clean = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text(encoding="utf-8").splitlines())}
+    return stats, clean
+
+
+def test_each_sites_template_goes_with_its_rule_span_and_site_and_the_article_stays(tmp_path):
+    path, bodies, sites_of = corpus(tmp_path, with_url=True)
+    stats, clean = run_dedup(path, tmp_path / "out")
+    for doc_id, record in clean.items():
+        assert record["site"] == f"site{sites_of[doc_id]}.example"
+        # The article, and the items of its site's "more" list this page alone shows: taking whole
+        # lists that are mostly template cost more article than it took furniture (see templates.py).
+        kept = record["text"].split("\n")
+        assert kept[:len(bodies[doc_id])] == bodies[doc_id] and len(kept) == len(bodies[doc_id]) + 3, doc_id
+        templates = [r for r in record["removed"] if r["rule"] == RULE_ID]
+        assert templates and all(r["site"] == record["site"] and len(r["lines"]) == 2 for r in templates)
+    per_site = stats["site_templates"]["per_site"]
+    assert set(per_site) == {f"site{n}.example" for n in range(4)}
+    assert all(site["template_lines"] > 0 and "note" not in site for site in per_site.values())
+
+
+def test_without_addresses_site_mates_are_inferred_and_copies_are_not_site_mates():
+    rng = random.Random(5)
+    bodies = [article(rng) for _ in range(9)]
+    pages = {}
+    for n, body in enumerate(bodies):
+        pages[f"a{n}"] = (n % 3, body)
+    pages["copy"] = (1, bodies[0])  # story a0 on site 0 and, as "copy", on site 1
+    furniture, names = {}, {}
+    for number, (doc_id, (site, body)) in enumerate(sorted(pages.items())):
+        lines = site_page(site, body, rng).split("\n")
+        keys = line_hashes("\n".join(line for line in lines if line not in body))
+        furniture[number], names[number] = np.unique(keys[keys != 0]), doc_id
+    inferred = infer_sites(furniture, names)
+    by_name = {names[number]: site for number, site in inferred.items()}
+    for doc_id, (site, _) in pages.items():
+        mates = {other for other, (other_site, _) in pages.items() if other_site == site}
+        assert {d for d in pages if by_name[d] == by_name[doc_id]} == mates, doc_id
+    assert by_name["a0"] != by_name["copy"] and all(name.startswith("~") for name in by_name.values())
+
+
+def test_a_site_with_too_few_pages_keeps_its_lines_and_says_so(tmp_path):
+    path, _, _ = corpus(tmp_path, with_url=True, sites=MIN_SITE_PAGES + 3, stories=MIN_SITE_PAGES + 3)
+    stats, clean = run_dedup(path, tmp_path / "out")
+    small = {site: s for site, s in stats["site_templates"]["per_site"].items() if s["distinct_pages"] < MIN_SITE_PAGES}
+    assert small and all("generic rules only" in s["note"] and s["lines_removed"] == 0 for s in small.values())
+    assert all(not any(r["rule"] == RULE_ID for r in record.get("removed", [])) for record in clean.values()
+               if record["site"] in small)
+
+
+def test_copies_and_a_teaser_join_one_story_and_other_stories_of_their_sites_stay_apart(tmp_path):
+    for with_url in (True, False):
+        path, bodies, _ = corpus(tmp_path, with_url=with_url)
+        _, clean = run_dedup(path, tmp_path / f"out-{with_url}")
+        story = clean["a0"]["story"]
+        assert clean["copy-1"]["story"] == clean["copy-2"]["story"] == story, with_url
+        assert len({record["story"] for record in clean.values()}) == len(bodies) - 2, with_url
+
+
+def test_containment_needs_the_smaller_text_within_the_larger_and_enough_of_it():
+    rng = random.Random(8)
+    full = " ".join(article(rng, 8))
+    teaser = full[:len(full) // 4]
+    verification = Verification(0.5)
+    assert verification.kind(shingles(teaser, 5), shingles(full, 5)) == FIRST_WITHIN
+    assert verification.kind(shingles(full, 5), shingles(full + " Edited.", 5)) == COPIES
+    quote = " ".join(full.split()[:6])  # a phrase two unrelated stories could both quote
+    assert verification.kind(shingles(quote, 5), shingles(full, 5)) == UNRELATED
+    other = " ".join(article(random.Random(9), 8))
+    assert verification.kind(shingles(teaser, 5), shingles(other, 5)) == UNRELATED
+
+
+def test_events_join_by_average_linkage_so_a_chain_of_shared_names_is_no_event():
+    terms = {  # each story shares three names with the next only
+        "s-1": ["varga", "bluewave", "harbourton", "gull", "pier"],
+        "s-2": ["gull", "pier", "harbourton", "morsi", "cairo"],
+        "s-3": ["morsi", "cairo", "harbourton", "lagarde", "imf"],
+        "s-4": ["lagarde", "imf", "harbourton", "tsipras", "athens"],
+        **{f"s-x{n}": [f"name{n}-{k}" for k in range(5)] for n in range(60)},  # "harbourton" stays rare
+    }
+    events = group_events(terms)
+    assert len({events[s] for s in ("s-1", "s-2", "s-3", "s-4")}) > 1
+    same = dict(terms, **{"s-2": ["varga", "bluewave", "harbourton", "gull", "vote"]})
+    assert group_events(same)["s-1"] == group_events(same)["s-2"]
+
+
+def test_site_names_do_not_make_an_event():
+    terms = {"s-a": ["reuters", "nytimes", "varga", "gull"], "s-b": ["reuters", "nytimes", "varga", "morsi"],
+             **{f"s-z{n}": [f"z{n}-{k}" for k in range(5)] for n in range(40)}}
+    assert group_events(terms)["s-a"] == group_events(terms)["s-b"]
+    ignoring = group_events(terms, ignored=["reuters", "nytimes"])  # one rare shared name left
+    assert ignoring["s-a"] != ignoring["s-b"]
+
+
+def test_a_title_that_is_a_template_line_gives_way_to_the_headline(tmp_path):
+    rng = random.Random(4)
+    path = tmp_path / "pages.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(5):
+            body = [f"The {WORDS[n]} story of the harbour"] + article(rng, 4)
+            out.write(json.dumps({"id": f"p{n}", "title": "Skip to main content",
+                                  "url": f"https://site.example/p{n}",
+                                  "text": "\n".join(["Skip to main content", "Home", "Sport", *body, "© Site"])}) + "\n")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert [clean[f"p{n}"]["title"] for n in range(5)] == [f"The {WORDS[n]} story of the harbour" for n in range(5)]
+    stories = [json.loads(line) for line in (tmp_path / "out" / "stories.jsonl").read_text().splitlines()]
+    assert all(s["title"].endswith("story of the harbour") for s in stories)
+
+
+def test_explain_shows_a_document_in_the_context_of_its_run(tmp_path):
+    path, _, _ = corpus(tmp_path, with_url=True)
+    out = tmp_path / "run"
+    assert CliRunner().invoke(app, ["run", str(path), "--out", str(out), "-q"]).exit_code == 0
+    result = CliRunner().invoke(app, ["explain", str(path), "--run", str(out), "--no-color"])
+    assert result.exit_code == 0, result.output
+    assert "## In the corpus run: site='site1.example'" in result.output
+    assert f"- [{RULE_ID}] © 2026 Valley Media Group. All rights reserved." in result.output
+    missing = CliRunner().invoke(app, ["explain", str(path), "--run", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "no clean.jsonl" in missing.output
