@@ -52,6 +52,20 @@ def decode(data: bytes) -> str:
         return bytes_to_str(data, detect_encoding(data))
 
 
+# Five gold files (27, 39, 42, 49, 158) are UTF-16 text that was once read as Latin-1 and saved
+# as UTF-8: "ÿþ" then every letter followed by a NUL, which the \w+ tokens split into single
+# letters, so every system scored 0 on them. Undone before scoring, for every system alike.
+MOJIBAKE_UTF16 = "\u00ff\u00fe"
+
+
+def read_gold(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if text.startswith(MOJIBAKE_UTF16):
+        data = text.encode("latin-1")
+        return data[: len(data) // 2 * 2].decode("utf-16", errors="replace")
+    return text
+
+
 def render(html: bytes) -> str:
     """A page as a scraper saves its text: html-text's default layout (a line per block,
     blank lines between paragraphs), the <title> first."""
@@ -84,7 +98,7 @@ def load_pages(root: Path, cache: Path | None = None, limit: int | None = None) 
                 cached.write_text(text, encoding="utf-8")
         comments = root / "comments" / f"{path.stem}.txt"
         pages.append(TextPage(
-            path.stem, text, (root / "gold" / f"{path.stem}.txt").read_text(encoding="utf-8", errors="replace"),
+            path.stem, text, read_gold(root / "gold" / f"{path.stem}.txt"),
             comments.read_text(encoding="utf-8", errors="replace") if comments.exists() else "",
             site_of((urls.get(path.stem) or {}).get("url"))))
     assign_groups(pages)

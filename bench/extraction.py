@@ -92,7 +92,7 @@ import html_text
 import justext
 import trafilatura
 import yaml
-from _textpages import decode
+from _textpages import decode, read_gold  # read_gold: the dragnet gold (train_consensus.py imports it from here)
 from readability import Document
 from resiliparse.extract.html2text import extract_plain_text
 
@@ -306,20 +306,6 @@ def devset_bench(root: Path, limit: int | None, tmp: Path) -> dict:
     expectations = json.loads((root / "expectations.json").read_text(encoding="utf-8"))
     files = [root / "html" / page for page in sorted(expectations)[:limit]]
     return html_bench(files, tmp, lambda page, text: snippet_score(text, expectations[page]), snippet_summary)
-
-
-# Five gold files (27, 39, 42, 49, 158) are UTF-16 text that was once read as Latin-1 and saved
-# as UTF-8: "ÿþ" then every letter followed by a NUL, which the \w+ tokens split into single
-# letters, so every system scored 0 on them. Undone before scoring, for every system alike.
-MOJIBAKE_UTF16 = "\u00ff\u00fe"
-
-
-def read_gold(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
-    if text.startswith(MOJIBAKE_UTF16):
-        data = text.encode("latin-1")
-        return data[: len(data) // 2 * 2].decode("utf-16", errors="replace")
-    return text
 
 
 def dragnet_pages(root: Path, limit: int | None) -> tuple[list[Path], dict[str, str]]:

@@ -196,3 +196,44 @@ def test_lines_without_words_still_get_features():
     view = read_page(["", "—", "...", ""])
     assert view.index == [1, 2] and view.X.shape == (2, len(FEATURES)) and np.isfinite(view.X).all()
     assert read_page(["", ""]).X.shape == (0, len(FEATURES))
+
+
+def two_level_model(tmp_path: Path, long_line: float, short_line: float) -> Path:
+    """A model file that gives a line of more than 12 words `long_line`, any other `short_line`
+    (its second stage splits on the line's word count; the other stages are one leaf)."""
+    data = json.loads(BUNDLED.read_text(encoding="utf-8"))
+
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    leaf = {"trees": [{"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.0]}]}
+    split = {"trees": [{"feature": [FEATURES.index("tokens")], "threshold": [float(np.log1p(12))],
+                        "left": [-1], "right": [-2], "leaf": [logit(short_line), logit(long_line)]}]}
+    data["stages"] = {"first": leaf, "comment": leaf, "second": split}
+    path = tmp_path / "two-level.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_page_the_model_is_sure_of_nowhere_keeps_the_lines_near_its_best(tmp_path, rules):
+    model = two_level_model(tmp_path, long_line=0.3, short_line=0.1)  # below the threshold everywhere
+    long_lines = [line for line in lines_of(SAVED_PAGE) if len(TOKEN.findall(line)) > 12]
+    best = load_rules([override(tmp_path, rules, "text.boilerplate", model=str(model), relative=1.0)])
+    assert lines_of(clean_text(SAVED_PAGE, best).text) == long_lines  # never emptied: the best lines stay
+    near = load_rules([override(tmp_path, rules, "text.boilerplate", model=str(model), relative=0.3)])
+    doc = clean_text(SAVED_PAGE, near)  # the threshold drops to 0.3 x 0.3, under every line
+    assert not any(r.rule == "text.boilerplate" for r in doc.removed)
+
+
+@pytest.mark.parametrize("relative", [0, 1.5])
+def test_relative_outside_zero_one_is_refused(tmp_path, rules, relative):
+    with pytest.raises(RuleError, match="'relative' must be in"):
+        load_rules([override(tmp_path, rules, "text.boilerplate", relative=relative)])
+
+
+def test_a_page_saved_without_blank_lines_is_cleaned_like_one_with_them(saved, rules):
+    # Scrapers that write a line per block save no blank lines (the syndication corpus's pages).
+    dense = "\n".join(lines_of(SAVED_PAGE))
+    kept = lines_of(clean_text(dense, rules).text)
+    assert all(line in kept for line in ARTICLE)
+    assert not set(MENU) & set(kept) and not set(FOOTER) & set(kept)

@@ -41,16 +41,19 @@ def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int])
 
 def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """Live lines the line model (`linemodel.py`) gives a probability of article text below
-    the rule's threshold, in runs of consecutive removed lines; each hit's score is the
-    highest probability among its lines (how near the run came to being kept). A page is
-    never emptied: when every live line is below the threshold, the most probable one stays
-    (a short post on a page of furniture: its one line is the best guess there is)."""
+    the page's threshold, in runs of consecutive removed lines; each hit's score is the
+    highest probability among its lines (how near the run came to being kept). The page's
+    threshold is the rule's `threshold`, or `relative` times the page's best line's
+    probability when that is lower: on a page where the model is sure of no line (a short
+    post among furniture), the lines nearly as likely as the best one stay too. A page is
+    never emptied: when every live line is below the threshold, the most probable one stays."""
     if not live:
         return []
     model = cached_model(rule.params["model"] or str(BUNDLED))
     index, probability = model.probabilities(lines)
     score = dict(zip(index, probability.tolist()))
-    marked = [score[i] < rule.params["threshold"] for i in live]
+    threshold = min(rule.params["threshold"], rule.params["relative"] * max(score[i] for i in live))
+    marked = [score[i] < threshold for i in live]
     if all(marked):
         marked[max(range(len(live)), key=lambda k: score[live[k]])] = False
     hits = group_marked(live, marked)

@@ -39,7 +39,7 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "trailer": {"pattern": None, "max_words": 25, "tail_share": 0.5},
     "title_line": {"max_words": 20, "min_similarity": 0.5},
     # model: a file written by bench/train_text_model.py, relative to the rule file; "" = the bundled one.
-    "classifier": {"threshold": 0.5, "model": ""},
+    "classifier": {"threshold": 0.5, "relative": 1.0, "model": ""},
 }
 # libyaml's safe loader when built (4x faster on a 6,000-filter EasyList import), else PyYAML's.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -189,6 +189,8 @@ def _check_classifier(params: dict[str, Any], path: Path, where: str) -> str:
     file's folder) is read now, so a broken one stops the run before any work starts."""
     if not 0 < params["threshold"] < 1:
         raise RuleError(f"{where}: 'threshold' must be between 0 and 1, got {params['threshold']!r}")
+    if not 0 < params["relative"] <= 1:
+        raise RuleError(f"{where}: 'relative' must be in (0, 1], got {params['relative']!r}")
     if not params["model"]:
         return ""  # the bundled model, read when the first text document needs it
     from storysift.clean.linemodel import ModelError, cached_model
