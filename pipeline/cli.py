@@ -2,12 +2,16 @@
 into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the run,
 2 bad usage or a broken rule file (reported before any work starts), 3 the inputs gave
 nothing to trust (a path does not exist, no document was found, every document or more
-than --max-reject-share of them was rejected; what could be written was written)."""
+than --max-reject-share of them was rejected; what could be written was written), 4 an
+output could not be written (disk full, read-only or unwritable folder: the message names
+the file and the reason), 130 and 143 interrupted by Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict
 from enum import Enum
@@ -32,16 +36,29 @@ from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
+from storysift.run.lock import FolderLocked, output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
 from storysift.run.safety import output_dir_problem, output_file_problem
-from storysift.run.shards import ResumeError
-from storysift.write.reportviews import DEFAULT_REPORT_DOCS
-from storysift.write.outputs import output_problem, record_sink, write_json
+from storysift.run.shards import WORK_DIR, ResumeError
+from storysift.write.complete import COMPLETE, IncompleteOutput, publish, read_complete, staging_folder
+from storysift.write.outputs import (
+    WRITTEN_IN_PLACE,
+    OutputError,
+    output_problem,
+    record_sink,
+    special_kind,
+    target_problem,
+    write_json,
+)
 from storysift.write.rejects import RejectLog
+from storysift.write.reportviews import DEFAULT_REPORT_DOCS
 
 BAD_INPUT = 3
+WRITE_FAILED = 4
+# The files `dedup --out` writes (then its completion manifest), besides its rejects file.
+DEDUP_OUTPUTS = ("clean.jsonl", "stories.jsonl", "report.json")
 
 
 class LevelName(str, Enum):
@@ -135,12 +152,30 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler ending the job): handled where Ctrl-C is, so a run ends as cleanly
+    (temporary files removed, finished shards kept, the --resume hint), with exit code 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def interrupted_code(exc: KeyboardInterrupt) -> int:
+    """The shell's code for a command ended by a signal: 128 + SIGTERM's 15, or + SIGINT's 2."""
+    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+
+
 @app.callback()
-def main(
+def callback(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 def configure_logging(verbose: int, level: LevelName | None) -> None:
@@ -204,39 +239,49 @@ def clean(
     """Clean documents into JSON Lines or Parquet, one record per document."""
     configure_logging(verbose, log_level)
     ruleset = get_rules(rules)
-    if problem := output_problem(out):
+    # Rejects go beside a file --out; beside a FIFO or a device (/dev/null) there is no such place.
+    rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" and special_kind(out) not in WRITTEN_IN_PLACE
+                               else None)
+    if problem := output_problem(out) or (rejects and target_problem(rejects)):
         raise fail(problem)
-    if out == "-" and (resume or fresh):
-        raise fail("--resume and --fresh continue or discard a killed clean --out FILE; --out - streams and keeps nothing")
+    streamed = out == "-" or special_kind(out) in WRITTEN_IN_PLACE  # stdout, a FIFO, /dev/null
+    if streamed and (resume or fresh):
+        raise fail("--resume and --fresh continue or discard a killed clean --out FILE; "
+                   f"--out {out} streams and keeps nothing")
     options = RunOptions(read_options(text_field, html_field, id_field, url_field, max_bytes), strict,
                          workers=workers, timeout=timeout, resume=resume, fresh=fresh)
-    rejects_path = rejects or (f"{out}.rejects.jsonl" if out != "-" else None)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
     missing = missing_inputs(inputs)
-    if out == "-":  # a pipe: records stream out as they are cleaned
-        written, rejected, stopped = clean_to_stdout(inputs, rejects_path, ruleset, options)
-    else:
-        written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
-                                                       Progress(quiet=quiet, every=progress_every))
+    try:
+        if streamed:  # records stream out as they are cleaned
+            written, rejected, stopped = clean_to_stream(inputs, out, rejects_path, ruleset, options)
+        else:
+            written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
+                                                           Progress(quiet=quiet, every=progress_every))
+    except OutputError as exc:
+        raise fail(str(exc), WRITE_FAILED) from None
     if stopped:
         raise typer.Exit(1)
     check_inputs(missing, written, rejected, max_reject_share)
 
 
-def clean_to_stdout(inputs: list[str], rejects_path: str | None, ruleset: RuleSet,
+def clean_to_stream(inputs: list[str], out: str, rejects_path: str | None, ruleset: RuleSet,
                     options: RunOptions) -> tuple[int, int, bool]:
-    """`clean --out -`: documents, rejects and whether --strict stopped the run."""
+    """`clean --out -` (or a FIFO, a device): documents, rejects and whether --strict stopped the run."""
     stopped = False
-    with record_sink("-") as sink, RejectLog(rejects_path) as log:
-        for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
-            if isinstance(item, Reject):
-                log.add(item)
-                if options.strict and not item.skipped:
-                    stopped = True
-                    break
-            else:
-                sink.write(item.as_record())
+    try:
+        with record_sink(out) as sink, RejectLog(rejects_path) as log:
+            for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
+                if isinstance(item, Reject):
+                    log.add(item)
+                    if options.strict and not item.skipped:
+                        stopped = True
+                        break
+                else:
+                    sink.write(item.as_record())
+    except KeyboardInterrupt as exc:
+        raise fail("interrupted", interrupted_code(exc)) from None
     log.summary()
     return sink.count, log.rejected, stopped
 
@@ -251,9 +296,9 @@ def clean_to_out_file(inputs: list[str], out: Path, rejects_path: str | None, ru
                                      progress, lambda item, _: log.add(item) if isinstance(item, Reject) else None)
     except ResumeError as exc:
         raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise fail(f"interrupted; the finished shards are kept in {work}/: rerun with --resume to continue",
-                   130) from None
+    except KeyboardInterrupt as exc:
+        raise fail(f"interrupted: {out} was not written; the finished shards are kept in {work}/: "
+                   "rerun with --resume to continue", interrupted_code(exc)) from None
     finally:
         progress.close()
     log.summary(report)
@@ -312,11 +357,15 @@ def run(
         report = run_cleaning(sources, out, ruleset, options, progress)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
-    except (ResumeError, RayUnavailable) as exc:
+    except (ResumeError, RayUnavailable, FolderLocked) as exc:
         raise fail(str(exc)) from None
-    except KeyboardInterrupt:
+    except OutputError as exc:
         progress.close()
-        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue", 130) from None
+        raise fail(f"{exc}{kept_after_failure(out)}", WRITE_FAILED) from None
+    except KeyboardInterrupt as exc:
+        progress.close()
+        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue",
+                   interrupted_code(exc)) from None
     finally:
         progress.close()
     if not quiet:
@@ -355,29 +404,58 @@ def dedup(
         raise fail(f"no such file: {clean_file}", BAD_INPUT)
     in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
     # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
-    rejects = rejects or out / ("dedup-rejects.jsonl" if in_place else "rejects.jsonl")
+    rejects_name = "dedup-rejects.jsonl" if in_place else "rejects.jsonl"
     started, started_at = time.perf_counter(), now_utc()
     progress = Progress(quiet=quiet, every=progress_every)
     try:
-        with RejectLog(rejects) as log:
-            stats = dedup_file(clean_file, out, options, on_reject=log.add, progress=progress)
+        with output_lock(out):
+            if in_place and (out / "report.json").is_file():
+                read_complete(out, ("clean.jsonl",))  # a run's output is read only when whole
+            staged = staging_folder(out)
+            with RejectLog(rejects or staged / rejects_name) as log:
+                stats = dedup_file(clean_file, staged, options, on_reject=log.add, progress=progress)
+            progress.close()
+            run = {"storysift": __version__, "inputs": [str(clean_file)], "options": asdict(options),
+                   "started": started_at, "ended": now_utc(), "seconds": progress.timings()}
+            # In place, the run's report keeps its figures; "run" then says what this command did.
+            write_json(staged / "report.json", {**(earlier_report(out) if in_place else {}), "run": run, "dedup": stats})
+            outputs = DEDUP_OUTPUTS if rejects else (*DEDUP_OUTPUTS, rejects_name)
+            publish(staged, out, outputs, {"command": "dedup", "storysift": __version__})
+    except IncompleteOutput as exc:
+        raise fail(f"{exc}; run the command that wrote it again (`run --resume` finishes a killed run)",
+                   BAD_INPUT) from None
+    except FolderLocked as exc:
+        raise fail(str(exc)) from None
+    except OutputError as exc:
+        raise fail(str(exc), WRITE_FAILED) from None
+    except KeyboardInterrupt as exc:
+        raise fail(f"interrupted: {out}/ holds what it held before", interrupted_code(exc)) from None
     finally:
         progress.close()
     log.summary()
-    report_path = out / "report.json"
-    report = {}
-    if in_place and report_path.is_file():
-        try:  # deduplicating a run's own output in place: its report gains the dedup section
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except ValueError:
-            report = {}
-    run = {"storysift": __version__, "inputs": [str(clean_file)], "options": asdict(options),
-           "started": started_at, "ended": now_utc(), "seconds": progress.timings()}
-    # In place, the run's report keeps its figures; "run" then says what this command did.
-    write_json(report_path, {**(report if isinstance(report, dict) else {}), "run": run, "dedup": stats})
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)
     check_inputs([], stats["documents"], stats["rejected"], max_reject_share)
+
+
+def kept_after_failure(out: Path) -> str:
+    """What a run that could not write leaves for the next one, in words."""
+    kept = f"; {out}/ still holds its previous complete output" if (out / COMPLETE).is_file() else ""
+    if any((out / WORK_DIR).glob("*.done")):
+        kept += f"; the finished shards are kept in {out}/: rerun with --resume once it can be written"
+    return kept
+
+
+def earlier_report(out: Path) -> dict:
+    """Deduplicating a run's own output in place: the run's report, which gains the dedup section."""
+    report_path = out / "report.json"
+    if not report_path.is_file():
+        return {}
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}
 
 
 @app.command()

@@ -76,6 +76,7 @@ class Document:
     # rule that removed it (storysift.clean.headline.BlockFate); the kept ones are the lines of
     # seen_text, in order.
     blocks: list[Any] = field(default_factory=list)
+    long_lines: int = 0  # lines too long for any pattern to be run on (clean/textrules.py)
 
     def as_record(self) -> dict[str, Any]:
         return {

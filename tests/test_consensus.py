@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from storysift.clean import consensus as consensus_module
 from storysift.clean.alignment import coverage, words
 from storysift.clean.blocks import text_blocks, visible_words
 from storysift.clean.features import FEATURES, VOTER_NAMES, feature_rows

@@ -214,7 +214,7 @@ def test_dedup_reads_what_clean_writes_in_every_format(tmp_path, suffix):
     records = read_jsonl(tmp_path / "out" / "clean.jsonl")
     assert [r["id"] for r in records] == ["p0", "p1", "p2", "other"]
     assert records[0]["metadata"] == {"lang": "en"} and records[1]["copy_of"] == "p0"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clean.jsonl", "report.json", "stories.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clean.jsonl", "complete.json", "report.json", "stories.jsonl"]
 
 
 def test_a_cut_compressed_input_keeps_what_was_read_and_rejects_the_rest(tmp_path):

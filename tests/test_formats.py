@@ -4,6 +4,7 @@ run), Parquet in and out, and stdin to stdout streaming for shell pipes."""
 import gzip
 import io
 import json
+import re
 import select
 import subprocess
 import sys
@@ -113,6 +114,65 @@ def test_parquet_input_by_batches_with_field_options(tmp_path, pq):
     assert items[1].kind == "text" and items[1].source.endswith("pages.parquet:2")
     assert isinstance(items[2], Reject) and items[2].reason == "no text: only whitespace"
     assert isinstance(items[3], Reject) and "no string field 'body' or 'raw_html'" in items[3].reason
+
+
+@pytest.mark.parametrize("layout", [{"write_batch_size": 1, "use_dictionary": False}, {}],
+                         ids=["a-page-per-value", "one-dictionary-value-in-four-rows"])
+def test_parquet_rows_past_max_bytes_are_rejected_in_arrow_memory_a_row_at_a_time(tmp_path, pq, monkeypatch, layout):
+    import tracemalloc
+
+    import pyarrow as pa
+
+    from storysift.read import files
+
+    row = 8 << 20  # five rows of 8 MB compress to a few KB
+    path = tmp_path / "bomb.parquet"
+    table = pa.table({"id": ["a", "b", "c", "d", "e", "small"], "html": [None] * 5 + [PAGE.encode()],
+                      "text": ["x" * row] * 4 + [None, None]})
+    table = table.set_column(1, "html", pa.array([None] * 4 + [b"<p>" * (row // 3), PAGE.encode()]))
+    pq.write_table(table, path, compression="zstd", **layout)
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(files, "PARQUET_BATCH_BYTES", row)  # a batch of about one such row
+    monkeypatch.setattr(files, "PARQUET_MAX_EXPANSION", 10**9)  # the length check, not the bomb check below
+    previous, pool = pa.default_memory_pool(), pa.proxy_memory_pool(pa.system_memory_pool())
+    pa.set_memory_pool(pool)
+    tracemalloc.start()
+    try:
+        items = list(iter_inputs([str(path)], ReadOptions(max_bytes=1 << 20)))
+        python_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(previous)
+    assert [(i.source.rsplit(":", 1)[1], type(i).__name__) for i in items] == [
+        ("1", "Reject"), ("2", "Reject"), ("3", "Reject"), ("4", "Reject"), ("5", "Reject"), ("6", "RawDocument")]
+    assert items[0].reason == "record larger than the 1,048,576-byte limit (--max-bytes)"
+    assert python_peak < row  # no oversized row became a Python string
+    assert pool.max_memory() < 5 * row  # nor were they held all at once in Arrow's memory (measured: 3 rows)
+
+
+def test_a_parquet_row_group_that_expands_like_a_bomb_is_rejected_unread(tmp_path, pq, monkeypatch):
+    import pyarrow as pa
+
+    from storysift.read import files
+
+    row = 8 << 20
+    path = tmp_path / "bomb.parquet"
+    with pq.ParquetWriter(path, pa.schema([("id", pa.string()), ("text", pa.string())]), compression="zstd") as out:
+        # pyarrow puts all five in one page: reading any of them decodes 40 MB
+        out.write_table(pa.table({"id": list("abcde"), "text": ["x" * row] * 5}))
+        out.write_table(pa.table({"id": ["small"], "text": [STORY]}))
+    monkeypatch.setattr(files, "PARQUET_BATCH_BYTES", row)
+    previous, pool = pa.default_memory_pool(), pa.proxy_memory_pool(pa.system_memory_pool())
+    pa.set_memory_pool(pool)
+    try:
+        items = list(iter_inputs([str(path)], ReadOptions()))
+    finally:
+        pa.set_memory_pool(previous)
+    assert [(i.source.rsplit(":", 1)[1], type(i).__name__) for i in items] == [
+        ("1", "Reject"), ("2", "Reject"), ("3", "Reject"), ("4", "Reject"), ("5", "Reject"), ("6", "RawDocument")]
+    assert re.fullmatch(r"Parquet row group 1: its 'text' column expands [\d,]+ times \([\d,]+ bytes from [\d,]+\), "
+                        r"more than 100 \(a decompression bomb\): not read", items[0].reason)
+    assert pool.max_memory() < row  # the 40 MB page was never decoded
 
 
 def test_parquet_output_loads_with_pyarrow_and_pandas(tmp_path, pq):

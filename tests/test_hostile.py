@@ -126,6 +126,121 @@ def test_rule_file_with_python_tag_is_refused_not_executed(tmp_path):
     assert not marker.exists()
 
 
+def alias_bomb(levels: int) -> str:
+    """YAML anchors of nine aliases each to the one before: 9 ** levels strings in a few hundred bytes."""
+    anchors = ['&a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    anchors += [f"&a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return ", ".join(anchors)
+
+
+def rule_file(folder: Path, extra: str, keep: str = "[aaaa!]") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "user.yaml"
+    path.write_text("rules:\n  - id: user.rule\n    kind: run\n    description: A user rule.\n    pattern: 'a+'\n"
+                    f"    examples:\n      match: [aaaa]\n      keep: {keep}\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("extra, keep", [
+    ("    min_lines: *a8\n", None),  # a wrong-typed parameter, whose value a message would show
+    ("", "*a8"),  # examples, which `rules test` would write out
+], ids=["parameter", "examples"])
+def test_a_yaml_alias_bomb_in_a_rule_file_is_refused_before_its_data_is_built(tmp_path, extra, keep):
+    bomb = alias_bomb(8)
+    keep = f"[aaaa!, {bomb}]" if keep is None else f"[{bomb}, {keep}]"
+    path = rule_file(tmp_path / "rules", extra, keep)
+    assert path.stat().st_size < 700
+    started = time.perf_counter()
+    for command in ("list", "test"):
+        result = storysift("rules", command, "--rules", tmp_path / "rules")
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"storysift: error: {path}: cannot read rule file: its YAML aliases")
+        assert len(result.stderr) < 400
+    assert time.perf_counter() - started < 5  # written out, the data is 387 million strings
+
+
+def test_a_few_yaml_aliases_are_fine_and_a_wrong_value_is_shown_cut_short(tmp_path):
+    path = rule_file(tmp_path / "rules", "    min_lines: &many [" + ", ".join(["*k"] * 2_000) + "]\n",
+                     keep='[&k "aaaa! and a keep example long enough to be cut short in a message"]')
+    with pytest.raises(RuleError) as error:
+        load_rules([tmp_path / "rules"])
+    message = str(error.value)
+    assert message.startswith(f"{path}: rule 'user.rule': 'min_lines' must be a int, got ['aaaa! and a keep")
+    assert len(message) < 1_000  # the value written out is 150 KB
+    rule_file(tmp_path / "ok", "    min_lines: 2\n", keep='[&k "aaaa!", *k, *k]')
+    assert load_rules([tmp_path / "ok"]).by_id("user.rule").examples["keep"] == ["aaaa!"] * 3
+
+
+@pytest.mark.parametrize("keep, said", [("[[aaaa!, b]]", "keep example #1"), ("[aaaa!, {text: x}]", "keep example #2"),
+                                        ("[7]", "keep example #1")])
+def test_an_example_that_is_not_text_is_refused_at_load(tmp_path, keep, said):
+    path = rule_file(tmp_path / "rules", "", keep)
+    with pytest.raises(RuleError, match="must be text") as error:
+        load_rules([tmp_path / "rules"])
+    assert str(error.value).startswith(f"{path}: rule 'user.rule': {said} must be text (quote it), got ")
+
+
+def test_a_kind_that_is_a_list_is_an_unknown_kind_not_a_crash(tmp_path):
+    # Found by bench/fuzz.py --target rules: a list is no dictionary key.
+    path = rule_file(tmp_path / "rules", "")
+    path.write_text(path.read_text(encoding="utf-8").replace("kind: run", "kind: [1, 2]"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"rule 'user.rule': unknown kind \[1, 2\]; one of css"):
+        load_rules([tmp_path / "rules"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs")
+def test_a_fifo_named_like_a_rule_file_is_refused_not_waited_on(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "rules").mkdir()
+    os.mkfifo(tmp_path / "rules" / "user.yaml")
+    done = subprocess.run([sys.executable, "-m", "storysift.cli", "rules", "list", "--rules", str(tmp_path / "rules")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (f"storysift: error: {tmp_path / 'rules' / 'user.yaml'}: a named pipe (FIFO), "
+                           "not a regular file: a rule file must be one\n")
+
+
+def test_no_pattern_runs_on_a_line_past_the_cap_so_the_timeout_can_stop_the_patterns(tmp_path, monkeypatch):
+    import random
+
+    from storysift.clean import textrules
+
+    # A legal pattern whose automaton outgrows RE2's memory: about 10 µs a character of the
+    # random line below, in one call that --timeout cannot stop (15 s for this line).
+    heavy = "a[ab ]{30}b[ab ]{30}c"
+    write_rule(tmp_path / "rules", heavy, rule_id="user.heavy")
+    short = "a" * 31 + "b" + "a" * 30 + "c"
+    (tmp_path / "rules" / "user.yaml").write_text((tmp_path / "rules" / "user.yaml").read_text().replace(
+        "match: [aaaa]", f"match: [{short}]").replace("keep: [aaaa!]", "keep: [abc]"), encoding="utf-8")
+    rng = random.Random(1)
+    long_line = "".join(rng.choice("ab ") for _ in range(1_500_000))
+    (tmp_path / "page.txt").write_text(f"{STORY}\n\n{short}\n\n{long_line}\n", encoding="utf-8")
+    seen = []
+    real_set = textrules.pattern_set
+
+    class Recorder:
+        def __init__(self, matcher):
+            self.matcher = matcher
+
+        def Match(self, line):
+            seen.append(len(line))
+            return self.matcher.Match(line)
+
+    monkeypatch.setattr(textrules, "pattern_set", lambda patterns: Recorder(real_set(patterns)))
+    started = time.perf_counter()
+    result, clean, rejects = run(tmp_path, tmp_path / "page.txt",
+                                 options=["--rules", tmp_path / "rules", "--timeout", "1", "--workers", "1"])
+    assert result.exit_code == 0 and not rejects, result.output
+    assert max(seen) <= textrules.MAX_PATTERN_LINE
+    assert " ".join(long_line.split()) in clean["page.txt"]["text"] and short not in clean["page.txt"]["text"]
+    assert [r["rule"] for r in clean["page.txt"]["removed"]] == ["user.heavy"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["pattern_line_limit"]["lines"] == 1 and report["pattern_line_limit"]["documents"] == 1
+    assert time.perf_counter() - started < 10
+
+
 # Oversized and malformed files -------------------------------------------------------------------
 
 
@@ -229,6 +344,47 @@ def test_a_page_with_few_tags_is_parsed_first_and_its_depth_read_off_the_tree(sh
     parse_within_limits(f"<html><body>{shape * 100}</body></html>")  # not rejected, without the full scan
     with pytest.raises(InputError, match="nested more than 200"):
         parse_within_limits(f"<html><body>{'<div>' * 201}{shape * 100}</body></html>")
+
+
+# Start tags the parsers close an open element of their own name (or table part) with, or leave
+# out: thousands of them (past FEW_TAGS, so the full scan reads the page) make a long page, not a
+# deep one. Each was rejected as nested more than 200 deep, lexbor building 3 to 6 levels.
+CLOSED_BY_THEIR_NAME = {  # (once, then repeated)
+    "links": ("", "<a href=x>link "), "links in bold": ("", "<a href=x><b>link</b> "),
+    "links in spans": ("", "<a href=x><span>link "), "nobr": ("", "<nobr>word "), "selects": ("", "<select><option>x"),
+    "buttons": ("", "<button>press "), "buttons in paragraphs": ("", "<p><button>press "), "forms": ("", "<form>field "),
+    "forms in divs": ("", "<div><form><p>field</div>"), "captions": ("<table>", "<caption>title"),
+    "column groups": ("<table>", "<colgroup><col>"), "captions then rows": ("<table>", "<caption>title<tr><td>cell"),
+    "cell divs": ("<table><tr>", "<td><div>cell"), "plaintext": ("", "<div><plaintext><div>"),
+    "framesets in a body": ("", "<p>text<frameset>"),  # found by bench/fuzz.py: a body ignores them
+}
+
+
+@pytest.mark.parametrize("once, repeated", CLOSED_BY_THEIR_NAME.values(), ids=CLOSED_BY_THEIR_NAME.keys())
+def test_elements_the_parser_closes_by_name_make_a_long_page_not_a_deep_one(once, repeated):
+    page = f"<html><body>{once}{repeated * (FEW_TAGS // repeated.count('<') + 1)}<p>{ARTICLE_END}</p></body></html>"
+    assert page.count("<") > FEW_TAGS
+    assert html_limit_problem(page) is None
+    parse_within_limits(page)
+
+
+@pytest.mark.parametrize("shape", ["<a href=x><b>x", "<nobr><b>x", "<a href=x><div>x", "<table><caption><table>",
+                                   "<div><form><div>x"], ids=["links-bold", "nobr-bold", "links-divs", "captions",
+                                                               "divs-forms"])
+def test_what_the_parser_nests_is_still_too_deep(shape):
+    page = f"<html><body>{'<i>x</i>' * FEW_TAGS}{shape * 300}</body></html>"
+    with pytest.raises(InputError, match="nested more than 200"):
+        parse_within_limits(page)
+
+
+def test_a_page_the_scan_puts_too_deep_is_measured_on_the_tree_when_lexbor_can_build_it():
+    # <a><div> repeated: the scan counts both, lexbor's adoption agency nests one level a time.
+    filler = "<i>x</i>" * FEW_TAGS
+    for repeats, accepted in ((190, True), (210, False)):
+        page = f"<html><body>{filler}{'<a href=x><div>x' * repeats}</body></html>"
+        assert "nested more than 200" in html_limit_problem(page)  # the scan's estimate, twice as deep
+        with pytest.raises(InputError, match="nested more than 200") if not accepted else nullcontext():
+            parse_within_limits(page)
 
 
 def test_nested_framesets_are_as_deep_as_nested_divs():
@@ -747,3 +903,48 @@ def test_a_utf16_label_on_a_single_byte_page_is_not_trusted(tmp_path, label, pad
     assert result.exit_code == 0 and not rejects
     texts = [r["text"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")]
     assert len(texts) == 3 and all("crème brûlée" in text for text in texts)  # the last one is UTF-16
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs and sockets")
+def test_every_entry_of_an_input_folder_is_read_or_reported_with_its_reason(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    folder, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    (folder / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "linked.txt").write_text(f"{STORY} Read through a symbolic link to a folder.\n", encoding="utf-8")
+    (folder / "sub" / "plain.txt").write_text(f"{STORY} A plain file.\n", encoding="utf-8")
+    (folder / "a-link").symlink_to(elsewhere)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "self.txt").symlink_to(folder / "self.txt")
+    (folder / "sub" / "up").symlink_to(folder)  # a loop: the walk must not go round it
+    (folder / "sub" / "again").symlink_to(elsewhere)
+    os.mkfifo(folder / "pipe.html")  # opening it would wait for a writer for good
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(folder / "sock.txt"))
+        (folder / ".hidden.txt").write_text("A hidden file.\n", encoding="utf-8")
+        (folder / ".git").mkdir()
+        (folder / ".git" / "config.txt").write_text("A file in a hidden folder.\n", encoding="utf-8")
+        out = tmp_path / "out"
+        done = subprocess.run([sys.executable, "-m", "storysift.cli", "run", str(folder), "--out", str(out), "-q"],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["id"] for r in read_jsonl(out / "clean.jsonl")) == ["a-link/linked.txt", "sub/plain.txt"]
+    # Entries passed over by design are skips (counted with their reason); broken links are rejects.
+    reasons = {r["id"]: r["reason"] for r in read_jsonl(out / "rejects.jsonl")}
+    assert reasons == {
+        "dangling.txt": f"broken symbolic link: to {tmp_path / 'nowhere.txt'} (No such file or directory)",
+        "self.txt": f"broken symbolic link: to {folder / 'self.txt'} (Too many levels of symbolic links)",
+    }
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["skip_reasons"] == {
+        "skipped folder already read: a symbolic link to a-link": 1,
+        "skipped folder already read: a symbolic link to the input folder itself": 1,
+        "skipped hidden file: its name starts with '.'": 1,
+        "skipped hidden folder: its name starts with '.'": 1,
+        "skipped special file: a named pipe (FIFO)": 1,
+        "skipped special file: a socket": 1,
+    }
+    assert report["inputs"] == {"read": 10, "written": 2, "rejected": 2, "skipped": 6}

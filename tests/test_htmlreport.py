@@ -22,6 +22,12 @@ SCRIPT_PAYLOAD = "<script>window.__xss=1</script>"
 IMG_PAYLOAD = "<img src=x onerror=window.__xss=2>"
 SVG_PAYLOAD = "<svg onload=window.__xss=5>"
 HOSTILE_ID = "<img src=x onerror=window.__xss=3>"
+# Bidirectional overrides: shown as written, "invoice-\u202Efdp.exe" reads as a PDF file name.
+BIDI_ID = "invoice-\u202Efdp.exe\u202C"
+BIDI_CONTROLS = "\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069"
+BIDI_TEXT = ("Harbour Ferry Tickets Sold Out\n\nThe ferry company said on Monday that every ticket for the summer "
+             "crossings was sold, and that the file \u202Efdp.exe\u202C it mailed to customers was not from it. "
+             f"Customers were told to delete any attachment named like that one.\n{BIDI_CONTROLS}\n")
 
 HOSTILE_TEXT = f"""Harbour Board Approves Night Ferry Trial
 
@@ -61,6 +67,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (corpus / "zz_copy_of_first_seed.txt").write_text(first.replace("escalating", "rising", 1), encoding="utf-8")
     (corpus / "hostile.jsonl").write_text(json.dumps({"id": HOSTILE_ID, "text": HOSTILE_TEXT}) + "\n", encoding="utf-8")
     (corpus / "hostile.html").write_text(HOSTILE_HTML, encoding="utf-8")
+    (corpus / "zz_bidi.jsonl").write_text(json.dumps({"id": BIDI_ID, "text": BIDI_TEXT}) + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("out")
     run_cleaning([str(corpus)], out, load_rules([]), RunOptions())
     return out
@@ -79,7 +86,7 @@ def test_run_writes_a_self_contained_report(run_dir: Path) -> None:
     assert "default-src 'none'" in page
     data = page_data(run_dir)
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
-    assert data["counts"]["read"] == report["inputs"]["read"] == len(SEEDS) + 3
+    assert data["counts"]["read"] == report["inputs"]["read"] == len(SEEDS) + 4
     assert data["counts"]["stories"] == report["dedup"]["distinct_stories"]
     assert dict(data["rules"]) == report["removals_per_rule"]
     assert [2, 1] in data["stories"]["sizes"], "the seed and its near copy are one story of two"
@@ -165,6 +172,19 @@ def test_report_renders_in_headless_chromium_without_running_page_text(run_dir: 
     elements = re.search(r'<div id="doc-elements">(.*?)</div>', dom, re.S)
     assert elements and "navigation." in elements.group(1) and "&lt;img src=x" in elements.group(1)
     assert 'data-xss="false"' in dom
+
+
+def test_bidirectional_controls_in_page_text_are_shown_as_code_points_never_obeyed(run_dir: Path, tmp_path: Path) -> None:
+    data = page_data(run_dir)
+    bidi = next(i for i, view in enumerate(data["views"]) if view["id"] == BIDI_ID)
+    assert any("\u202Efdp.exe" in seg[1] for seg in data["views"][bidi]["segments"])  # the data keeps them
+    dom, _ = open_in_chromium(run_dir / "report.html", f"#doc-{bidi}", tmp_path / "profile")
+    body = dom[dom.index("<body"):dom.index('<script type="application/json"')]
+    assert not set(BIDI_CONTROLS) & set(body), "a control character reached the rendered page"
+    assert body.count("invoice-[U+202E]fdp.exe[U+202C]") >= 2  # the select and the document's line, at least
+    original = re.search(r'<pre id="doc-original" class="doc">(.*?)</pre>', dom, re.S).group(1)
+    assert "the file [U+202E]fdp.exe[U+202C] it mailed" in original
+    assert "[U+202A][U+202B][U+202C][U+202D][U+202E][U+2066][U+2067][U+2068][U+2069]" in original
 
 
 def test_only_the_largest_stories_are_listed_but_the_charts_count_all(tmp_path: Path, monkeypatch) -> None:

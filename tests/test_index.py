@@ -175,6 +175,28 @@ def test_an_index_built_with_other_options_is_refused_before_any_work(tmp_path):
     assert result.exit_code == 2 and "is a folder" in result.output
 
 
+@pytest.mark.parametrize("tables", [
+    ["CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"],  # storysift's tables would be added to it
+    ["CREATE TABLE stories (id INTEGER PRIMARY KEY, headline TEXT)"],  # the run crashed after all the cleaning
+    ["CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)", "CREATE TABLE notes (body TEXT)"],
+], ids=["other-tables", "a-stories-table", "meta-and-more"])
+def test_another_programs_sqlite_database_is_refused_before_any_work_and_left_as_it_was(tmp_path, tables):
+    index = tmp_path / "app.sqlite"
+    with sqlite3.connect(index) as db:
+        for statement in tables:
+            db.execute(statement)
+    before = index.read_bytes()
+    source = write_jsonl(tmp_path / "a.jsonl", corpus_a()[:3])
+    for command in ("run", "dedup"):
+        result = CliRunner().invoke(app, [command, str(source), "--out", str(tmp_path / command), "--index", str(index)])
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"storysift: error: --index {index}: {index} is not a storysift index "
+                                        "(it holds the tables ")
+        assert not (tmp_path / command).exists()
+    assert index.read_bytes() == before
+    assert not (tmp_path / "app.sqlite-wal").exists()
+
+
 def test_cli_run_with_index_marks_seen_stories(tmp_path):
     index = str(tmp_path / "index.sqlite")
     runner = CliRunner()

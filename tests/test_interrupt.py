@@ -94,3 +94,109 @@ def test_killed_rerun_leaves_the_previous_complete_output(tmp_path):
     subprocess.run(command(corpus, out), check=True, timeout=120)
     assert len(lines_of(out / "clean.jsonl")) == RECORDS
     assert hashlib.sha256(corpus.read_bytes()).hexdigest() == corpus_hash  # the input is never touched
+
+
+# Workers end with their parent; SIGTERM ends a run as Ctrl-C does (issue 14) ------------------
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (a zombie has ended)."""
+    running = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            running.append(pid)
+    return running
+
+
+def signal_run_with_workers(tmp_path: Path, sent: signal.Signals) -> tuple[subprocess.Popen, list[int], Path, Path]:
+    """Start a run on two worker processes, send it `sent` once it has finished a shard and
+    wait for it: the process, its workers, the corpus and the output folder."""
+    corpus, out = tmp_path / "corpus.jsonl", tmp_path / "out"
+    write_corpus(corpus, RECORDS * 2)
+    process = subprocess.Popen(command(corpus, out) + ["--workers", "2"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.rglob("*.done")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.005)
+    workers = children_of(process.pid)
+    assert process.poll() is None and len(workers) >= 2, "the run ended before it could be signalled"
+    process.send_signal(sent)
+    process.wait(timeout=60)
+    return process, workers, corpus, out
+
+
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive(pids)
+
+
+linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+@linux
+def test_workers_of_a_killed_run_end_with_it(tmp_path):
+    process, workers, _, _ = signal_run_with_workers(tmp_path, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    assert gone_within(workers, 10) == []  # they stayed blocked for good
+
+
+@linux
+def test_sigterm_ends_a_run_as_ctrl_c_does_and_resume_completes_it(tmp_path):
+    process, workers, corpus, out = signal_run_with_workers(tmp_path, signal.SIGTERM)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert process.stderr.read() == (f"storysift: error: interrupted; the finished shards are kept in {out}/: "
+                                     "rerun with --resume to continue\n")
+    assert gone_within(workers, 10) == []
+    assert list(out.rglob("*.tmp")) == [] and not (out / "clean.jsonl").exists()
+    resumed = subprocess.run(command(corpus, out) + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(lines_of(out / "clean.jsonl")) == RECORDS * 2
+
+
+@linux
+def test_a_worker_whose_parent_dies_ends_where_the_kernel_cannot_tell_it(tmp_path):
+    # The watchdog thread alone (as on macOS): the child sees its parent pid change and exits.
+    script = (
+        "import os, sys, time\n"
+        "from storysift.run import lifeline\n"
+        "lifeline.sys.platform = 'darwin'\n"
+        "lifeline.PARENT_CHECK_S = 0.05\n"
+        "parent = os.getpid()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    for stream in (1, 2):\n"
+        "        os.dup2(os.open(os.devnull, os.O_WRONLY), stream)\n"
+        "    lifeline.die_with_parent(parent)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    child = int(done.stdout)
+    try:
+        assert gone_within([child], 10) == [], "the orphan kept running"
+    finally:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

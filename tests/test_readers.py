@@ -155,8 +155,9 @@ def test_folder_reads_documents_in_order_skips_hidden_rejects_unknown_types(tmp_
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04 not a page")
     items = list(iter_inputs([str(tmp_path)]))
     assert [(type(i).__name__, i.id) for i in items] == [
-        ("RawDocument", "a.txt"), ("RawDocument", "b/two.html"), ("Reject", "notes.docx")]
-    assert items[2].reason == "unsupported file type '.docx'"
+        ("Reject", ".hidden.txt"), ("RawDocument", "a.txt"), ("RawDocument", "b/two.html"), ("Reject", "notes.docx")]
+    assert items[0].skipped and items[0].reason == "skipped hidden file: its name starts with '.'"
+    assert items[3].reason == "unsupported file type '.docx'" and not items[3].skipped
 
 
 # --- compressed input -----------------------------------------------------------------------

@@ -238,3 +238,24 @@ def test_clean_command_with_two_workers_writes_the_same_records(tmp_path):
     assert one.exit_code == two.exit_code == 0
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert len((tmp_path / "one.jsonl").read_text(encoding="utf-8").splitlines()) == 30
+
+
+@pytest.mark.parametrize("change", ["content", "mtime", "new file"])
+def test_resume_refuses_an_input_changed_since_the_killed_run(rules, tmp_path, monkeypatch, small_shards, change):
+    import os
+
+    folder, out = corpus(tmp_path / "in", 8), tmp_path / "out"
+    undo = kill_reading_at(monkeypatch, 4)
+    with pytest.raises(KeyboardInterrupt):
+        run_cleaning([str(folder)], out, rules, RunOptions())
+    undo()
+    first = sorted(folder.iterdir())[0]  # in a finished shard: resuming would keep its old text
+    if change == "content":
+        first.write_text(first.read_text(encoding="utf-8").replace("the", "a"), encoding="utf-8")
+    elif change == "mtime":
+        os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 1_000_000_000))
+    else:
+        (folder / "aaa-new.txt").write_text("A page added before the others.\n", encoding="utf-8")
+    with pytest.raises(ResumeError, match=f"the input {folder} changed since the killed run"):
+        run_cleaning([str(folder)], out, rules, RunOptions(resume=True))
+    run_cleaning([str(folder)], out, rules, RunOptions(fresh=True))

@@ -138,6 +138,17 @@ def test_a_broken_model_file_is_refused_when_the_rules_load(tmp_path, rules):
         load_rules([folder])
 
 
+@pytest.mark.parametrize("what", ["folder", "deep"])
+def test_a_model_that_is_no_file_or_nested_too_deep_is_refused(tmp_path, rules, what):
+    folder = override(tmp_path, rules, "text.boilerplate", model="model.json")
+    if what == "folder":
+        (folder / "model.json").mkdir()
+    else:
+        (folder / "model.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(RuleError, match="model.json: (the line model must be a regular file|cannot read)"):
+        load_rules([folder])
+
+
 def test_model_loading_and_cleaning_are_deterministic(rules):
     lines = [normalize_line(line) for line in SAVED_PAGE.splitlines()]
     first = load_model(BUNDLED).probabilities(lines)[1]

@@ -3,7 +3,8 @@ past one would come out empty (libxml2, under trafilatura, gives up on it) or ta
 (lexbor's tree building is quadratic in these shapes), so it is rejected instead, with the
 limit it broke as the reason. parse_within_limits is the HTML stage's entry: a page with few
 tags is parsed by lexbor first and its depth read off the tree; any other page is scanned in
-full (html_limit_problem) before lexbor sees it."""
+full (limit_scan) before lexbor sees it, and when the scan's estimate of its depth is past the
+limit but within what lexbor builds quickly, the depth is read off lexbor's tree."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from selectolax.lexbor import LexborHTMLParser
 from storysift.document import InputError
 
 # libxml2 stops at 256 open elements and trafilatura then extracts nothing; lexbor took 36 s
-# to parse 100,000 nested <div>. The scan's depth is within 10 of lexbor's on every devset page
-# (607 pages, the deepest 42 levels), and bench/fuzz.py checks it against lexbor's.
+# to parse 100,000 nested <div>. The scan's depth is within 3 of lexbor's on every devset page
+# (607 pages, the deepest 41 levels), and bench/fuzz.py checks it against lexbor's both ways.
 MAX_HTML_DEPTH = 200
 # libxml2 refuses a text node or an attribute value longer than this (XML_MAX_TEXT_LENGTH, in
 # bytes): trafilatura then extracts nothing. Comments and scripts of any length are fine.
@@ -77,6 +78,12 @@ SCOPE_BOUNDARY = frozenset("applet caption html table td th marquee object templ
 # Start tags the body ignores: a second <body>, table parts outside any table. (<frameset> is
 # not: in a frameset page it nests.)
 IGNORED = frozenset("html head body frame".split())
+# A <frameset> replaces the body and all it holds, unless the page has shown it is not a
+# frameset page: an explicit <body>, text, or one of these start tags (the parser's
+# "frameset-ok" flag); then it is ignored. In a frameset page only framesets nest (found by
+# bench/fuzz.py: 20,000 nested <div> and a <frameset> make a tree 2 levels deep).
+NOT_FRAMESET = frozenset("body li dd dt pre listing table area br embed img keygen wbr input hr textarea xmp "
+                         "iframe select applet marquee object button".split())
 TABLE_PARTS = frozenset("caption colgroup tbody tfoot thead tr td th".split())
 TABLE_SECTIONS = frozenset("table tbody tfoot thead tr".split())
 RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
@@ -87,6 +94,12 @@ RAW_TEXT = {name: re.compile(rf"</{name}", re.I)
 INLINE_SCAN = 16  # so a page of deep inline nesting costs no long walk per tag
 INLINE = frozenset("a abbr b bdi bdo big cite code dfn em font i kbd label mark nobr q s samp small span "
                    "strike strong sub sup time tt u var".split())
+# The formatting elements: closed by a block's end, they are reopened inside the next one.
+FORMATTING = frozenset("a b big code em font i nobr s small strike strong tt u".split())
+# A start tag of one of these closes the open element of its name rather than nesting in it:
+# <a> and <nobr> (the adoption agency, when only inline elements lie above the open one),
+# <button> (when in scope), <select> (a select in a select ends it, and opens nothing).
+CLOSES_ITS_NAME = frozenset({"a", "nobr", "button", "select"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 RUBY = frozenset({"rb", "rt", "rtc", "rp"})
 P_CLOSERS = frozenset("address article aside blockquote details dialog div dl fieldset figcaption figure footer "
@@ -94,10 +107,6 @@ P_CLOSERS = frozenset("address article aside blockquote details dialog div dl fi
 IMPLIED_END: dict[str, frozenset[str]] = {
     "li": frozenset({"li", "p"}), "dt": frozenset({"dt", "dd", "p"}), "dd": frozenset({"dt", "dd", "p"}),
     "option": frozenset({"option"}), "optgroup": frozenset({"option"}),  # optgroups nest outside a <select>
-    "tr": frozenset({"tr", "td", "th"}), "td": frozenset({"td", "th"}), "th": frozenset({"td", "th"}),
-    "thead": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
-    "tbody": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
-    "tfoot": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
     **{name: RUBY for name in RUBY},
     **{name: frozenset({"p"}) | HEADINGS for name in HEADINGS},
     **{name: frozenset({"p"}) for name in P_CLOSERS - HEADINGS},
@@ -114,8 +123,14 @@ FEW_TAGS = 5_000
 # The depth limit as a selector: an element MAX_HTML_DEPTH levels below <body>, or below <html>
 # and a <frameset> (found by bench/fuzz.py: a frameset page has no body).
 TOO_DEEP = "html" + " > *" * (MAX_HTML_DEPTH + 2)
+# The scan's depth is an estimate, higher than lexbor's on shapes it does not follow (nested
+# <a><div>: twice the depth). A page the scan puts past MAX_HTML_DEPTH but within this depth is
+# parsed and the depth read off lexbor's tree: lexbor built 2,000 nested elements in 0.01-0.03 s
+# (quadratic: 20,000 took 1-4 s), where the full scan has already checked the other limits.
+TREE_CHECK_DEPTH = 2_000
 # Template contents are a separate fragment in lexbor's tree, out of the selector's reach, but
-# libxml2 parses them as elements: a page with a template is scanned in full.
+# libxml2 parses them as elements: a page with a template is scanned in full, and its depth
+# is the scan's.
 TEMPLATE = re.compile(r"<template", re.I)
 # See may_have_many_attributes.
 LONG_TAG = re.compile(rf"</?[a-zA-Z][^>]{{{2 * MAX_ATTRIBUTES}}}")
@@ -130,9 +145,15 @@ FOREIGN_CONTENT = re.compile(r"<(?:svg|math)(?![^\s/>])", re.I)
 def parse_within_limits(html: str) -> LexborHTMLParser:
     """The page parsed by lexbor, or InputError naming the parser limit it breaks."""
     if html.count("<") > FEW_TAGS or len(html) > MAX_TEXT_NODE_BYTES // 4 or TEMPLATE.search(html):
-        if problem := html_limit_problem(html):
+        problem, deepest = limit_scan(html, TREE_CHECK_DEPTH)
+        if problem is None and deepest > MAX_HTML_DEPTH and TEMPLATE.search(html):
+            problem = DEPTH_PROBLEM
+        if problem:
             raise InputError(problem)
-        return LexborHTMLParser(html)
+        tree = LexborHTMLParser(html)
+        if deepest > MAX_HTML_DEPTH and tree.css_first(TOO_DEEP) is not None:
+            raise InputError(DEPTH_PROBLEM)
+        return tree
     # Few tags: no text run can reach libxml2's limit and no <option> count ours, so only the
     # attributes are checked before parsing (lexbor's check for duplicates is quadratic in
     # them), and the depth on the tree, as lexbor built it.
@@ -211,6 +232,52 @@ class OpenElements:
     def has(self, name: str) -> bool:
         return bool(self.at.get(name))
 
+    def innermost(self, names: tuple[str, ...], above: int = -1) -> int:
+        """Where the innermost open element of one of `names` sits, if above `above`, else -1."""
+        found = max((self.at[name][-1] for name in names if self.at.get(name)), default=-1)
+        return found if found > above else -1
+
+    def close_same(self, name: str) -> bool:
+        """A start tag of CLOSES_ITS_NAME with an element of its name open: close that one, as
+        the parser does, and say so; False when it nests (the rule does not apply)."""
+        where = self.at.get(name)
+        if not where or self.boundaries and self.boundaries[-1] > where[-1]:
+            return False
+        index = where[-1]
+        if name in ("a", "nobr"):
+            # The adoption agency, when only inline elements lie above (near the top): they are
+            # closed with it, and the formatting ones among them reopened.
+            if self.blocks and self.blocks[-1] > index or len(self.names) - index > INLINE_SCAN:
+                return False
+            reopened = [above for above in self.names[index + 1:] if above in FORMATTING and above != name]
+            self.pop_to(index)
+            for above in reopened:
+                self.push(above)
+            return True
+        self.pop_to(index)
+        return True
+
+    def open_table_part(self, name: str) -> None:
+        """A table part's start tag in a table: the open cell or caption of the innermost table
+        ends, then the stack is cleared back to the table (or its section, or its row) and the
+        part opened, with the tbody and tr the parser adds when they are left out."""
+        table = self.at["table"][-1]
+        cell = self.innermost(("td", "th", "caption"), table)
+        if cell >= 0:
+            self.pop_to(cell)
+        if name in ("td", "th") and (row := self.innermost(("tr",), table)) >= 0:
+            self.pop_to(row + 1)
+        elif name in ("tr", "td", "th"):
+            section = self.innermost(("tbody", "thead", "tfoot"), table)
+            self.pop_to(section + 1 if section >= 0 else table + 1)
+            if section < 0:
+                self.push("tbody")
+            if name != "tr":
+                self.push("tr")
+        else:
+            self.pop_to(table + 1)
+        self.push(name)
+
     def push(self, name: str) -> None:
         index = len(self.names)
         self.at.setdefault(name, []).append(index)
@@ -286,23 +353,33 @@ class OpenElements:
 
 
 def html_limit_problem(html: str) -> str | None:
-    """Which parser limit the page breaks (the reject reason), or None. Linear in the page:
-    the stack of open elements, opened and closed the way the HTML parsers do, roughly."""
+    """Which parser limit the page breaks (the reject reason), or None."""
+    return limit_scan(html, MAX_HTML_DEPTH)[0]
+
+
+def limit_scan(html: str, depth_limit: int) -> tuple[str | None, int]:
+    """Which parser limit the page breaks (the reject reason, the depth past `depth_limit`), or
+    None, and the deepest the scan found the page. Linear in the page: the stack of open
+    elements, opened and closed the way the HTML parsers do, roughly."""
     stack = OpenElements()
+    deepest = 0
     options = 0
     skip_to = 0  # the end of a comment, script or style, whose "tags" are text
     text_from = 0  # where the text since the last tag starts
+    frameset_ok, frameset_page = True, False
     for match in MARKUP.finditer(html):
         start, end = match.span()
         if start < skip_to:
             continue
         if start - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, start):
-            return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
+            return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit", deepest
+        if frameset_ok and not html[text_from:start].isspace() and start > text_from:
+            frameset_ok = False
         text_from = end
         if match.group(0) == "<!--":
             found = comment_end(html, end)
             if found < 0:
-                return None  # the rest of the page is a comment
+                return None, deepest  # the rest of the page is a comment
             skip_to = text_from = found
             continue
         closing, name = match.group(1, 2)
@@ -312,14 +389,16 @@ def html_limit_problem(html: str) -> str | None:
         if closing:
             stack.close(name)
             continue
+        if name in NOT_FRAMESET:
+            frameset_ok = False
         if end - start > 2 * MAX_ATTRIBUTES and count_attributes(match.group(0)) > MAX_ATTRIBUTES:
-            return ATTRIBUTES_PROBLEM
+            return ATTRIBUTES_PROBLEM, deepest
         if end - start > MAX_TEXT_NODE_BYTES // 4 and too_long(html, start, end):
-            return f"HTML tag longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit for an attribute value"
+            return f"HTML tag longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit for an attribute value", deepest
         if name == "option":
             options += 1
             if options > MAX_OPTIONS:
-                return f"HTML with more than {MAX_OPTIONS:,} <option> elements"
+                return f"HTML with more than {MAX_OPTIONS:,} <option> elements", deepest
         foreign = stack.foreign_root()
         if foreign >= 0 and name in BREAKOUT:
             stack.pop_to(foreign)
@@ -329,28 +408,53 @@ def html_limit_problem(html: str) -> str | None:
             continue
         if name in IGNORED or name in TABLE_PARTS and not stack.has("table"):
             continue
+        if name == "form" and stack.has("form") and not stack.has("template"):
+            continue  # no form opens inside a form
+        if stack.names and stack.names[-1] == "colgroup" and name != "template":
+            stack.pop_to(len(stack) - 1)  # only <col> goes in a column group
+        if name == "frameset" and not stack.has("frameset"):
+            if not frameset_ok:
+                continue
+            stack.pop_to(0)  # the body and all it holds are dropped
+            frameset_page = True
+        elif frameset_page and name not in ("frameset", "noframes"):
+            continue
+        if name == "plaintext" and foreign < 0:  # the rest of the page is its text (found by bench/fuzz.py)
+            deepest = max(deepest, len(stack) + 1)
+            if deepest > depth_limit:
+                return DEPTH_PROBLEM, deepest
+            text_from = end
+            break
         raw_text_end = RAW_TEXT.get(name) if foreign < 0 else None
         if raw_text_end is not None:  # script, style...: text up to the closing tag, not markup
             found = raw_text_end.search(html, end)
             if found is None:
-                return None
+                return None, deepest
             skip_to = text_from = found.start()
             continue
-        if name == "table" and stack.has("table"):
-            stack.close_table()
-        closes = IMPLIED_END.get(name)
-        if name == "optgroup" and stack.has("select"):
-            closes = frozenset({"option", "optgroup"})
-        elif name in RUBY and not stack.has("ruby"):
-            closes = None  # <rt> ends an <rt> only inside a <ruby>
-        if closes:
-            stack.close_implied(closes)
-        stack.push(name)
-        if len(stack) > MAX_HTML_DEPTH:
-            return DEPTH_PROBLEM
+        if name in TABLE_PARTS:
+            stack.open_table_part(name)
+        elif name in CLOSES_ITS_NAME and stack.close_same(name):
+            if name == "select":
+                continue  # it ended the open select and opens nothing
+            stack.push(name)
+        else:
+            if name == "table" and stack.has("table"):
+                stack.close_table()
+            closes = IMPLIED_END.get(name)
+            if name == "optgroup" and stack.has("select"):
+                closes = frozenset({"option", "optgroup"})
+            elif name in RUBY and not stack.has("ruby"):
+                closes = None  # <rt> ends an <rt> only inside a <ruby>
+            if closes:
+                stack.close_implied(closes)
+            stack.push(name)
+        deepest = max(deepest, len(stack))
+        if len(stack) > depth_limit:
+            return DEPTH_PROBLEM, deepest
     if len(html) - text_from > MAX_TEXT_NODE_BYTES // 4 and too_long(html, text_from, len(html)):
-        return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit"
-    return None
+        return f"HTML text run longer than the parser's {MAX_TEXT_NODE_BYTES:,}-byte limit", deepest
+    return None, deepest
 
 
 def too_long(html: str, start: int, end: int) -> bool:

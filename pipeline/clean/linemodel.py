@@ -21,6 +21,8 @@ from storysift.clean.lines import FEATURES, Words, read_page, shifted, topic_sha
 FORMAT = "storysift-line-model/1"
 BUNDLED = Path(__file__).resolve().parent / "text_model.json"
 STAGES = ("first", "comment", "second")
+# The bundled model is under 1 MB; a rule naming a larger file names something else.
+MAX_MODEL_BYTES = 64 * 2**20
 # Complete trees of more levels would not fit in memory: the trainer caps LightGBM's max_depth.
 MAX_DEPTH = 12
 # Lines walked through the trees at once: bounds the (trees x lines) arrays of a page of a
@@ -213,9 +215,13 @@ def load_model(path: Path | str) -> LineModel:
     """Read and check a model file written by bench/train_text_model.py."""
     path = Path(path)
     try:
+        if not path.is_file():  # a folder, a FIFO or /dev/zero is no model (and never read)
+            raise ModelError(f"{path}: the line model must be a regular file")
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelError(f"{path}: larger than {MAX_MODEL_BYTES // 2**20} MB: not a line model")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: cannot read the line model: {exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelError(f"{path}: cannot read the line model: {exc!r}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path}: not a {FORMAT} file (write one with bench/train_text_model.py)")
     if tuple(data.get("features", ())) != FEATURES or tuple(data.get("second_features", ())) != SECOND_FEATURES:

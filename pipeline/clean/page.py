@@ -54,6 +54,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         words_in=len(text.split()),
         metadata=raw.metadata,
         blocks=view,
+        long_lines=result.long_lines,
     )
 
 

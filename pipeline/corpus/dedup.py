@@ -40,7 +40,7 @@ from storysift.corpus.stories import (
 from storysift.document import LONE_SURROGATE, Reject, safe_name
 from storysift.read.fields import field_value
 from storysift.read.recordfile import RecordFile
-from storysift.write.outputs import JsonlSink, atomic_text
+from storysift.write.outputs import JsonlSink, atomic_text, make_folder
 
 # Defaults chosen on the syndication bench (`python bench/syndication.py --sweep`: 794 pages,
 # 360 stories of which 60 near misses, 15 sites; F1 of same-story pairs):
@@ -478,7 +478,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         if stage.index is not None:
             progress.stage("stories")
             index_stats = stage.match_earlier()
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(out_dir)
         progress.stage("writing", len(stage.corpus.offsets))
         written = stage.write(out_dir)
         if stage.index is not None:  # after the outputs: a failed run leaves the index as it was

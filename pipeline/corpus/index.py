@@ -118,6 +118,21 @@ def location_problem(location: str) -> str | None:
     return None
 
 
+SQLITE_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, canonical TEXT NOT NULL, run TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS members (
+        member INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, story TEXT NOT NULL,
+        doc TEXT NOT NULL, signature BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, member INTEGER NOT NULL,
+        PRIMARY KEY (key, member)) WITHOUT ROWID;
+"""
+# The tables and columns SQLITE_SCHEMA makes: a database holding anything else belongs to
+# another program, and is refused before anything is written to it.
+SQLITE_COLUMNS = {"meta": ["name", "value"], "stories": ["id", "canonical", "run"],
+                  "members": ["member", "digest", "story", "doc", "signature"], "bands": ["key", "member"]}
+
+
 class SqliteStore:
     """The index in one SQLite file: band keys in a clustered (WITHOUT ROWID) table, so a
     lookup is one index search per key. Writes are one transaction; WAL lets readers go on."""
@@ -125,17 +140,30 @@ class SqliteStore:
     def __init__(self, path: Path):
         self.path = path
         self.db = sqlite3.connect(str(path), timeout=120, isolation_level=None)
+        try:
+            # One transaction checks and makes the tables: a second run opening the file at the
+            # same moment sees all of them or none.
+            self.db.execute("BEGIN IMMEDIATE")
+            self._check_schema()  # before anything is written: another program's database is left as it is
+            for statement in filter(str.strip, SQLITE_SCHEMA.split(";")):
+                self.db.execute(statement)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.close()
+            raise
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript("""
-            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, canonical TEXT NOT NULL, run TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS members (
-                member INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, story TEXT NOT NULL,
-                doc TEXT NOT NULL, signature BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, member INTEGER NOT NULL,
-                PRIMARY KEY (key, member)) WITHOUT ROWID;
-        """)
+
+    def _check_schema(self) -> None:
+        """A new (empty) database, or one holding exactly the index's tables and columns."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return
+        columns = {table: [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
+                   for table in tables & set(SQLITE_COLUMNS)}
+        if tables != set(SQLITE_COLUMNS) or columns != SQLITE_COLUMNS:
+            raise IndexMismatch(f"{self.path} is not a storysift index (it holds the tables {', '.join(sorted(tables))}): "
+                                "name a new file, or an index an earlier run made")
 
     def params(self, wanted: dict[str, object]) -> dict[str, object]:
         self.db.execute("BEGIN IMMEDIATE")
@@ -363,6 +391,8 @@ def index_problem(location: str, num_perm: int, shingle_size: int, threshold: fl
         return problem
     try:
         store = open_store(location)
+    except IndexMismatch as exc:  # another program's database
+        return f"--index {_redacted(location)}: {exc}"
     except Exception as exc:  # an unreachable Redis, a file that is not SQLite
         return f"--index {_redacted(location)}: cannot open: {type(exc).__name__}: {exc}"
     try:

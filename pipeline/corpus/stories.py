@@ -14,7 +14,6 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from storysift.corpus.minhash import Signer
-from storysift.corpus.shingles import jaccard
 
 
 @dataclass(frozen=True, slots=True)

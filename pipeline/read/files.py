@@ -11,13 +11,14 @@ import sys
 import zlib
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import zstandard
 
 from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
 from storysift.read.fields import field_value
+from storysift.read.folders import Entry, walk
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -27,8 +28,19 @@ PARQUET_SUFFIXES = {".parquet"}
 COMPRESSED_SUFFIXES = {".gz", ".zst"}
 MULTI_RECORD_SUFFIXES = JSONL_SUFFIXES | WARC_SUFFIXES | PARQUET_SUFFIXES
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
-# Rows held in memory at once when reading Parquet: each row is a whole page.
+# Rows held in memory at once when reading Parquet: each row is a whole page. Fewer when the
+# row group's pages are long: a batch holds about PARQUET_BATCH_BYTES of them, uncompressed,
+# in Arrow's memory; a row past --max-bytes is rejected there and never becomes a Python
+# string (5 rows of 200 MB, 40 KB compressed, took 3.2 GB as one batch of Python strings).
 PARQUET_BATCH_ROWS = 256
+PARQUET_BATCH_BYTES = 64 << 20
+# Arrow decodes a whole Parquet page to read one of its rows, and a writer may put all of a row
+# group's rows in one page (pyarrow checks the page size every 1,024 values). A row group whose
+# text or HTML column is larger than PARQUET_BATCH_BYTES and expands more than this from its
+# compressed size is a decompression bomb: its rows are rejected unread (the probe's 5 rows of
+# 200 MB expand 25,000 times). The devset's 607 HTML pages expand 3.3-5.2 times in Parquet
+# (snappy, gzip, zstd), 2,000 plain texts 1.7-2.7 times.
+PARQUET_MAX_EXPANSION = 100
 READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 
 
@@ -82,11 +94,11 @@ def _read_inputs(inputs: list[str], options: ReadOptions) -> Iterator[RawDocumen
             continue
         root = Path(name)
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.is_file())
-            for path in files:
-                if path.name.startswith("."):
-                    continue
-                yield from read_file(path, path.relative_to(root).as_posix(), options, from_folder=True)
+            for entry in walk(root):
+                if entry.problem is not None:
+                    yield Reject(str(entry.path), entry.problem, entry.name)
+                else:
+                    yield from read_file(entry.path, entry.name, options, from_folder=True)
         elif root.exists():
             yield from read_file(root, root.name, options)
         else:
@@ -100,14 +112,14 @@ def count_documents(inputs: list[str]) -> int | None:
     for name in inputs:
         root = Path(name)
         if root.is_dir():
-            files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            entries = list(walk(root))
         elif root.is_file():
-            files = [root]
+            entries = [Entry(root, root.name)]
         else:
             return None
-        if any(_base_suffix(p) in MULTI_RECORD_SUFFIXES for p in files):
+        if any(entry.problem is None and _base_suffix(entry.path) in MULTI_RECORD_SUFFIXES for entry in entries):
             return None
-        total += len(files)
+        total += len(entries)
     return total
 
 
@@ -211,9 +223,12 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         return
     name, row = path.as_posix(), 0
     try:
-        for record in parquet_rows(path):
+        for record in parquet_rows(path, [options.html_field, options.text_field], options.max_bytes):
             row += 1
             where = f"{name}:{row}"
+            if isinstance(record, str):
+                yield Reject(where, record)
+                continue
             body = [field_value(record, options.html_field), field_value(record, options.text_field)]
             if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
                 yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
@@ -223,9 +238,12 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
 
 
-def parquet_rows(path: Path) -> Iterator[dict]:
-    """The rows of a Parquet file as dicts, a batch at a time; the columns `storysift clean`
-    wrote as JSON text (write/outputs.JSON_COLUMNS_KEY names them) are parsed back."""
+def parquet_rows(path: Path, bodies: list[str] | None = None, max_bytes: int | None = None) -> Iterator[dict | str]:
+    """The rows of a Parquet file as dicts, a batch of about PARQUET_BATCH_BYTES at a time; the
+    columns `storysift clean` wrote as JSON text (write/outputs.JSON_COLUMNS_KEY names them) are
+    parsed back. A row that is not read comes as the reason (a str): its text or HTML column
+    (`bodies`, dotted fields by their top-level column) holds more than `max_bytes`, or its row
+    group is a decompression bomb."""
     import pyarrow.parquet as pq
 
     from storysift.write.outputs import JSON_COLUMNS_KEY
@@ -233,14 +251,71 @@ def parquet_rows(path: Path) -> Iterator[dict]:
     parquet = pq.ParquetFile(path)
     declared = (parquet.schema_arrow.metadata or {}).get(JSON_COLUMNS_KEY.encode())
     json_columns = set(json.loads(declared)) if declared else set()
-    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-        for record in batch.to_pylist():
-            for column in json_columns & record.keys():
-                try:
-                    record[column] = json.loads(record[column])
-                except (TypeError, ValueError, RecursionError):
-                    pass  # not JSON after all (another tool wrote the file): the text as it is
-            yield record
+    names = parquet.schema_arrow.names
+    body_columns = [c for c in dict.fromkeys(f.split(".")[0] for f in bodies or ()) if c in names]
+    for group in range(parquet.num_row_groups):
+        metadata = parquet.metadata.row_group(group)
+        if bomb := _expansion_problem(metadata, body_columns, group):
+            for _ in range(metadata.num_rows):
+                yield bomb
+            continue
+        for batch in parquet.iter_batches(batch_size=_batch_rows(metadata), row_groups=[group]):
+            too_large = _rows_larger_than(batch, body_columns, max_bytes) if max_bytes is not None else set()
+            records = batch.to_pylist() if not too_large else None
+            for index in range(batch.num_rows):
+                if index in too_large:
+                    yield f"record larger than the {max_bytes:,}-byte limit (--max-bytes)"
+                    continue
+                record = records[index] if records is not None else batch.slice(index, 1).to_pylist()[0]
+                for column in json_columns & record.keys():
+                    try:
+                        record[column] = json.loads(record[column])
+                    except (TypeError, ValueError, RecursionError):
+                        pass  # not JSON after all (another tool wrote the file): the text as it is
+                yield record
+
+
+def _expansion_problem(group: Any, bodies: list[str], index: int) -> str | None:
+    """Why a row group's text or HTML column is not read (a decompression bomb), or None."""
+    for i in range(group.num_columns):
+        chunk = group.column(i)
+        if chunk.path_in_schema not in bodies or chunk.total_uncompressed_size <= PARQUET_BATCH_BYTES:
+            continue
+        if chunk.total_uncompressed_size > PARQUET_MAX_EXPANSION * max(chunk.total_compressed_size, 1):
+            return (f"Parquet row group {index + 1}: its '{chunk.path_in_schema}' column expands "
+                    f"{chunk.total_uncompressed_size / max(chunk.total_compressed_size, 1):,.0f} times "
+                    f"({chunk.total_uncompressed_size:,} bytes from {chunk.total_compressed_size:,}), "
+                    f"more than {PARQUET_MAX_EXPANSION} (a decompression bomb): not read")
+    return None
+
+
+def _batch_rows(group: Any) -> int:
+    """Rows per batch for one row group: about PARQUET_BATCH_BYTES, each row counted at the
+    average size of its values, or, in a dictionary-encoded column, at the size of the whole
+    dictionary (one value of it can be repeated in every row: five rows of one 60 MB value
+    store 60 MB and decode to 300 MB)."""
+    per_row = 0
+    for i in range(group.num_columns):
+        chunk = group.column(i)
+        size = chunk.total_uncompressed_size
+        per_row += size if chunk.has_dictionary_page else size // max(group.num_rows, 1)
+    return max(1, min(PARQUET_BATCH_ROWS, PARQUET_BATCH_BYTES // max(per_row, 1)))
+
+
+def _rows_larger_than(batch: Any, columns: list[str], limit: int) -> set[int]:
+    """The rows of `batch` whose text or HTML column holds more than `limit` bytes, measured
+    in Arrow's memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: set[int] = set()
+    for column in columns:
+        values = batch.column(column)
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
+                pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+            over = pc.fill_null(pc.greater(pc.binary_length(values), limit), False)
+            found.update(pc.indices_nonzero(over).to_pylist())
+    return found
 
 
 def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:

@@ -6,6 +6,9 @@ compiled with RE2, which runs in linear time, so no user pattern can hang a run.
 
 from __future__ import annotations
 
+import os
+import reprlib
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,6 +18,7 @@ import re2
 import yaml
 
 from storysift.bundled import rules_dir
+from storysift.read.folders import special_file_kind
 
 # The order in which the kinds run over a document's lines. Whole-document structure first
 # (a block repeated ten times is recognisable only before its parts are removed one by one),
@@ -45,10 +49,24 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FILE_FIELDS = {"concern", "host", "description", "rules"}
 RULE_SUFFIXES = (".yaml", ".yml", ".toml")
+# A YAML alias (*name) repeats the value its anchor names without copying it: nine levels of
+# nine aliases, 600 bytes, stand for 387 million strings, which an error message or `rules test`
+# then wrote out whole (5.5 GB). With every alias written out, a rule file's data may be at
+# most this many times what the file spells out (or MIN_ALIAS_ALLOWANCE: aliases in a small
+# file), counting each value once and each character of a string.
+MAX_ALIAS_GROWTH = 10
+MIN_ALIAS_ALLOWANCE = 1_000_000
+# How much of a value a message shows: a rule file's values can be megabytes long.
+SHOWN = reprlib.Repr()
+SHOWN.maxstring, SHOWN.maxother, SHOWN.maxlist, SHOWN.maxdict, SHOWN.maxlevel = 120, 120, 6, 6, 2
 
 
 class RuleError(ValueError):
     """A rule file that cannot be used; the message names the file and the rule."""
+
+
+class AliasGrowthError(yaml.YAMLError):
+    """YAML whose aliases stand for far more data than the file spells out (an alias bomb)."""
 
 
 @dataclass(frozen=True)
@@ -121,19 +139,86 @@ def _rule_files(directory: Path) -> Iterable[Path]:
         yield from directory.rglob(f"*{suffix}")
 
 
+def shown(value: Any) -> str:
+    """A value as a message shows it: its repr, cut short."""
+    return SHOWN.repr(value)
+
+
 def load_rule_file(path: Path, site_file: bool = False) -> list[Rule]:
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer, for good
+            raise RuleError(f"{path}: {special_file_kind(mode)}, not a regular file: a rule file must be one")
         raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else yaml.load(raw, Loader=SAFE_LOADER)
+        data = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else load_yaml(raw)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RuleError(f"{path}: a rule file is a mapping with a 'rules' list")
     unknown = set(data) - FILE_FIELDS
     if unknown:
-        raise RuleError(f"{path}: unknown top-level field(s) {sorted(unknown)}; allowed: {sorted(FILE_FIELDS)}")
+        raise RuleError(f"{path}: unknown top-level field(s) {_names(unknown)}; allowed: {sorted(FILE_FIELDS)}")
     host = data.get("host") or (path.stem if site_file else None)
     return [_parse_rule(entry, path, host, index) for index, entry in enumerate(data["rules"], 1)]
+
+
+def load_yaml(raw: bytes) -> Any:
+    """YAML through the safe loader, refused (AliasGrowthError) when its aliases would make the data
+    more than MAX_ALIAS_GROWTH times what the file spells out: checked on the parsed nodes,
+    before any value is built."""
+    loader = SAFE_LOADER(raw)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        spelled, written_out = data_sizes(root)
+        if written_out > max(MAX_ALIAS_GROWTH * spelled, MIN_ALIAS_ALLOWANCE):
+            raise AliasGrowthError(f"its YAML aliases (*name) repeat values to {written_out:,} values and characters, "
+                            f"more than {MAX_ALIAS_GROWTH} times the {spelled:,} the file spells out: "
+                            "write the values out instead")
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def data_sizes(root: yaml.Node) -> tuple[int, float]:
+    """The size of a YAML node graph (each node counts one, each character of a scalar one):
+    counting each node once, and counting it at every alias, as the data written out would
+    be (infinite for an alias inside its own anchor)."""
+    written_out: dict[int, float] = {}
+    spelled = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            written_out[key] = 1 + sum(written_out[id(child)] for child in _children(node))
+            continue
+        if key in written_out:
+            continue
+        if key in open_nodes:  # an alias to a node that holds it: a recursive structure
+            return spelled, float("inf")
+        if isinstance(node, yaml.ScalarNode):
+            written_out[key] = 1 + len(node.value)
+            spelled += 1 + len(node.value)
+            continue
+        spelled += 1
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    return spelled, written_out[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _names(fields: set[Any]) -> str:
+    return shown(sorted(map(str, fields)))
 
 
 def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
@@ -143,22 +228,24 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
     rule_id = entry.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise RuleError(f"{where}: missing 'id'")
-    where = f"{path}: rule '{rule_id}'"
+    where = f"{path}: rule {shown(rule_id)}"
     kind = entry.get("kind")
-    if kind not in KIND_FIELDS:
-        raise RuleError(f"{where}: unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    if not isinstance(kind, str) or kind not in KIND_FIELDS:
+        raise RuleError(f"{where}: unknown kind {shown(kind)}; one of {', '.join(KINDS)}")
     allowed = COMMON_FIELDS | set(KIND_FIELDS[kind])
     unknown = set(entry) - allowed
     if unknown:
-        raise RuleError(f"{where}: unknown field(s) {sorted(unknown)} for kind '{kind}'; allowed: {sorted(allowed)}")
+        raise RuleError(f"{where}: unknown field(s) {_names(unknown)} for kind '{kind}'; allowed: {sorted(allowed)}")
     description = entry.get("description")
     if not isinstance(description, str) or not description.strip():
         raise RuleError(f"{where}: missing 'description'")
     examples = entry.get("examples")
-    if not isinstance(examples, dict) or not examples.get("match") or not examples.get("keep"):
+    if not isinstance(examples, dict) or not all(isinstance(examples.get(k), list) and examples[k]
+                                                 for k in ("match", "keep")):
         raise RuleError(f"{where}: 'examples' needs non-empty 'match' and 'keep' lists")
     if set(examples) - {"match", "keep"}:
         raise RuleError(f"{where}: 'examples' takes only 'match' and 'keep'")
+    _check_examples(examples, where)
     params: dict[str, Any] = {}
     for name, default in KIND_FIELDS[kind].items():
         value = entry.get(name, default)
@@ -167,12 +254,12 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
         if default is not None and type(value) is not type(default) and not (
             isinstance(default, float) and isinstance(value, int)
         ):
-            raise RuleError(f"{where}: '{name}' must be a {type(default).__name__}, got {value!r}")
+            raise RuleError(f"{where}: '{name}' must be a {type(default).__name__}, got {shown(value)}")
         params[name] = value
     if kind == "classifier":
         params["model"] = _check_classifier(params, path, where)
     if kind == "title_line" and not 0 < params["min_similarity"] <= 1:
-        raise RuleError(f"{where}: 'min_similarity' must be in (0, 1], got {params['min_similarity']!r}")
+        raise RuleError(f"{where}: 'min_similarity' must be in (0, 1], got {shown(params['min_similarity'])}")
     regex = None
     if "pattern" in params:
         regex = compile_pattern(params["pattern"], where)
@@ -188,9 +275,9 @@ def _check_classifier(params: dict[str, Any], path: Path, where: str) -> str:
     """The classifier's threshold is a probability; its model file (resolved against the rule
     file's folder) is read now, so a broken one stops the run before any work starts."""
     if not 0 < params["threshold"] < 1:
-        raise RuleError(f"{where}: 'threshold' must be between 0 and 1, got {params['threshold']!r}")
+        raise RuleError(f"{where}: 'threshold' must be between 0 and 1, got {shown(params['threshold'])}")
     if not 0 < params["relative"] <= 1:
-        raise RuleError(f"{where}: 'relative' must be in (0, 1], got {params['relative']!r}")
+        raise RuleError(f"{where}: 'relative' must be in (0, 1], got {shown(params['relative'])}")
     if not params["model"]:
         return ""  # the bundled model, read when the first text document needs it
     from storysift.clean.linemodel import ModelError, cached_model
@@ -201,6 +288,21 @@ def _check_classifier(params: dict[str, Any], path: Path, where: str) -> str:
     except ModelError as exc:
         raise RuleError(f"{where}: {exc}") from None
     return str(model)
+
+
+def _check_examples(examples: dict[str, list[Any]], where: str) -> None:
+    """Each example is text; a `match` example may also be a mapping of its `text` and the
+    lines it `removes`."""
+    for group in ("match", "keep"):
+        for number, example in enumerate(examples[group], 1):
+            if isinstance(example, str):
+                continue
+            if group == "match" and isinstance(example, dict) and isinstance(example.get("text"), str) and \
+                    set(example) <= {"text", "removes"} and isinstance(example.get("removes", []), list) and \
+                    all(isinstance(line, str) for line in example.get("removes", [])):
+                continue
+            raise RuleError(f"{where}: {group} example #{number} must be text (quote it), got {shown(example)}"
+                            + ("; or a mapping of 'text' and a 'removes' list of lines" if group == "match" else ""))
 
 
 def re2_options() -> re2.Options:
@@ -217,12 +319,12 @@ def compile_pattern(pattern: Any, where: str) -> Any:
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)  # RE2 gives bytes
         raise RuleError(
-            f"{where}: invalid pattern {pattern!r}: {reason} "
+            f"{where}: invalid pattern {shown(pattern)}: {reason} "
             "(patterns use RE2 syntax: no backreferences or lookaround)"
         ) from None
     if regex.search(""):
         # An empty match means the rule would remove every blank-separated piece of text.
-        raise RuleError(f"{where}: pattern {pattern!r} matches the empty string, so it would match every line")
+        raise RuleError(f"{where}: pattern {shown(pattern)} matches the empty string, so it would match every line")
     return regex
 
 
@@ -232,8 +334,8 @@ def _check_selector(selector: Any, where: str) -> None:
     if not isinstance(selector, str) or not selector.strip():
         raise RuleError(f"{where}: 'selector' must be a non-empty string")
     if selector.strip() in {"*", "html", "body", "head"}:
-        raise RuleError(f"{where}: selector {selector!r} would remove the whole page")
+        raise RuleError(f"{where}: selector {shown(selector)} would remove the whole page")
     try:
         LexborHTMLParser("<p></p>").css(selector)
     except Exception as exc:  # selectolax raises plain Exceptions for bad selectors
-        raise RuleError(f"{where}: invalid CSS selector {selector!r}: {exc}") from None
+        raise RuleError(f"{where}: invalid CSS selector {shown(selector)}: {shown(str(exc))}") from None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser
 
 from storysift.clean.textrules import apply_text_rules
-from storysift.ruleset.load import Rule, RuleSet
+from storysift.ruleset.load import Rule, RuleSet, shown
 
 
 @dataclass(frozen=True)
@@ -35,34 +35,34 @@ def check_rule(rule: Rule) -> list[ExampleFailure]:
 
     for example in rule.examples["match"]:
         if isinstance(example, dict):
-            text, expected = example.get("text", ""), [x.strip() for x in example.get("removes", [])]
+            text, expected = example["text"], [x.strip() for x in example.get("removes", [])]
         else:
-            text, expected = str(example), None
+            text, expected = example, None
         if rule.kind == "css":
             if not LexborHTMLParser(text).css(rule.params["selector"]):
-                fail(f"selector matches nothing in match example {text!r}")
+                fail(f"selector matches nothing in match example {shown(text)}")
             continue
         if rule.kind == "protect":
             if not all(rule.regex.search(line.strip()) for line in text.splitlines() if line.strip()):
-                fail(f"pattern does not match match example {text!r}")
+                fail(f"pattern does not match match example {shown(text)}")
             continue
         got = removed_lines(rule, text)
         if expected is not None:
             got = list(dict.fromkeys(got))  # `removes` names each removed line once
         want = expected if expected is not None else [line.strip() for line in text.splitlines() if line.strip()]
         if got != want:
-            fail(f"match example {text!r}: expected to remove {want}, removed {got}")
-    for text in map(str, rule.examples["keep"]):
+            fail(f"match example {shown(text)}: expected to remove {shown(want)}, removed {shown(got)}")
+    for text in rule.examples["keep"]:
         if rule.kind == "css":
             if LexborHTMLParser(text).css(rule.params["selector"]):
-                fail(f"selector matches keep example {text!r}")
+                fail(f"selector matches keep example {shown(text)}")
         elif rule.kind == "protect":
             if any(rule.regex.search(line.strip()) for line in text.splitlines() if line.strip()):
-                fail(f"pattern matches keep example {text!r}")
+                fail(f"pattern matches keep example {shown(text)}")
         else:
             got = removed_lines(rule, text)
             if got:
-                fail(f"keep example {text!r}: removed {got}")
+                fail(f"keep example {shown(text)}: removed {shown(got)}")
     return failures
 
 

@@ -14,14 +14,19 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from storysift import __version__
 from storysift.corpus.dedup import DedupOptions, dedup_file
 from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
 from storysift.read.files import count_documents, iter_inputs
+from storysift.read.folders import Entry, walk
 from storysift.ruleset.load import RuleSet
+from storysift.run.lock import output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.progress import Progress
+from storysift.run.safety import RUN_OUTPUTS
 from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
+from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.htmlreport import write_html_report
 from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import write_json
@@ -79,50 +84,78 @@ def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions, progress: 
 
 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
-    """What must be the same for --resume to continue a run: inputs, reading options, rules."""
+    """What must be the same for --resume to continue a run: inputs (their paths, and the size
+    and modification time of every file they hold), reading options, rules."""
     rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
     return {
         "inputs": [str(Path(name).resolve()) if name != "-" else "-" for name in inputs],
+        "input_states": {str(Path(name).resolve()): input_state(name) for name in inputs if name != "-"},
         "read": asdict(options.read),
         "rules": hashlib.sha256(json.dumps(rules_state, sort_keys=True, default=str).encode()).hexdigest(),
     }
 
 
+def input_state(name: str) -> str:
+    """A digest of the size and modification time of each file an input holds (a folder: each
+    entry its walk gives, in order), so a file changed under the same path changes it."""
+    root = Path(name)
+    entries = walk(root) if root.is_dir() else [Entry(root, root.name)]
+    digest = hashlib.sha256()
+    for entry in entries:
+        try:
+            status = entry.path.stat()
+            state = f"{status.st_size} {status.st_mtime_ns}" if entry.problem is None else entry.problem
+        except OSError as exc:
+            state = f"unreadable: {exc.strerror}"
+        digest.update(f"{entry.name}\0{state}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
 def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions = RunOptions(),
                  progress: Progress | None = None) -> RunReport:
     """Clean every input into `out_dir` shard by shard, merge the shards, then run the later
-    stages; returns the report (also written as report.json). `progress` is told each stage
-    and each document done (run/progress.py), and times the stages for the report."""
-    progress = progress or Progress(quiet=True)
+    stages; returns the report (also written as report.json). Every output is written into a
+    staging folder and switched in as a set (write/complete.py). `progress` is told each stage
+    and each document done (run/progress.py), and times the stages for the report.
+    FolderLocked when another command is writing into `out_dir`."""
+    with output_lock(out_dir):
+        return _run_locked(inputs, out_dir, rules, options, progress or Progress(quiet=True))
+
+
+def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
+                progress: Progress) -> RunReport:
     started = now_utc()
-    out_dir.mkdir(parents=True, exist_ok=True)
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
+    about = {"command": "run", "storysift": __version__, "run": output_key(store.key, options)}
+    if options.resume and (finished := finished_report(out_dir, store, about)) is not None:
+        progress.close()
+        return finished
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip,
                           options.report_sample, options.report_ids if options.html_report else ())
     stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
     progress.stage("writing")
     report = store.report()
-    store.merge(out_dir / "clean.jsonl", out_dir / "rejects.jsonl")
+    staged = staging_folder(out_dir)  # every output is written here, then switched in as a set
+    store.merge(staged / "clean.jsonl", staged / "rejects.jsonl")
     cleaning_removals = sum(report.rules.values())
     if stop:
         # What was written up to the stop is kept; the report says where it stopped.
         report.stopped = f"--strict: stopped at the first reject ({stop.source})"
     elif options.dedup is not None:
         # Our own records: the dedup options' field names are those of clean.jsonl.
-        report.stages["dedup"] = dedup_stage(out_dir / "clean.jsonl", out_dir, options, progress)
-        report.rules.update(report.stages["dedup"]["removals_per_rule"])  # corpus.repeated-block and the like
+        report.stages["dedup"] = dedup_stage(staged / "clean.jsonl", staged, options, progress)
+        report.rules.update(report.stages["dedup"]["removals_per_rule"])  # site.template and the like
     report.removals_per_stage = {"cleaning": cleaning_removals, "corpus": sum(report.rules.values()) - cleaning_removals}
     if options.html_report:
         progress.stage("report")
         descriptions = {rule.id: rule.description for rule in rules.rules if rule.id in report.rules}
-        write_html_report(out_dir, report.as_dict(), views, descriptions)  # no times: the same run, the same page
-    else:  # a previous run's report.html must not sit beside this run's report.json
-        (out_dir / "report.html").unlink(missing_ok=True)
+        write_html_report(staged, report.as_dict(), views, descriptions)  # no times: the same run, the same page
     progress.close()
     report.run = run_info(inputs, options, prints["rules"], started, progress.timings())
-    write_json(out_dir / "report.json", report.as_dict())
+    write_json(staged / "report.json", report.as_dict())
+    publish(staged, out_dir, RUN_OUTPUTS, about)  # a previous run's report.html goes when none is written
     store.remove()
     if stop:
         raise StrictStop(stop)
@@ -189,3 +222,29 @@ def run_info(inputs: list[str], options: RunOptions, rules_hash: str, started: s
 
 def now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def output_key(shards_key: str, options: RunOptions) -> str:
+    """What decides a run's files: its inputs, reading options and rules (the shards' key),
+    and the options of the stages after cleaning."""
+    later = {"shards": shards_key, "strict": options.strict, "html_report": options.html_report,
+             "report_docs": options.report_docs, "report_sample": options.report_sample,
+             "report_ids": list(options.report_ids), "dedup": asdict(options.dedup) if options.dedup else None}
+    return hashlib.sha256(json.dumps(later, sort_keys=True).encode()).hexdigest()
+
+
+def finished_report(out_dir: Path, store: ShardStore, about: dict[str, object]) -> RunReport | None:
+    """--resume on a folder that already holds this very run's complete output (complete.json
+    names it, and no work folder is left): its report; no work is redone."""
+    if store.dir.exists():
+        return None
+    try:
+        manifest = read_complete(out_dir, ("report.json",))
+    except IncompleteOutput:
+        return None
+    if manifest.get("run") != about["run"] or manifest.get("storysift") != about["storysift"]:
+        return None
+    report = RunReport.from_dict(json.loads((out_dir / "report.json").read_text(encoding="utf-8")))
+    if report.stopped:
+        return None  # a --strict run that stopped: run it again
+    return report

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 from storysift.clean.page import clean_stream
 from storysift.document import Document, RawDocument, Reject
 from storysift.ruleset.load import RuleSet
+from storysift.run.lifeline import die_with_parent
 
 # Seconds of cleaning per document before it is rejected: the slowest devset page takes under
 # 1 s; trafilatura needs minutes only on multi-MB pages of inline tags (bench/fuzz.py).
@@ -81,10 +82,12 @@ def in_order(batch: Batch, cleaned: list[Document | Reject]) -> list[Document | 
     return [item if isinstance(item, Reject) else next(results) for item in batch]
 
 
-def _init_worker(rules: RuleSet, timeout: float) -> None:
+def _init_worker(rules: RuleSet, timeout: float, parent: int) -> None:
     global _rules, _timeout
     _rules, _timeout = rules, timeout
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and SIGTERM: a worker told to end just ends
+    die_with_parent(parent)
 
 
 def _clean_in_worker(batch: list[RawDocument]) -> list[Document | Reject]:
@@ -98,7 +101,7 @@ class _Pool:
         self.executor = self._new(workers)
 
     def _new(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(self.rules, self.timeout))
+        return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(self.rules, self.timeout, os.getpid()))
 
     def submit(self, batch: Batch) -> Future:
         return self.executor.submit(_clean_in_worker, [item for item in batch if isinstance(item, RawDocument)])
@@ -121,6 +124,8 @@ class _Pool:
                 return Reject(raw.source, "the worker cleaning this document crashed", raw.id)
 
     def close(self) -> None:
+        """Shut the pool down: the batches not started are cancelled, the running ones finish
+        (terminating a worker mid-batch can leave the pool's own threads waiting for good)."""
         self.executor.shutdown(cancel_futures=True)
 
 

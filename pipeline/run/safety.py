@@ -8,10 +8,14 @@ import os
 from pathlib import Path
 
 from storysift.run.shards import WORK_DIR
+from storysift.write.complete import COMPLETE, STAGED_DIR
+from storysift.write.outputs import special_kind
 
 # The files `run` writes into its --out folder (the engine's, the dedup stage's, the HTML
-# report), and its work folder there, which it deletes when done.
+# report, then the completion manifest), and its work and staging folders there, which it
+# deletes when done.
 RUN_OUTPUTS = ("clean.jsonl", "rejects.jsonl", "report.json", "stories.jsonl", "report.html")
+WRITTEN = (*RUN_OUTPUTS, COMPLETE)
 ALLOW_FLAG = "--allow-out-in-input"
 
 
@@ -52,14 +56,19 @@ def output_dir_problem(out_dir: Path, inputs: list[str], allow_in_input: bool = 
     file, or the folder is (inside) an input folder and `allow_in_input` is not set."""
     target = _resolved(out_dir)
     if target.exists() and not target.is_dir():
-        return f"--out {out_dir} is a file; a run writes a folder ({', '.join(RUN_OUTPUTS)}): choose a folder"
-    written = {target / name for name in RUN_OUTPUTS}
+        kind = special_kind(target) or "a file"
+        return f"--out {out_dir} is {kind}; a run writes a folder ({', '.join(RUN_OUTPUTS)}): choose a folder"
+    written = {target / name for name in WRITTEN}
+    for path in sorted(written):
+        if kind := special_kind(path):  # a run replaces its files: a pipe or a device there would be replaced
+            return f"--out {out_dir}: {path.name} there is {kind}, which a run would replace: choose another --out"
     for name, source in _local_inputs(inputs):
-        if _is_within(source, target / WORK_DIR):
-            return f"--out {out_dir} would delete the input {name}: the run's work folder {WORK_DIR} is removed when done"
+        for work in (WORK_DIR, STAGED_DIR):
+            if _is_within(source, target / work):
+                return f"--out {out_dir} would delete the input {name}: the run's folder {work} is removed when done"
         if source.is_file() and source in written:
             return (f"--out {out_dir} would overwrite the input file {name} "
-                    f"(a run writes {', '.join(RUN_OUTPUTS)}): choose another --out")
+                    f"(a run writes {', '.join(WRITTEN)}): choose another --out")
         if source.is_dir() and _is_within(target, source):
             if not allow_in_input:
                 return (f"--out {out_dir} is inside the input folder {name}, where the next run would read "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from storysift.document import Document, Reject
-from storysift.write.outputs import JsonlSink, atomic_text, record_sink, write_json
+from storysift.write.outputs import JsonlSink, atomic_text, make_folder, record_sink, write_json
 from storysift.write.report import RunReport
 
 # Inputs per shard: a killed run redoes at most this many documents (about 30 s of cleaning
@@ -43,6 +43,13 @@ class ShardStore:
             )
         if resume and manifest.exists():
             found = json.loads(manifest.read_text(encoding="utf-8"))
+            was, now = found.get("input_states") or {}, self.fingerprint.get("input_states") or {}
+            if changed := [name for name in now if name in was and was[name] != now[name]]:
+                raise ResumeError(
+                    f"{self.dir}: the input {changed[0]} changed since the killed run (a file in it has another "
+                    "size or modification time): resuming would mix old and new content; "
+                    "--fresh discards the finished shards and starts over"
+                )
             if found.get("key") != self.key:
                 raise ResumeError(
                     f"{self.dir}: left by a run with other inputs or options; "
@@ -50,7 +57,7 @@ class ShardStore:
                 )
             return self.finished()
         shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir(parents=True)
+        make_folder(self.dir)
         write_json(manifest, {"key": self.key, "shard_size": SHARD_SIZE, **self.fingerprint})
         return 0
 

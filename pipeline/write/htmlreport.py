@@ -9,7 +9,9 @@ cleaning (write/reportviews.py); the page itself is write/reportpage.py.
 
 Scraped text is data, never markup: it is embedded as JSON in a <script type="application/json">
 block with `<`, `>` and `&` escaped, and the page's script writes it with textContent only. A
-Content-Security-Policy allows that one script (by its hash) and no network at all."""
+Content-Security-Policy allows that one script (by its hash) and no network at all. Bidirectional
+embedding, override and isolate controls in it are shown as their code points ([U+202E]), never
+obeyed, and page text is isolated from the report's own text around it."""
 
 from __future__ import annotations
 

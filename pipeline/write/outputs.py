@@ -1,6 +1,8 @@
 """Writing: JSON Lines (plain, .gz or .zst), Parquet and JSON outputs, each written to a
 temporary name beside its target and renamed into place, so an interrupted run never leaves a
-truncated file. Compressed output is byte-identical from run to run."""
+truncated file; a FIFO or a character device (/dev/null, a terminal) is written as it is, never
+replaced. A write that fails (disk full, read-only folder) raises OutputError naming the file.
+Compressed output is byte-identical from run to run."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -39,20 +42,95 @@ def dumps(record: Any, **options: Any) -> str:
     return json.dumps(record, **({"separators": (",", ":")} | options)) if LONE_SURROGATE.search(text) else text
 
 
+class OutputError(Exception):
+    """An output that could not be written: the message says what failed, where, and why
+    (the system's reason: no space left on device, read-only file system...)."""
+
+    def __init__(self, path: Path | str, error: OSError, doing: str = "write"):
+        super().__init__(f"cannot {doing} {path}: {error.strerror or error}")
+        self.path, self.error = Path(path), error
+
+
+@contextmanager
+def writing(path: Path | str, doing: str = "write") -> Iterator[None]:
+    """An OSError inside the block becomes an OutputError naming `path`."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(path, exc, doing) from None
+
+
+def make_folder(path: Path | str) -> None:
+    with writing(path, "create the folder"):
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+
+class _OutputFile(io.FileIO):
+    """A file whose failed writes raise OutputError naming the output they were for."""
+
+    def __init__(self, fd: int | str, target: Path):
+        super().__init__(fd, "wb")
+        self.target = target
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise OutputError(self.target, exc) from None
+
+
+def special_kind(path: Path | str) -> str | None:
+    """What `path` is when it exists and is not a regular file ("a folder", "a FIFO"...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return None
+
+
+# Outputs written as they are: renaming a temporary file over them would replace the pipe or
+# the device (as root, --out /dev/null replaced the system's /dev/null with a regular file).
+WRITTEN_IN_PLACE = ("a named pipe (FIFO)", "a character device")
+
+
+def target_problem(path: Path | str) -> str | None:
+    """Why a file output can never be written at `path` (checked before any work starts)."""
+    kind = special_kind(path)
+    if kind is None or kind in WRITTEN_IN_PLACE:
+        return None
+    return f"{path} is {kind}: refusing to write to it; name a file, a FIFO, a character device or -"
+
+
 @contextmanager
 def atomic_binary(path: Path | str) -> Iterator[BinaryIO]:
     """A binary stream for `path`, written to a temporary name and renamed into place only if
-    the block succeeds."""
+    the block succeeds; a FIFO or character device at `path` is written directly."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if special_kind(target) in WRITTEN_IN_PLACE:
+        with writing(target, "open"):
+            raw = _OutputFile(str(target), target)
+        with io.BufferedWriter(raw) as stream:
+            yield stream  # type: ignore[misc]
+        return
+    if problem := target_problem(target):
+        raise OutputError(target, IsADirectoryError(problem))
+    make_folder(target.parent)
+    with writing(target.parent, "create a file in"):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would make every output private
-        with os.fdopen(fd, "wb") as stream:
-            yield stream
+        with io.BufferedWriter(_OutputFile(fd, target)) as stream:
+            yield stream  # type: ignore[misc]
             stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, target)
+            with writing(target):
+                os.fsync(stream.fileno())
+        with writing(target, "rename a finished file to"):
+            os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -123,7 +201,9 @@ RECORD_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".jsonl.zst",
 def output_problem(path: Path | str) -> str | None:
     """Why `path` cannot be written as asked (checked before any work starts), or None."""
     name = str(path).lower()
-    if name != "-" and not name.endswith(RECORD_SUFFIXES):
+    if name != "-" and (problem := target_problem(path)):
+        return problem
+    if name != "-" and not name.endswith(RECORD_SUFFIXES) and special_kind(path) is None:
         return (f"{path}: no record format has that name; --out takes .jsonl or .ndjson (plain, .gz or .zst), "
                 ".parquet, or - for stdout")
     if name.endswith(".parquet"):

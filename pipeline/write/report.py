@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from storysift.clean.textrules import MAX_PATTERN_LINE
 from storysift.document import Document, Reject
 
 
@@ -37,11 +38,14 @@ class RunReport:
     stopped: str | None = None
     removals_per_stage: dict[str, int] = field(default_factory=dict)
     run: dict[str, Any] | None = None  # version, options, times: see run/engine.run_info
+    long_lines: Counter[str] = field(default_factory=Counter)  # "lines", "documents"
 
     def add_document(self, doc: Document) -> None:
         self.written += 1
         self.files[source_file(doc.source)]["written"] += 1
         self.rules.update(r.rule for r in doc.removed)
+        if doc.long_lines:
+            self.long_lines.update(lines=doc.long_lines, documents=1)
 
     def add_reject(self, reject: Reject) -> None:
         if reject.skipped:
@@ -59,6 +63,7 @@ class RunReport:
             "written": self.written, "rejected": self.rejected, "skipped": self.skipped, "rules": dict(self.rules),
             "reasons": dict(self.reasons), "skips": dict(self.skips),
             "files": {name: dict(c) for name, c in self.files.items()},
+            "long_lines": dict(self.long_lines),
         }
 
     def add_counts(self, counts: dict[str, Any]) -> None:
@@ -70,6 +75,23 @@ class RunReport:
         self.skips.update(counts["skips"])
         for name, file_counts in counts["files"].items():
             self.files[name].update(file_counts)
+        self.long_lines.update(counts.get("long_lines", {}))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunReport":
+        """The report as_dict wrote (report.json), read back."""
+        known = {"run", "inputs", "removals_per_rule", "removals_per_stage", "reject_reasons", "skip_reasons",
+                 "files", "pattern_line_limit", "stopped"}
+        report = cls(written=data["inputs"]["written"], rejected=data["inputs"]["rejected"],
+                     skipped=data["inputs"].get("skipped", 0), rules=Counter(data["removals_per_rule"]),
+                     reasons=Counter(data["reject_reasons"]), skips=Counter(data.get("skip_reasons", {})),
+                     removals_per_stage=data.get("removals_per_stage", {}), run=data.get("run"),
+                     stages={k: v for k, v in data.items() if k not in known}, stopped=data.get("stopped"))
+        for name, counts in data["files"].items():
+            report.files[name].update({k: counts.get(k, 0) for k in ("written", "rejected", "skipped")})
+        if limit := data.get("pattern_line_limit"):
+            report.long_lines.update(lines=limit["lines"], documents=limit["documents"])
+        return report
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,6 +108,11 @@ class RunReport:
                 for name, c in sorted(self.files.items())
             },
         }
+        if self.long_lines:
+            data["pattern_line_limit"] = {"max_chars": MAX_PATTERN_LINE, "lines": self.long_lines["lines"],
+                                          "documents": self.long_lines["documents"],
+                                          "reason": "no rule pattern was run on lines longer than max_chars, so "
+                                                    "that --timeout can stop the patterns between lines"}
         data.update(self.stages)
         if self.stopped:
             data["stopped"] = self.stopped

@@ -114,6 +114,9 @@ pre .removed { border-left: 3px solid #c0392b; padding-left: 6px; }
   border-radius: 3px; margin: 4px 0 2px; text-decoration: none; }
 .removed-list li { margin: 2px 0; }
 select { max-width: 60%; }
+/* Right-to-left page text takes its direction from its own paragraph and cannot reorder the report's text. */
+pre.doc, .seg { unicode-bidi: plaintext; }
+.id, td, summary, li span, option, #doc-meta { unicode-bidi: isolate; }
 """
 
 SCRIPT = r"""
@@ -134,6 +137,25 @@ SCRIPT = r"""
     return node;
   }
   function fmt(n) { return (n === null || n === undefined) ? "-" : Number(n).toLocaleString("en-US"); }
+
+  // Bidirectional embedding, override and isolate controls in page text would reorder what is
+  // shown around them (a spoofed file name, a reversed URL): each is shown as its code point,
+  // in what is on the page at load and in every node added later (stories opened, search).
+  var BIDI = /[\u202A-\u202E\u2066-\u2069]/, BIDI_ALL = /[\u202A-\u202E\u2066-\u2069]/g;
+  function codePoint(c) { return "[U+" + c.charCodeAt(0).toString(16).toUpperCase() + "]"; }
+  function inert(root) {
+    if (root.nodeType === Node.TEXT_NODE) {
+      if (BIDI.test(root.data)) root.data = root.data.replace(BIDI_ALL, codePoint);
+      return;
+    }
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), node;
+    while ((node = walker.nextNode())) {
+      if (BIDI.test(node.data)) node.data = node.data.replace(BIDI_ALL, codePoint);
+    }
+  }
+  new MutationObserver(function (changes) {
+    changes.forEach(function (change) { change.addedNodes.forEach(inert); });
+  }).observe(document.body, {childList: true, subtree: true});
   function pct(x) { return (100 * x).toFixed(1) + " %"; }
   function linkButton(text, action) {
     var button = el("button", text, "link");
@@ -607,6 +629,7 @@ SCRIPT = r"""
   renderSites();
   renderStories();
   renderViews();
+  inert(document.body);
   route();
   window.addEventListener("hashchange", route);
   var input = document.getElementById("search"), pending = null;

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from storysift.clean.html import host_of
 from storysift.document import Document
-from storysift.write.outputs import atomic_text, dumps
+from storysift.write.outputs import atomic_text, dumps, writing
 
 # Documents with a side-by-side view. Each view carries its text twice (as the rules saw it and
 # clean); a news page is 5-20 KB of text, so 100 views keep the page to a few MB.
@@ -91,7 +91,7 @@ class DocumentViews:
     def _choose(self, entry: dict[str, Any]) -> None:
         self._apply(entry)
         if self.saved is not None:
-            with self.saved.open("a", encoding="utf-8") as stream:
+            with writing(self.saved), self.saved.open("a", encoding="utf-8") as stream:
                 stream.write(dumps(entry) + "\n")
 
     def _apply(self, entry: dict[str, Any]) -> None:
