@@ -50,7 +50,10 @@ null, is a story of its own and has no output text):
             including report.html); datasketch from texts in memory (shingles, signatures, LSH,
             components; reading and visible-text extraction not counted).
 Under the table, per storysift run: its events (`event` of each record in stories.jsonl) and the
-largest one: stories, pages, and distinct true stories among those pages.
+largest one: stories, pages, and distinct true stories among those pages; the sites it found
+(the `site` of each record: pair precision and recall against the true sites, a page with none
+a site of its own) and what `site.template` removed; the same-story pairs it split, the true
+stories that lost the most, and pair F1 without the first of them.
 """
 
 from __future__ import annotations
@@ -176,23 +179,53 @@ def run_storysift(command: list[str], source: Path, out: Path) -> float:
     return seconds
 
 
-def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict]:
+def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict]:
     """The story of each page that has one, the output text of each page written, the events
-    (event id -> its stories' member pages)."""
-    story_of, text_of = {}, {}
+    (event id -> its stories' member pages), and the site each page was given."""
+    story_of, text_of, site_of = {}, {}, {}
     for line in (out / "clean.jsonl").open(encoding="utf-8"):
         record = json.loads(line)
         doc = record["id"].removesuffix(suffix)
         if doc not in labels or doc in text_of:
             sys.exit(f"{out / 'clean.jsonl'}: unexpected or repeated id {record['id']!r}")
         text_of[doc] = record["text"]
+        site_of[doc] = record.get("site")
         if record["story"] is not None:
             story_of[doc] = record["story"]
     events = defaultdict(list)
     for line in (out / "stories.jsonl").open(encoding="utf-8"):
         story = json.loads(line)
         events[story["event"]].append([m["id"].removesuffix(suffix) for m in story["members"]])
-    return story_of, text_of, events
+    return story_of, text_of, events, site_of
+
+
+def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
+    """How well the corpus stage found the sites (pair precision and recall of same-site pages;
+    a page with no site is a site of its own) and what the site templates removed."""
+    truth = {doc: label["site"] for doc, label in labels.items()}
+    pred = {doc: site_of.get(doc) or f"alone:{doc}" for doc in labels}
+    scores = pair_scores(truth, pred)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    removed = [json.loads(line).get("removed") or [] for line in (out / "clean.jsonl").open(encoding="utf-8")]
+    template_words = sum(len(str(r.get("text", "")).split()) for rs in removed for r in rs if r.get("rule") == "site.template")
+    return {"site_precision": scores["precision"], "site_recall": scores["recall"], "sites": scores["stories"],
+            "template_removals": report.get("removals_per_rule", {}).get("site.template", 0),
+            "template_words": template_words}
+
+
+def lost_pairs(labels: dict, pred: dict[str, str], top: int = 3) -> dict:
+    """Same-story pairs the prediction split, in all and for the true stories that lost the
+    most (pages, predicted parts, words of the article), and pair F1 without the first of them."""
+    parts: dict[str, Counter] = defaultdict(Counter)
+    for doc, label in labels.items():
+        parts[label["story"]][pred[doc]] += 1
+    lost = {story: comb(c.total(), 2) - pairs(c) for story, c in parts.items()}
+    words = {label["story"]: len(tokens(label["clean_body"])) for label in labels.values()}
+    worst = sorted(lost, key=lambda story: (-lost[story], story))[:top]
+    rest = {doc: label for doc, label in labels.items() if label["story"] != worst[0]} if worst else labels
+    without = pair_scores({doc: label["story"] for doc, label in rest.items()}, {doc: pred[doc] for doc in rest})
+    return {"lost_pairs": sum(lost.values()), "f1_without_worst": without["f1"],
+            "worst": [[story, lost[story], parts[story].total(), len(parts[story]), words[story]] for story in worst]}
 
 
 def event_summary(events: dict, truth: dict[str, str]) -> dict:
@@ -263,11 +296,12 @@ def main() -> None:
         for run in [run for run in RUNS[:3] if run in runs]:
             source, suffix = storysift_input(run, args.corpus, labels, outputs)
             seconds = run_storysift(command, source, outputs / run)
-            story_of, text_of, events = read_storysift(outputs / run, suffix, labels)
+            story_of, text_of, events, site_of = read_storysift(outputs / run, suffix, labels)
             pred = {doc: story_of.get(doc, f"alone:{doc}") for doc in labels}
             results[f"storysift {run.replace('-', '+')}"] = {
                 **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
-                "out": len(labels) - len(story_of), **event_summary(events, truth)}
+                "out": len(labels) - len(story_of), **event_summary(events, truth),
+                **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred)}
         if "peers" in runs:
             peer_texts = {
                 "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
@@ -301,6 +335,13 @@ def print_table(results: dict) -> None:
             print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages; {r['events']} events, "
                   f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
                   f"{r['largest_true_stories']} true stories")
+            print(f"{name}: {r['sites']} sites found (pair precision {r['site_precision']:.3f}, recall "
+                  f"{r['site_recall']:.3f}); site.template removed {r['template_words']:,} words in "
+                  f"{r['template_removals']:,} removals")
+            worst = "; ".join(f"{story} {count} ({pages} pages in {parts} parts, {words} words)"
+                              for story, count, pages, parts, words in r["worst"])
+            print(f"{name}: {r['lost_pairs']:,} same-story pairs split, the most by {worst}; "
+                  f"F1 {r['f1_without_worst']:.3f} without {r['worst'][0][0] if r['worst'] else '-'}")
 
 
 if __name__ == "__main__":

@@ -178,3 +178,21 @@ def test_explain_shows_a_document_in_the_context_of_its_run(tmp_path):
     assert f"- [{RULE_ID}] © 2026 Valley Media Group. All rights reserved." in result.output
     missing = CliRunner().invoke(app, ["explain", str(path), "--run", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no clean.jsonl" in missing.output
+
+
+def test_a_short_storys_copies_join_by_their_headline_which_extraction_moved_to_the_title(tmp_path):
+    headline = "Campaigning resumes after the weekend pause in Ohio"
+    records = [
+        {"id": "a", "title": headline, "text": "By Laura Meckler\nJuly 23, 2012"},
+        {"id": "b", "title": headline, "text": "BY LAURA MECKLER\nUpdated July 23, 2012"},
+        {"id": "c", "title": "Ferry budget approved by the harbour council on Monday", "text": "By Laura Meckler\nJuly 23, 2012"},
+        # A headline already at the start of the text is not counted twice.
+        {"id": "d", "title": headline, "text": f"{headline}\nBy Laura Meckler\nJuly 23, 2012"},
+    ]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    story = {doc: record["story"] for doc, record in clean.items()}
+    assert story["a"] is not None and story["a"] == story["b"] == story["d"]
+    assert story["c"] not in (None, story["a"])
+    assert clean["a"]["text"] == "By Laura Meckler\nJuly 23, 2012"  # the text is left as it was

@@ -56,6 +56,8 @@ DEFAULT_THRESHOLD = 0.5
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
 MIN_WORDS = 8
+# A record's title counts as already in its text when it is found this near the text's start.
+HEADLINE_REACH = 200
 SIGN_BATCH_DOCS = 512
 # Shingle sets (4 bytes a shingle) are kept for verification and similarity up to this many
 # bytes, ~16,000 pages of 1,000 words; past it, texts are re-read from the file when needed
@@ -187,12 +189,22 @@ class Dedup:
     def current_text(self, index: int, record: Any = None) -> str:
         return self.text_of(self.corpus.record(index) if record is None else record) or ""
 
+    def signed_text(self, record: Any) -> str:
+        """What identifies a copy: its text after its headline. HTML extraction moves the headline
+        to `title` (scraped text keeps it as its first line), and a short story is mostly its
+        headline: without it, copies whose text is a byline and a date cannot join."""
+        text = self.text_of(record) or ""
+        title = record.get("title") if isinstance(record, dict) and self.options.text_field == "text" else None
+        if usable_title(title) and title.strip() not in text[:len(title) + HEADLINE_REACH]:
+            return f"{title.strip()}\n\n{text}"
+        return text
+
     def read(self) -> None:
         """The one pass over the records: every document is tokenised once, for its signature."""
         pending: list[tuple[int, np.ndarray]] = []
         for index, record in self.corpus.scan():  # records with a text field: the others are rejects
             text = self.text_of(record) or ""
-            hashes = hashed_words(text)[0]
+            hashes = hashed_words(self.signed_text(record))[0]
             raw_id, removed, date = field_value(record, self.options.id_field), record.get("removed"), record.get("date")
             self.meta[index] = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
                 safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
@@ -248,7 +260,8 @@ class Dedup:
         if shingles is None:
             shingles = self.recent.pop(index, None)
             if shingles is None:
-                shingles = shingle_set(hashed_words(self.current_text(index))[0], self.options.shingle_size)
+                shingles = shingle_set(hashed_words(self.signed_text(self.corpus.record(index)))[0],
+                                       self.options.shingle_size)
             self.recent[index] = shingles
             if len(self.recent) > RECENT_SETS:
                 self.recent.popitem(last=False)
@@ -360,7 +373,7 @@ class Dedup:
                     if usable_title(record.get("title")):
                         titles[index] = record["title"]
                     if best.index == index:
-                        terms[story_of[index]] = term_hashes(salient_terms(self.text_of(record) or ""))
+                        terms[story_of[index]] = term_hashes(salient_terms(self.signed_text(record)))
                 if self.index is not None:
                     record["seen_before"] = root in self.earlier
                     record["seen_story"] = self.earlier.get(root)
