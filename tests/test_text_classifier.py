@@ -82,7 +82,7 @@ def test_explain_shows_the_classifier_probability_on_a_removed_run(saved):
     from storysift.review.explain import render_explanation
 
     shown = render_explanation(saved)
-    assert "[text.boilerplate]" in shown and "(p<=" in shown
+    assert "[text.boilerplate]" in shown and "[text.boilerplate p<=" in shown
 
 
 def test_a_clean_article_loses_nothing(rules):

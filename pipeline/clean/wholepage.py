@@ -20,8 +20,8 @@ def word_set(line: str) -> set[str]:
 
 
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
-    """The page's first line, when it is a headline that a later line repeats (shares at
-    least `min_similarity` of its words): a saved page starts with its <title> ("Storm hits
+    """The page's first line, when it is a headline that a later line repeats (every word of
+    the later line in it, and at least `min_similarity` of its words): a saved page starts with its <title> ("Storm hits
     coast | The Daily Times") and shows the headline again above the article. The first line
     goes to the document's title; the headline stays in the text, where the article starts."""
     first = next((i for i, line in enumerate(lines) if line), None)
@@ -34,7 +34,10 @@ def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     for i in live:
         if i != first and words:
             other = word_set(lines[i])
-            if other and len(words & other) / len(words | other) >= rule.params["min_similarity"]:
+            # The headline is the <title> without the site's name: every word of it in the title.
+            # A line that only shares words ("Opening hours during exam season:" under "Library
+            # Extends Opening Hours for Exam Season") is no repeat of it.
+            if other and other <= words and len(other) / len(words) >= rule.params["min_similarity"]:
                 return [Hit([first], {"title": title})]
     return []
 

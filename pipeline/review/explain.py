@@ -63,17 +63,23 @@ def render_explanation(doc: Document, style: Style = plain) -> str:
     seen = doc.seen_text.splitlines()
     rule_of_line = line_rules(doc)
     votes_of_line = line_votes(doc)
+
+    def labelled(number: int) -> str | None:
+        """The rule of a removed line; on a classifier's run's first line, with its probability."""
+        rule = rule_of_line.get(number)
+        return f"{rule} {votes_of_line[number]}" if rule and number in votes_of_line else rule
+
     # HTML: every block after pruning in page order; a kept block is the next line of the text.
     rows: list[tuple[str | None, str, str]] = []  # (rule, text, votes)
     number = 0
     for fate in doc.blocks:
         if fate.rule is None and number < len(seen):
             number += 1
-            rows.append((rule_of_line.get(number), seen[number - 1], votes_of_line.get(number, "")))
+            rows.append((labelled(number), seen[number - 1], ""))
         elif fate.rule is not None:
             votes = f"{fate.votes} p={fate.probability:.2f}" if fate.probability is not None else fate.votes
             rows.append((fate.rule, fate.text, votes))
-    rows += [(rule_of_line.get(n), seen[n - 1], votes_of_line.get(n, "")) for n in range(number + 1, len(seen) + 1)]
+    rows += [(labelled(n), seen[n - 1], "") for n in range(number + 1, len(seen) + 1)]
     if doc.blocks:
         out.append(style("## Page text, block by block", "header"))
     width = max((len(rule) for rule, _, _ in rows if rule), default=0) + 2
