@@ -12,6 +12,8 @@ from storysift.clean.linemodel import BUNDLED, cached_model
 from storysift.ruleset.load import Rule
 
 TOKEN = re.compile(r"\w+")
+# textrules.MAX_PATTERN_LINE's cap, for the line model: lines longer than this stay unread.
+MAX_MODEL_LINE = 10_000
 SENTENCE_END = (".", ";", ",")
 
 
@@ -50,10 +52,14 @@ def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     probability when that is lower: on a page where the model is sure of no line (a short
     post among furniture), the lines nearly as likely as the best one stay too. A page is
     never emptied: when every live line is below the threshold, the most probable one stays."""
+    # A line past MAX_MODEL_LINE is never read by the model (nor removed): as with the patterns,
+    # one huge line would keep the page past --timeout.
+    view = [line if len(line) <= MAX_MODEL_LINE else "" for line in lines]
+    live = [i for i in live if view[i]]
     if not live:
         return []
     model = cached_model(rule.params["model"] or str(BUNDLED))
-    index, probability = model.probabilities(lines)
+    index, probability = model.probabilities(view)
     score = dict(zip(index, probability.tolist()))
     threshold = min(rule.params["threshold"], rule.params["relative"] * max(score[i] for i in live))
     marked = [score[i] < threshold for i in live]
