@@ -196,3 +196,13 @@ def test_a_short_storys_copies_join_by_their_headline_which_extraction_moved_to_
     assert story["a"] is not None and story["a"] == story["b"] == story["d"]
     assert story["c"] not in (None, story["a"])
     assert clean["a"]["text"] == "By Laura Meckler\nJuly 23, 2012"  # the text is left as it was
+
+
+def test_first_person_contractions_are_no_names():
+    from storysift.corpus.events import salient_terms
+
+    text = ("Yesterday I'm told, and I'd say so again, that Marys and I’m sure Marys liked it. "
+            "Then I'd go back, I'm afraid, with Emily. Later Emily said so.")
+    terms = salient_terms(text)
+    assert "marys" in terms and "emily" in terms
+    assert not [t for t in terms if t.startswith(("i'", "i’"))]

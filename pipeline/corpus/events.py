@@ -24,6 +24,9 @@ TOKEN = re.compile(r"\d[\d.,]*\d|[^\W\d_][\w'’-]*")
 INSIDE = re.compile(r"(?<=[\w,] )[^\W\d_][\w'’-]*")
 # Endings dropped from a name: a word holds no newline, so this is what the regex ['’]s$ drops.
 POSSESSIVE = ("'s", "’s")
+# "I'm", "I'd", "I've", "I'll": capitalised inside sentences and never in lower case, but no
+# name: two first-person blog posts shared them as if they were (bench/stories.py's events).
+FIRST_PERSON = ("I'", "I’")
 # The most frequent names of a story; on the seeds the 20 most frequent hold the companies,
 # people and products of the event, and deeper in the list come one-off names.
 MAX_TERMS = 20
@@ -57,7 +60,7 @@ def salient_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     for word in counts:
         if word[0].isupper():
             name = word[:-2] if word.endswith(POSSESSIVE) else word
-            if len(name) > 1 and name.lower() not in lowered:
+            if len(name) > 1 and name.lower() not in lowered and not name.startswith(FIRST_PERSON):
                 names[word] = (name, name.casefold())
     terms: Counter[str] = Counter()
     for word, (_, folded) in names.items():
