@@ -9,6 +9,7 @@ the file and the reason), 130 and 143 interrupted by Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -402,7 +403,7 @@ def dedup(
     options = dedup_options(threshold, shingle_size, num_perm, text_field, id_field, index)
     if not clean_file.is_file():
         raise fail(f"no such file: {clean_file}", BAD_INPUT)
-    in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
+    in_place = os.path.realpath(clean_file) == os.path.realpath(out / "clean.jsonl")
     # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
     rejects_name = "dedup-rejects.jsonl" if in_place else "rejects.jsonl"
     started, started_at = time.perf_counter(), now_utc()
