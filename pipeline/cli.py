@@ -37,7 +37,7 @@ from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
-from storysift.run.lock import FolderLocked, output_lock
+from storysift.run.lock import FolderLocked, folder_in_use, output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -265,6 +265,10 @@ def clean(
                          workers=workers, timeout=timeout, resume=resume, fresh=fresh)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
+    for target in (out, rejects_path):
+        if target and target != "-" and (holder := folder_in_use(Path(target).parent)):
+            raise fail(f"{Path(target).parent}: another storysift command ({holder}) is writing into this folder; "
+                       "wait for it to end, or choose another --out")
     missing = missing_inputs(inputs)
     try:
         if streamed:  # records stream out as they are cleaned

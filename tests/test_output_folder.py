@@ -151,7 +151,10 @@ def test_a_command_into_a_folder_another_is_writing_refuses_and_touches_nothing(
     assert LOCK_NAME not in before  # removed when the run ends
     with output_lock(out):
         for command in (["run", folder, "--out", out, "-q"], ["run", folder, "--out", out, "--fresh", "-q"],
-                        ["dedup", out / "clean.jsonl", "--out", out, "-q"]):
+                        ["dedup", out / "clean.jsonl", "--out", out, "-q"],
+                        # issue 14 audit: clean --out FILE (or its rejects) in that folder
+                        ["clean", folder, "--out", out / "clean.jsonl", "-q"],
+                        ["clean", folder, "--out", tmp_path / "elsewhere.jsonl", "--rejects", out / "rejects.jsonl"]):
             result = storysift(*command)
             assert result.exit_code == 2
             assert result.stderr == (f"storysift: error: {out}: another storysift command (pid {os.getpid()}) is "
