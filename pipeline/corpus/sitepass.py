@@ -88,6 +88,7 @@ def strip_site_templates(source: RecordFile, target: Path, text_field: str, id_f
             record["site"] = site
             text, removed = templates.strip(site, text_of(record, text_field))
             title = record.get("title")
+            title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
             record["title"] = corpus_title(title, usable_title(title) and templates.holds(site, title),
                                            text) if "title" in record or removed else title
             if removed:

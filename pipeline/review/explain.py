@@ -9,6 +9,7 @@ template it lost)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -120,7 +121,7 @@ def source_key(source: str) -> tuple[str, str]:
     path, colon, place = source.rpartition(":")
     if not (colon and place.isdigit()):
         path, place = source, ""
-    return (str(Path(path).resolve()) if path and path != "-" else path), place
+    return (os.path.realpath(path) if path and path != "-" else path), place
 
 
 def render_in_run(record: dict, story: dict | None, cleaning_rules: set[str], style: Style = plain) -> str:

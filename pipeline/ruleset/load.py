@@ -122,6 +122,8 @@ def load_rules(extra_dirs: Iterable[Path | str] = ()) -> RuleSet:
             raise RuleError(f"{directory}: not a rule file (a rule file is {', '.join(RULE_SUFFIXES)})")
         if not directory.exists():
             raise RuleError(f"{directory}: no such rule file or folder")
+        if not directory.is_dir() and not directory.is_file():  # a FIFO, a device: nothing to load, or a hang
+            raise RuleError(f"{directory}: {special_file_kind(os.stat(directory).st_mode)}, not a rule file or folder")
         seen_here: dict[str, str] = {}
         files = [directory] if directory.is_file() else sorted(_rule_files(directory))
         for path in files:
@@ -148,11 +150,14 @@ def load_rule_file(path: Path, site_file: bool = False) -> list[Rule]:
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer, for good
-            raise RuleError(f"{path}: {special_file_kind(mode)}, not a regular file: a rule file must be one")
+            kind = "a folder" if stat.S_ISDIR(mode) else special_file_kind(mode)
+            raise RuleError(f"{path}: {kind}, not a regular file: a rule file must be one")
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else load_yaml(raw)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nesting ([[[[...)
+        raise RuleError(f"{path}: cannot read rule file: nested too deeply to parse") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RuleError(f"{path}: a rule file is a mapping with a 'rules' list")
     unknown = set(data) - FILE_FIELDS
