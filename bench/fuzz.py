@@ -119,6 +119,7 @@ def open_tag(draw) -> str:
 
 close_tag = st.builds(lambda name: f"</{name}>", st.sampled_from(TAGS + ["x", "", " "]))
 special = st.sampled_from([
+    "<p><b class=c>", "<div><li>", "<option><p>", "<ruby><p>", "<legend><p>", "<div><dd>",
     "<!DOCTYPE html>", "<!doctype x>", "<!-- comment -->", "<!--", "-->", "<![CDATA[x]]>", "<?xml version='1.0'?>",
     "<meta charset='utf-16'>", "<meta charset='bogus'>", "<base href='javascript:x'>", "<", ">", "</", "&", "&#",
     "<script>", "</script>", "<style>", "<title>", "<textarea>", "<plaintext>", "<svg><foreignObject>", "<math><mi>",
@@ -136,7 +137,11 @@ def hostile_html(draw) -> str:
         run = "".join(parts[start:start + draw(st.integers(1, 4))])
         times = draw(st.sampled_from([10, 300, 3_000, 20_000]))
         if len(run) * times <= 1_000_000:
-            parts.insert(start, run * times)
+            # Numbered copies (class=c1, c2...): formatting elements with distinct attributes,
+            # which the parser reopens in every later block, all of them (issue 14 audit).
+            numbered = draw(st.booleans()) and "=" in run
+            parts.insert(start, "".join(run.replace("=", f"=n{n}", 1) for n in range(times)) if numbered
+                         else run * times)
     html = "".join(parts)
     return draw(st.sampled_from(["", "<html><body>", "<!DOCTYPE html><html><head><title>t</title></head><body>"])) + html
 

@@ -4,11 +4,12 @@ into commands. Exit codes: 0 success, 1 a check failed or --strict stopped the r
 nothing to trust (a path does not exist, no document was found, every document or more
 than --max-reject-share of them was rejected; what could be written was written), 4 an
 output could not be written (disk full, read-only or unwritable folder: the message names
-the file and the reason), 130 and 143 interrupted by Ctrl-C or SIGTERM."""
+the file and the reason), 130, 143 and 129 interrupted by Ctrl-C, SIGTERM or SIGHUP."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -28,7 +29,7 @@ from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
-from storysift.run.lock import FolderLocked, output_lock
+from storysift.run.lock import FolderLocked, folder_in_use, output_lock
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -150,17 +151,27 @@ def show_version(value: bool) -> None:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler ending the job): handled where Ctrl-C is, so a run ends as cleanly
-    (temporary files removed, finished shards kept, the --resume hint), with exit code 143."""
+    """SIGTERM (a scheduler ending the job) or SIGHUP (its terminal or SSH session closed):
+    handled where Ctrl-C is, so a run ends as cleanly (temporary files removed, finished shards
+    kept, the --resume hint), with exit code 143 or 129."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__()
+        self.signum = signum
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def interrupted_code(exc: KeyboardInterrupt) -> int:
-    """The shell's code for a command ended by a signal: 128 + SIGTERM's 15, or + SIGINT's 2."""
-    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+    """The shell's code for a command ended by a signal: 128 + SIGTERM's 15 (SIGHUP's 1), or
+    + SIGINT's 2."""
+    return 128 + (exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
+
+
+# Ended as Ctrl-C ends a command. SIGHUP only where it is not ignored (nohup keeps it ignored).
+ENDING_SIGNALS = (signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 
 
 @app.callback()
@@ -171,8 +182,10 @@ def callback(
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+        for ending in ENDING_SIGNALS:
+            if signal.getsignal(ending) is not signal.SIG_IGN:
+                previous = signal.signal(ending, _on_sigterm)
+                ctx.call_on_close(lambda ending=ending, previous=previous: signal.signal(ending, previous))
 
 
 def configure_logging(verbose: int, level: LevelName | None) -> None:
@@ -249,6 +262,10 @@ def clean(
                          workers=workers, timeout=timeout, resume=resume, fresh=fresh)
     if problem := output_file_problem([out, rejects_path], inputs, allow_out_in_input):
         raise fail(problem)
+    for target in (out, rejects_path):
+        if target and target != "-" and (holder := folder_in_use(Path(target).parent)):
+            raise fail(f"{Path(target).parent}: another storysift command ({holder}) is writing into this folder; "
+                       "wait for it to end, or choose another --out")
     missing = missing_inputs(inputs)
     try:
         if streamed:  # records stream out as they are cleaned
@@ -400,7 +417,7 @@ def dedup(
     options = dedup_options(threshold, shingle_size, num_perm, text_field, id_field, index)
     if not clean_file.is_file():
         raise fail(f"no such file: {clean_file}", BAD_INPUT)
-    in_place = clean_file.resolve() == (out / "clean.jsonl").resolve()
+    in_place = os.path.realpath(clean_file) == os.path.realpath(out / "clean.jsonl")
     # A run's own clean.jsonl deduplicated again: its rejects.jsonl (the cleaning's) stays as it is.
     rejects_name = "dedup-rejects.jsonl" if in_place else "rejects.jsonl"
     started, started_at = time.perf_counter(), now_utc()

@@ -200,3 +200,13 @@ def test_a_worker_whose_parent_dies_ends_where_the_kernel_cannot_tell_it(tmp_pat
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@linux
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP")
+def test_sighup_of_a_closed_terminal_ends_a_run_as_sigterm_does(tmp_path):
+    process, workers, corpus, out = signal_run_with_workers(tmp_path, signal.SIGHUP)
+    assert process.returncode == 128 + signal.SIGHUP
+    assert process.stderr.read().endswith("rerun with --resume to continue\n")
+    assert gone_within(workers, 10) == []
+    assert list(out.rglob("*.tmp")) == [] and not (out / "clean.jsonl").exists()

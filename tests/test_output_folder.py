@@ -151,7 +151,10 @@ def test_a_command_into_a_folder_another_is_writing_refuses_and_touches_nothing(
     assert LOCK_NAME not in before  # removed when the run ends
     with output_lock(out):
         for command in (["run", folder, "--out", out, "-q"], ["run", folder, "--out", out, "--fresh", "-q"],
-                        ["dedup", out / "clean.jsonl", "--out", out, "-q"]):
+                        ["dedup", out / "clean.jsonl", "--out", out, "-q"],
+                        # issue 14 audit: clean --out FILE (or its rejects) in that folder
+                        ["clean", folder, "--out", out / "clean.jsonl", "-q"],
+                        ["clean", folder, "--out", tmp_path / "elsewhere.jsonl", "--rejects", out / "rejects.jsonl"]):
             result = storysift(*command)
             assert result.exit_code == 2
             assert result.stderr == (f"storysift: error: {out}: another storysift command (pid {os.getpid()}) is "
@@ -325,3 +328,38 @@ def test_a_report_read_back_from_report_json_is_the_report_that_wrote_it(tmp_pat
     assert storysift("run", folder, "--out", out, "-q").exit_code == 0
     written = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert RunReport.from_dict(written).as_dict() == written
+
+
+@posix
+@pytest.mark.parametrize("command", ["clean", "clean-stream", "dedup"])
+def test_a_rejects_target_that_is_a_pipe_or_device_is_never_removed_when_there_are_no_rejects(tmp_path, command):
+    # With no rejects, the rejects file a previous run left is removed: as root, --rejects
+    # /dev/null removed /dev/null. A FIFO (or, for root, a character device) stays as it was.
+    special = tmp_path / "rejects.jsonl"
+    if os.geteuid() == 0:
+        os.mknod(special, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+    else:
+        os.mkfifo(special)
+    folder = inputs(tmp_path)
+    if command == "dedup":
+        assert storysift("clean", folder, "--out", tmp_path / "clean.jsonl").exit_code == 0
+        result = storysift("dedup", tmp_path / "clean.jsonl", "--out", tmp_path / "dd", "--rejects", special, "-q")
+    else:
+        out = "/dev/null" if command == "clean-stream" else tmp_path / "out.jsonl"
+        result = storysift("clean", folder, "--out", out, "--rejects", special, "-q")
+    assert result.exit_code == 0, result.output
+    assert os.path.lexists(special) and not stat.S_ISREG(os.lstat(special).st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_resume_refuses_an_input_rewritten_at_the_same_size_with_its_old_modification_time(tmp_path):
+    folder = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert storysift("run", folder, "--out", out, "-q", "--workers", "1").exit_code == 0
+    page = folder / "page0.txt"
+    before = page.stat()
+    page.write_text(page.read_text(encoding="utf-8").upper(), encoding="utf-8")  # same size
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))  # as touch -r or cp -p would
+    assert storysift("run", folder, "--out", out, "-q", "--resume", "--workers", "1").exit_code == 0
+    texts = [json.loads(line)["text"] for line in (out / "clean.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert any(text.startswith("PAGE 0.") for text in texts)  # cleaned again, not the old output kept

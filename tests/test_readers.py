@@ -57,6 +57,9 @@ def test_html_file_holding_plain_text_is_text(tmp_path):
     ("Use the <p> tag for paragraphs.", False),  # one tag mentioned in prose
     ("a < b and c > d, said the teacher.", False),
     ("x" * 9000 + "<html>", False),  # only the head of the document is sniffed
+    ("<div>\n<p>One</p>\n<p>Two</p>\n</div>", True),  # a tag a line
+    # a page saved as text with one line of markup html-text kept from a <noscript>
+    ("Storm hits coast\n\n" + '<a href="/ad"><img src="/ad.gif"></a><br>' + "\n\nThe storm hit the coast.\n" * 6, False),
 ])
 def test_looks_like_html(text, html):
     assert looks_like_html(text) is html

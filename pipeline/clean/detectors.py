@@ -15,10 +15,12 @@ from storysift.ruleset.load import Rule
 
 @dataclass
 class Hit:
-    """Lines one rule removes as one piece, and metadata it found there (author, date)."""
+    """Lines one rule removes as one piece, metadata it found there (author, date, title), and
+    for a classifier the score it removed them with."""
 
     indices: list[int]
     meta: dict[str, str] = field(default_factory=dict)
+    score: float | None = None
 
 
 # `lines` are the normalised lines of the document; `live` the indices, in order, of the

@@ -35,7 +35,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         text, url = extraction.text, extraction.url
         title, author, date, name = extraction.title, extraction.author, extraction.date, extraction.site_name
         view = extraction.view
-    result = apply_text_rules(text, rules, host_of(url))
+    result = apply_text_rules(text, rules, host_of(url), whole_page=raw.kind == "text")
     removed.extend(result.removed)
     return Document(
         id=raw.id,
@@ -44,7 +44,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         kind=raw.kind,
         url=url,
         site=host_of(url) or name,
-        title=title or title_from_text(result.text),
+        title=title or result.meta.get("title") or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
         date=date or result.meta.get("date") or raw.meta.get("date"),

@@ -11,8 +11,9 @@ import re2
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import join_paragraphs, normalize_line
+from storysift.clean.wholepage import PAGE_DETECTORS
 from storysift.document import Removal
-from storysift.ruleset.load import TEXT_KINDS, Rule, RuleSet, re2_options
+from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
 
 # Removing a piece can make new furniture visible (two blocks become adjacent, a trailer moves
 # into the tail), so the rules run again until nothing changes; real pages settle in two passes.
@@ -93,11 +94,18 @@ DETECTORS: dict[str, Detector] = {"line": line_pattern, "run": line_run, **STRUC
 
 
 def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
-                     only: list[Rule] | None = None) -> TextResult:
-    """Clean `text` with the rules that apply to `host` (or with `only` these rules)."""
+                     only: list[Rule] | None = None, whole_page: bool = False) -> TextResult:
+    """Clean `text` with the rules that apply to `host` (or with `only` these rules). A
+    `whole_page` text (a text document, not an HTML page's extracted text) then goes through
+    the page kinds: its title line, and the line classifier over what the text rules left."""
     links: list[str] = []
     lines = [normalize_line(line, links) for line in text.splitlines()]
-    active = only if only is not None else rules.for_host(host, TEXT_KINDS)
+    if only is not None:
+        active = [r for r in only if r.kind in TEXT_KINDS]
+        page_rules = [r for r in only if r.kind in PAGE_KINDS]
+    else:
+        active = rules.for_host(host, TEXT_KINDS)
+        page_rules = rules.for_host(host, PAGE_KINDS) if whole_page else []
     protectors = [] if only is not None else rules.for_host(host, ("protect",))
     matching = lines_matching([*active, *protectors], lines)
     protected = {i for r in protectors for i in matching[r.id]}
@@ -117,13 +125,23 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                 changed = True
         if not changed:
             break
+    for rule in page_rules:
+        live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
+        for hit in PAGE_DETECTORS[rule.kind](rule, lines, live, set()):
+            indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
+            for i in indices:
+                removed_by[i] = rule.id
+            if indices:
+                hits_by_rule.append((rule, Hit(indices, hit.meta, hit.score)))
     meta: dict[str, str] = {}
     removals = []
     for rule, hit in sorted(hits_by_rule, key=lambda pair: pair[1].indices[0]):
         for key, value in hit.meta.items():
             meta.setdefault(key, value)
         removals.append(Removal(rule.id, "\n".join(lines[i] for i in hit.indices),
-                                (hit.indices[0] + 1, hit.indices[-1] + 1)))
+                                (hit.indices[0] + 1, hit.indices[-1] + 1),
+                                # A classifier's removal, like extract.boilerplate's: "p<=0.12".
+                                None if hit.score is None else f"p<={hit.score:.2f}"))
     kept = [line for line, by in zip(lines, removed_by) if by is None]
     links = list(dict.fromkeys(links))
     long_lines = sum(1 for line in lines if len(line) > MAX_PATTERN_LINE)

@@ -185,6 +185,7 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     record["site"] = site
     text, removed, lines, words = view.strip(site, text_of(record, text_field))
     title = record.get("title")
+    title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
     record["title"] = corpus_title(title, usable_title(title) and view.holds(site, title),
                                    text) if "title" in record or removed else title
     if removed:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from charset_normalizer import from_bytes
 
 from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
-from storysift.read.fields import field_value, metadata_of
+from storysift.read.fields import MAX_NESTING, field_value, metadata_of, nesting_deeper_than
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -45,6 +45,7 @@ LEADING_BLOCKS = ("<style", "<script", "<!--", "<?xml")
 HTML_MARKERS = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.I)
 
 
+TAG_LINE_SHARE = 0.25
 HTML_TAGS = re.compile(r"</?(p|div|br|a|span|h[1-6]|li|ul|ol|table|tr|td|article|section|img|meta|title|script)\b[^<>]{0,500}>", re.I)
 
 
@@ -65,7 +66,20 @@ def looks_like_html(text: str) -> bool:
         return True
     if HTML_MARKERS.search(head):
         return True
-    return len(HTML_TAGS.findall(head)) >= 3
+    if len(HTML_TAGS.findall(head)) < 3:
+        return False
+    # A page saved as text can hold a few tags as text (a <noscript> image or an ad's markup that
+    # html-text kept: 44 of the 1,381 dragnet pages rendered with it). Markup without <html> is
+    # HTML when its tags are spread over it: on at least TAG_LINE_SHARE of its non-blank lines
+    # (a fragment or minified page on one line, hand-written HTML a tag a line), or when it opens
+    # with a tag (a page whose first lines are long scripts).
+    if HTML_TAGS.match(head.lstrip()):
+        return True
+    lines = [line for line in head.splitlines() if line.strip()]
+    return sum(1 for line in lines if HTML_TAGS.search(line)) >= TAG_LINE_SHARE * len(lines)
+
+
+ASCII_MARKUP = b'<html><meta charset="x"> Az09=/!.,:;()'
 
 
 def text_encoding(label: str, data: bytes) -> str | None:
@@ -79,9 +93,16 @@ def text_encoding(label: str, data: bytes) -> str | None:
         codec = codecs.lookup(label)
     except LookupError:
         return None
-    if codec.name.startswith(WIDE_UNICODE) and b"\x00" not in data[:SNIFF_BYTES]:
+    if not codec._is_text_encoding:
         return None
-    return codec.name if codec._is_text_encoding else None
+    if codec.name.startswith(WIDE_UNICODE):
+        return codec.name if b"\x00" in data[:SNIFF_BYTES] else None
+    # A declaration is read from ASCII bytes, so an encoding that does not read ASCII as ASCII
+    # (EBCDIC: cp037, cp500...) cannot be the page's: trusted, it turned the page into garbage.
+    try:
+        return codec.name if ASCII_MARKUP.decode(codec.name) == ASCII_MARKUP.decode("ascii") else None
+    except UnicodeError:
+        return None
 
 
 # Of the characters of valid UTF-8 holding NULs, at most this share may be other control
@@ -172,6 +193,8 @@ def record_document(record: object, where: str, options: ReadOptions) -> RawDocu
     the options name (dotted paths reach into nested objects), every other field as metadata."""
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
+    if nesting_deeper_than(record):
+        return Reject(where, f"record nested more than {MAX_NESTING} levels deep (JSON arrays or objects)")
     raw_id = field_value(record, options.id_field)
     if isinstance(raw_id, (list, dict)):
         return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "

@@ -69,6 +69,28 @@ def metadata_of(record: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     return {key: json_value(value) for key, value in rest.items()}
 
 
+# Arrays and objects nested deeper than this make a record a reject: json.loads takes about
+# 1,000 levels, but copying and writing the record recurse too (json_value twice a level), and a
+# record of 500 levels crashed the run. serde_json stops at 128 by default; real records nest
+# a few levels.
+MAX_NESTING = 128
+
+
+def nesting_deeper_than(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether `value` holds arrays or objects nested more than `limit` levels (no recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, (list, tuple)):
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list, tuple)))
+    return False
+
+
 def json_value(value: Any) -> Any:
     """A value as plain JSON: Parquet's dates and times in ISO form, decimals as numbers, bytes
     as UTF-8 text ("base64:..." when they are not UTF-8); NaN and infinities as null."""

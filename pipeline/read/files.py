@@ -223,7 +223,7 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         return
     name, row = path.as_posix(), 0
     try:
-        for record in parquet_rows(path, [options.html_field, options.text_field], options.max_bytes):
+        for record in parquet_rows(path, options.max_bytes):
             row += 1
             where = f"{name}:{row}"
             if isinstance(record, str):
@@ -238,12 +238,11 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
         yield Reject(f"{name}:{row + 1}", f"unreadable: {exc}")
 
 
-def parquet_rows(path: Path, bodies: list[str] | None = None, max_bytes: int | None = None) -> Iterator[dict | str]:
+def parquet_rows(path: Path, max_bytes: int | None = None) -> Iterator[dict | str]:
     """The rows of a Parquet file as dicts, a batch of about PARQUET_BATCH_BYTES at a time; the
     columns `storysift clean` wrote as JSON text (write/outputs.JSON_COLUMNS_KEY names them) are
-    parsed back. A row that is not read comes as the reason (a str): its text or HTML column
-    (`bodies`, dotted fields by their top-level column) holds more than `max_bytes`, or its row
-    group is a decompression bomb."""
+    parsed back. A row that is not read comes as the reason (a str): it holds more than
+    `max_bytes` in all its columns, or a column of its row group is a decompression bomb."""
     import pyarrow.parquet as pq
 
     from storysift.write.outputs import JSON_COLUMNS_KEY
@@ -251,16 +250,14 @@ def parquet_rows(path: Path, bodies: list[str] | None = None, max_bytes: int | N
     parquet = pq.ParquetFile(path)
     declared = (parquet.schema_arrow.metadata or {}).get(JSON_COLUMNS_KEY.encode())
     json_columns = set(json.loads(declared)) if declared else set()
-    names = parquet.schema_arrow.names
-    body_columns = [c for c in dict.fromkeys(f.split(".")[0] for f in bodies or ()) if c in names]
     for group in range(parquet.num_row_groups):
         metadata = parquet.metadata.row_group(group)
-        if bomb := _expansion_problem(metadata, body_columns, group):
+        if bomb := _expansion_problem(metadata, group):
             for _ in range(metadata.num_rows):
                 yield bomb
             continue
         for batch in parquet.iter_batches(batch_size=_batch_rows(metadata), row_groups=[group]):
-            too_large = _rows_larger_than(batch, body_columns, max_bytes) if max_bytes is not None else set()
+            too_large = _rows_larger_than(batch, max_bytes) if max_bytes is not None else set()
             records = batch.to_pylist() if not too_large else None
             for index in range(batch.num_rows):
                 if index in too_large:
@@ -275,11 +272,13 @@ def parquet_rows(path: Path, bodies: list[str] | None = None, max_bytes: int | N
                 yield record
 
 
-def _expansion_problem(group: Any, bodies: list[str], index: int) -> str | None:
-    """Why a row group's text or HTML column is not read (a decompression bomb), or None."""
+def _expansion_problem(group: Any, index: int) -> str | None:
+    """Why a row group is not read (a column of it is a decompression bomb), or None. Every
+    column counts, not only the text and HTML: a metadata column (or a struct holding the HTML,
+    "page.html") of five 100 MB values took 3 GB to read."""
     for i in range(group.num_columns):
         chunk = group.column(i)
-        if chunk.path_in_schema not in bodies or chunk.total_uncompressed_size <= PARQUET_BATCH_BYTES:
+        if chunk.total_uncompressed_size <= PARQUET_BATCH_BYTES:
             continue
         if chunk.total_uncompressed_size > PARQUET_MAX_EXPANSION * max(chunk.total_compressed_size, 1):
             return (f"Parquet row group {index + 1}: its '{chunk.path_in_schema}' column expands "
@@ -302,20 +301,12 @@ def _batch_rows(group: Any) -> int:
     return max(1, min(PARQUET_BATCH_ROWS, PARQUET_BATCH_BYTES // max(per_row, 1)))
 
 
-def _rows_larger_than(batch: Any, columns: list[str], limit: int) -> set[int]:
-    """The rows of `batch` whose text or HTML column holds more than `limit` bytes, measured
-    in Arrow's memory."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    found: set[int] = set()
-    for column in columns:
-        values = batch.column(column)
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
-                pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-            over = pc.fill_null(pc.greater(pc.binary_length(values), limit), False)
-            found.update(pc.indices_nonzero(over).to_pylist())
-    return found
+def _rows_larger_than(batch: Any, limit: int) -> set[int]:
+    """The rows of `batch` that hold more than `limit` bytes in all their columns (as a JSON
+    Lines line is held to it whole), measured in Arrow's memory before any becomes Python."""
+    if batch.nbytes <= limit:
+        return set()
+    return {index for index in range(batch.num_rows) if batch.slice(index, 1).nbytes > limit}
 
 
 def _read_stdin(options: ReadOptions) -> Iterator[RawDocument | Reject]:

@@ -9,6 +9,7 @@ template it lost)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -36,6 +37,21 @@ def line_rules(doc: Document) -> dict[int, str]:
     return rule_of_line
 
 
+def line_votes(doc: Document) -> dict[int, str]:
+    """A line removal's votes (the line classifier's "p<=0.12": the highest probability of
+    article text among its lines) on the first line it removed, by 1-based line number."""
+    seen = doc.seen_text.splitlines()
+    votes_of_line: dict[int, str] = {}
+    for removal in doc.removed:
+        if removal.lines is not None and removal.votes:
+            removed_here = set(removal.text.splitlines())
+            first = next((n for n in range(removal.lines[0], min(removal.lines[1], len(seen)) + 1)
+                          if seen[n - 1] in removed_here), None)
+            if first is not None:
+                votes_of_line[first] = removal.votes
+    return votes_of_line
+
+
 def render_explanation(doc: Document, style: Style = plain) -> str:
     out = [style(f"# {doc.id} ({doc.kind})  title={doc.title!r}  author={doc.author!r}  date={doc.date!r}", "header")]
     elements = [r for r in doc.removed if r.lines is None and r.votes is None and not r.rule.startswith("extract.")]
@@ -47,17 +63,24 @@ def render_explanation(doc: Document, style: Style = plain) -> str:
             out.append(style(f"- [{removal.rule}] {snippet}", "removed"))
     seen = doc.seen_text.splitlines()
     rule_of_line = line_rules(doc)
+    votes_of_line = line_votes(doc)
+
+    def labelled(number: int) -> str | None:
+        """The rule of a removed line; on a classifier's run's first line, with its probability."""
+        rule = rule_of_line.get(number)
+        return f"{rule} {votes_of_line[number]}" if rule and number in votes_of_line else rule
+
     # HTML: every block after pruning in page order; a kept block is the next line of the text.
     rows: list[tuple[str | None, str, str]] = []  # (rule, text, votes)
     number = 0
     for fate in doc.blocks:
         if fate.rule is None and number < len(seen):
             number += 1
-            rows.append((rule_of_line.get(number), seen[number - 1], ""))
+            rows.append((labelled(number), seen[number - 1], ""))
         elif fate.rule is not None:
             votes = f"{fate.votes} p={fate.probability:.2f}" if fate.probability is not None else fate.votes
             rows.append((fate.rule, fate.text, votes))
-    rows += [(rule_of_line.get(n), seen[n - 1], "") for n in range(number + 1, len(seen) + 1)]
+    rows += [(labelled(n), seen[n - 1], "") for n in range(number + 1, len(seen) + 1)]
     if doc.blocks:
         out.append(style("## Page text, block by block", "header"))
     width = max((len(rule) for rule, _, _ in rows if rule), default=0) + 2
@@ -98,7 +121,7 @@ def source_key(source: str) -> tuple[str, str]:
     path, colon, place = source.rpartition(":")
     if not (colon and place.isdigit()):
         path, place = source, ""
-    return (str(Path(path).resolve()) if path and path != "-" else path), place
+    return (os.path.realpath(path) if path and path != "-" else path), place
 
 
 def render_in_run(record: dict, story: dict | None, cleaning_rules: set[str], style: Style = plain) -> str:

@@ -24,7 +24,10 @@ from storysift.read.folders import special_file_kind
 # (a block repeated ten times is recognisable only before its parts are removed one by one),
 # then runs of lines (more specific than any one of their lines), then single lines, then detectors that read what is left.
 TEXT_KINDS = ("repeated_block", "run", "line", "byline", "headline_list", "author_bio", "trailer")
-KINDS = ("css", "protect", *TEXT_KINDS)
+# Kinds that read a whole page as a scraper saved it (its <title> first, then menus, article,
+# comments and footer): they run on text documents only, after the text rules, in this order.
+PAGE_KINDS = ("title_line", "classifier")
+KINDS = ("css", "protect", *TEXT_KINDS, *PAGE_KINDS)
 
 COMMON_FIELDS = {"id", "kind", "description", "examples", "enabled"}
 KIND_FIELDS: dict[str, dict[str, Any]] = {
@@ -38,6 +41,9 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "byline": {"pattern": None, "max_following": 2, "max_words": 6},
     "author_bio": {"pattern": None, "max_words": 80},
     "trailer": {"pattern": None, "max_words": 25, "tail_share": 0.5},
+    "title_line": {"max_words": 20, "min_similarity": 0.5},
+    # model: a file written by bench/train_text_model.py, relative to the rule file; "" = the bundled one.
+    "classifier": {"threshold": 0.5, "relative": 1.0, "model": ""},
 }
 # libyaml's safe loader when built (4x faster on a 6,000-filter EasyList import), else PyYAML's.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -116,6 +122,8 @@ def load_rules(extra_dirs: Iterable[Path | str] = ()) -> RuleSet:
             raise RuleError(f"{directory}: not a rule file (a rule file is {', '.join(RULE_SUFFIXES)})")
         if not directory.exists():
             raise RuleError(f"{directory}: no such rule file or folder")
+        if not directory.is_dir() and not directory.is_file():  # a FIFO, a device: nothing to load, or a hang
+            raise RuleError(f"{directory}: {special_file_kind(os.stat(directory).st_mode)}, not a rule file or folder")
         seen_here: dict[str, str] = {}
         files = [directory] if directory.is_file() else sorted(_rule_files(directory))
         for path in files:
@@ -142,11 +150,14 @@ def load_rule_file(path: Path, site_file: bool = False) -> list[Rule]:
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer, for good
-            raise RuleError(f"{path}: {special_file_kind(mode)}, not a regular file: a rule file must be one")
+            kind = "a folder" if stat.S_ISDIR(mode) else special_file_kind(mode)
+            raise RuleError(f"{path}: {kind}, not a regular file: a rule file must be one")
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else load_yaml(raw)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nesting ([[[[...)
+        raise RuleError(f"{path}: cannot read rule file: nested too deeply to parse") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RuleError(f"{path}: a rule file is a mapping with a 'rules' list")
     unknown = set(data) - FILE_FIELDS
@@ -250,6 +261,10 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
         ):
             raise RuleError(f"{where}: '{name}' must be a {type(default).__name__}, got {shown(value)}")
         params[name] = value
+    if kind == "classifier":
+        params["model"] = _check_classifier(params, path, where)
+    if kind == "title_line" and not 0 < params["min_similarity"] <= 1:
+        raise RuleError(f"{where}: 'min_similarity' must be in (0, 1], got {shown(params['min_similarity'])}")
     regex = None
     if "pattern" in params:
         regex = compile_pattern(params["pattern"], where)
@@ -259,6 +274,25 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
     if not isinstance(enabled, bool):
         raise RuleError(f"{where}: 'enabled' must be true or false")
     return Rule(rule_id, kind, description.strip(), params, examples, str(path), host, enabled, regex)
+
+
+def _check_classifier(params: dict[str, Any], path: Path, where: str) -> str:
+    """The classifier's threshold is a probability; its model file (resolved against the rule
+    file's folder) is read now, so a broken one stops the run before any work starts."""
+    if not 0 < params["threshold"] < 1:
+        raise RuleError(f"{where}: 'threshold' must be between 0 and 1, got {shown(params['threshold'])}")
+    if not 0 < params["relative"] <= 1:
+        raise RuleError(f"{where}: 'relative' must be in (0, 1], got {shown(params['relative'])}")
+    if not params["model"]:
+        return ""  # the bundled model, read when the first text document needs it
+    from storysift.clean.linemodel import ModelError, cached_model
+
+    model = (path.parent / params["model"]).resolve()
+    try:
+        cached_model(str(model))
+    except ModelError as exc:
+        raise RuleError(f"{where}: {exc}") from None
+    return str(model)
 
 
 def _check_examples(examples: dict[str, list[Any]], where: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from itertools import chain, islice
@@ -28,7 +29,7 @@ from storysift.run.safety import RUN_OUTPUTS
 from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
 from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
-from storysift.write.outputs import write_json
+from storysift.write.outputs import remove_output, write_json
 from storysift.write.report import RunReport
 
 
@@ -89,8 +90,8 @@ def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[
     and modification time of every file they hold), reading options, rules."""
     rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
     return {
-        "inputs": [str(Path(name).resolve()) if name != "-" else "-" for name in inputs],
-        "input_states": {str(Path(name).resolve()): input_state(name) for name in inputs if name != "-"},
+        "inputs": [os.path.realpath(name) if name != "-" else "-" for name in inputs],
+        "input_states": {os.path.realpath(name): input_state(name) for name in inputs if name != "-"},
         "read": asdict(options.read),
         "rules": hashlib.sha256(json.dumps(rules_state, sort_keys=True, default=str).encode()).hexdigest(),
     }
@@ -105,7 +106,10 @@ def input_state(name: str) -> str:
     for entry in entries:
         try:
             status = entry.path.stat()
-            state = f"{status.st_size} {status.st_mtime_ns}" if entry.problem is None else entry.problem
+            # The change time too: a file rewritten at the same size, its modification time set
+            # back (touch -r, cp -p), still has a new one, which no user can set.
+            state = (f"{status.st_size} {status.st_mtime_ns} {status.st_ctime_ns} {status.st_ino}"
+                     if entry.problem is None else entry.problem)
         except OSError as exc:
             state = f"unreadable: {exc.strerror}"
         digest.update(f"{entry.name}\0{state}\n".encode("utf-8", "surrogateescape"))
@@ -179,7 +183,7 @@ def clean_to_file(inputs: list[str], out: Path, rejects_path: Path | None, rules
     report = store.report()
     store.merge(out, rejects_path if report.rejected else None)
     if rejects_path is not None and not report.rejected:
-        rejects_path.unlink(missing_ok=True)  # a previous run's rejects must not sit beside these records
+        remove_output(rejects_path)  # a previous run's rejects must not sit beside these records
     store.remove()
     progress.close()
     return report, stop

@@ -37,6 +37,26 @@ class FolderLocked(Exception):
     """Another storysift command is writing into the folder."""
 
 
+def folder_in_use(out_dir: Path) -> str | None:
+    """Who holds the folder's lock (a `run` or `dedup` writing there), or None; `clean --out
+    FILE` checks the folder of its file, so as not to write a file into a run's output set."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(Path(out_dir) / LOCK_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once, with the file
+    except BlockingIOError:
+        return os.read(fd, 200).decode("utf-8", "replace").strip() or "a process"
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None
+
+
 @contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
     """Hold the folder's lock for the block; FolderLocked at once if another process holds it."""

@@ -90,6 +90,8 @@ def _init_worker(rules: RuleSet, timeout: float, parent: int) -> None:
     _rules, _timeout = rules, timeout
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and SIGTERM: a worker told to end just ends
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal: the parent ends the workers
     die_with_parent(parent)
 
 

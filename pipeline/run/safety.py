@@ -20,7 +20,7 @@ ALLOW_FLAG = "--allow-out-in-input"
 
 
 def _resolved(name: str | Path) -> Path:
-    return Path(os.path.abspath(Path(name).expanduser())).resolve()
+    return Path(os.path.realpath(Path(name).expanduser()))  # not resolve(): it raises on a symlink loop
 
 
 def _is_within(path: Path, folder: Path) -> bool:

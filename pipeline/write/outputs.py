@@ -98,6 +98,13 @@ def special_kind(path: Path | str) -> str | None:
 WRITTEN_IN_PLACE = ("a named pipe (FIFO)", "a character device")
 
 
+def remove_output(path: Path | str) -> None:
+    """Remove a previous run's output file that this run does not write again; a FIFO or a
+    device (--rejects /dev/null) is left as it is: as root, removing it removed /dev/null."""
+    if special_kind(path) is None:
+        Path(path).unlink(missing_ok=True)
+
+
 def target_problem(path: Path | str) -> str | None:
     """Why a file output can never be written at `path` (checked before any work starts)."""
     kind = special_kind(path)

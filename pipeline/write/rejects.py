@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from storysift.document import Reject
-from storysift.write.outputs import JsonlSink, atomic_text
+from storysift.write.outputs import JsonlSink, atomic_text, remove_output
 from storysift.write.report import RunReport, reason_group
 
 # Rejects listed one by one on stderr; past them, a count per reason at the end.
@@ -42,7 +42,7 @@ class RejectLog:
     def __exit__(self, *exc: object) -> None:
         self._files.close()  # the file appears whole, or (on an exception) not at all
         if exc[0] is None and self._sink is None and self.path is not None and str(self.path) != "-":
-            Path(self.path).unlink(missing_ok=True)  # no rejects: a previous run's file must not stay
+            remove_output(self.path)  # no rejects: a previous run's file must not stay
 
     def add(self, reject: Reject) -> None:
         """Count the reject, write it to the file, and list it while there are few."""

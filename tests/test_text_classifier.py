@@ -1,0 +1,273 @@
+"""Whole-page text (a scraper's .txt): the title line goes to `title`, the line classifier removes
+the furniture the text rules left, every removed line is attributed, and the rule can be tuned
+or switched off like any other. The classifier is a model, so these tests assert behaviour on
+pages built for it, never its exact probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storysift.clean.lines import FEATURES, TOKEN, read_page
+from storysift.clean.linemodel import (BUNDLED, ModelError, cached_model, forest_from_json, load_model,
+                                       second_stage_input)
+from storysift.clean.normalize import normalize_line
+from storysift.clean.page import clean_text
+from storysift.ruleset.load import RuleError, load_rules
+
+ARTICLE = [
+    "The harbour authority approved the new ferry timetable on Tuesday after months of talks with "
+    "operators, unions and the island councils that depend on the crossings.",
+    "Ferries will leave every forty minutes in summer and every hour in winter, and the first crossing "
+    "moves to six in the morning, which the fishermen had asked for since the spring.",
+    "It was the third revision this year.",
+    "The councils had asked for a later last ferry, which the operator refused, citing the cost of a "
+    "second crew and the harbour's night-time noise limits.",
+]
+MENU = ["Home", "News", "Sport", "Business", "Weather", "Travel", "Contact us"]
+FOOTER = ["Share this article", "Facebook", "Twitter", "Email", "Privacy policy", "Terms of use",
+          "© 2012 The Harbour Times. All rights reserved."]
+
+
+def page(*blocks: list[str]) -> str:
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+SAVED_PAGE = page(["Ferry timetable approved | The Harbour Times"], MENU, ["Ferry timetable approved"],
+                  *([line] for line in ARTICLE), FOOTER)
+
+
+def lines_of(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def rules(rules):
+    """The bundled rules with the classifier switched on (it is off by default)."""
+    return dataclasses.replace(rules, rules=[dataclasses.replace(r, enabled=True) if r.id == "text.boilerplate" else r
+                                             for r in rules.rules])
+
+
+@pytest.fixture(scope="module")
+def saved(rules):
+    return clean_text(SAVED_PAGE, rules)
+
+
+def test_the_classifier_is_off_by_default_and_the_title_line_still_goes_to_title():
+    doc = clean_text(SAVED_PAGE, load_rules())
+    assert not [r for r in doc.removed if r.rule == "text.boilerplate"]
+    assert all(line in lines_of(doc.text) for line in ARTICLE)
+    assert doc.title == "Ferry timetable approved | The Harbour Times"
+
+
+def test_menu_run_and_footer_removed_but_short_article_paragraph_kept(saved):
+    kept = lines_of(saved.text)
+    assert not set(MENU) & set(kept) and not set(FOOTER) & set(kept)
+    assert all(line in kept for line in ARTICLE)  # "It was the third revision this year." included
+    assert any(r.rule == "text.boilerplate" for r in saved.removed)
+
+
+def test_title_line_goes_to_title_and_the_headline_stays_where_the_article_starts(saved):
+    assert saved.title == "Ferry timetable approved | The Harbour Times"
+    assert lines_of(saved.text)[0] == "Ferry timetable approved"
+    assert [r.text for r in saved.removed if r.rule == "text.title"] == [saved.title]
+
+
+def test_every_removed_line_is_attributed_and_kept_plus_removed_is_the_page(saved):
+    removed = [line for r in saved.removed for line in r.text.splitlines()]
+    assert all(r.rule and r.lines for r in saved.removed)
+    assert sorted(lines_of(saved.text) + removed) == sorted(normalize_line(line) for line in lines_of(SAVED_PAGE))
+
+
+def test_classifier_removals_record_a_probability_below_the_threshold(saved, rules):
+    threshold = rules.by_id("text.boilerplate").params["threshold"]
+    votes = [r.votes for r in saved.removed if r.rule == "text.boilerplate"]
+    assert votes and all(v.startswith("p<=") for v in votes)
+    assert all(0 <= float(v[3:]) <= threshold for v in votes)
+    assert all(r.votes is None for r in saved.removed if r.rule != "text.boilerplate")
+    record = saved.as_record()
+    assert all(("votes" in r) == (r["rule"] == "text.boilerplate") for r in record["removed"])
+
+
+def test_explain_shows_the_classifier_probability_on_a_removed_run(saved):
+    from storysift.review.explain import render_explanation
+
+    shown = render_explanation(saved)
+    assert "[text.boilerplate]" in shown and "[text.boilerplate p<=" in shown
+
+
+def test_a_clean_article_loses_nothing(rules):
+    text = page(["Ferry timetable approved"], *([line] for line in ARTICLE))
+    doc = clean_text(text, rules)
+    assert doc.removed == [] and lines_of(doc.text) == lines_of(text)
+
+
+def test_html_pages_never_reach_the_page_kinds(rules):
+    html = (f"<html><head><title>Ferry timetable approved | The Harbour Times</title></head><body>"
+            f"<nav>{' '.join(f'<a href=/{m}>{m}</a>' for m in MENU)}</nav><article><h1>Ferry timetable approved</h1>"
+            + "".join(f"<p>{line}</p>" for line in ARTICLE) + "</article></body></html>")
+    doc = clean_text(html, rules)
+    assert doc.kind == "html"
+    assert not {r.rule for r in doc.removed} & {"text.title", "text.boilerplate"}
+
+
+def override(tmp_path: Path, rules, rule_id: str, **params) -> Path:
+    import yaml
+
+    rule = rules.by_id(rule_id)
+    entry = {"id": rule.id, "kind": rule.kind, "description": rule.description, "examples": rule.examples,
+             **rule.params, **params}
+    folder = tmp_path / "rules"
+    folder.mkdir(exist_ok=True)
+    (folder / "mine.yaml").write_text(yaml.safe_dump({"rules": [entry]}), encoding="utf-8")
+    return folder
+
+
+def test_enabled_false_switches_the_classifier_off(tmp_path, rules):
+    mine = load_rules([override(tmp_path, rules, "text.boilerplate", enabled=False)])
+    doc = clean_text(SAVED_PAGE, mine)
+    assert not any(r.rule == "text.boilerplate" for r in doc.removed)
+    assert "Business" in lines_of(doc.text)
+
+
+def test_a_higher_threshold_removes_at_least_as_much(tmp_path, saved, rules):
+    strict = load_rules([override(tmp_path, rules, "text.boilerplate", threshold=0.9)])
+    doc = clean_text(SAVED_PAGE, strict)
+    assert set(lines_of(doc.text)) <= set(lines_of(saved.text))
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 1.5])
+def test_threshold_outside_zero_one_is_refused(tmp_path, rules, threshold):
+    with pytest.raises(RuleError, match="'threshold' must be between 0 and 1"):
+        load_rules([override(tmp_path, rules, "text.boilerplate", threshold=threshold)])
+
+
+def test_a_broken_model_file_is_refused_when_the_rules_load(tmp_path, rules):
+    folder = override(tmp_path, rules, "text.boilerplate", model="broken.json")
+    (folder / "broken.json").write_text('{"format": "something else"}', encoding="utf-8")
+    with pytest.raises(RuleError, match="broken.json: not a storysift-line-model/1 file"):
+        load_rules([folder])
+
+
+@pytest.mark.parametrize("what", ["folder", "deep"])
+def test_a_model_that_is_no_file_or_nested_too_deep_is_refused(tmp_path, rules, what):
+    folder = override(tmp_path, rules, "text.boilerplate", model="model.json")
+    if what == "folder":
+        (folder / "model.json").mkdir()
+    else:
+        (folder / "model.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(RuleError, match="model.json: (the line model must be a regular file|cannot read)"):
+        load_rules([folder])
+
+
+def test_model_loading_and_cleaning_are_deterministic(rules):
+    lines = [normalize_line(line) for line in SAVED_PAGE.splitlines()]
+    first = load_model(BUNDLED).probabilities(lines)[1]
+    second = load_model(BUNDLED).probabilities(lines)[1]
+    assert first.tobytes() == second.tobytes()
+    assert cached_model(str(BUNDLED)) is cached_model(str(BUNDLED))
+    records = [json.dumps(clean_text(SAVED_PAGE, rules).as_record()) for _ in range(2)]
+    assert records[0] == records[1]
+
+
+def test_the_bundled_model_reads_the_features_this_storysift_computes():
+    data = json.loads(BUNDLED.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == FEATURES
+    assert set(data["stages"]) == {"first", "comment", "second"}
+
+
+# --- the tree walk ----------------------------------------------------------------------------
+
+def test_padded_trees_give_the_leaf_each_row_reaches():
+    # Root: x0 <= 1.5 ? (leaf -1) : (x1 <= 0.5 ? leaf 2 : (x0 <= 3 ? leaf 5 : leaf 7)), an
+    # unbalanced tree of depth 3, and a tree that is a single leaf.
+    forest = forest_from_json({"trees": [
+        {"feature": [0, 1, 0], "threshold": [1.5, 0.5, 3.0], "left": [-1, -2, -3], "right": [1, 2, -4],
+         "leaf": [-1.0, 2.0, 5.0, 7.0]},
+        {"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.25]},
+    ]}, 2, "test")
+    X = np.array([[1.5, 9.0], [2.0, 0.5], [3.0, 1.0], [3.5, 1.0], [0.0, 0.0]])
+    assert forest.raw(X).tolist() == [-0.75, 2.25, 5.25, 7.25, -0.75]
+
+
+def test_a_tree_reading_a_missing_feature_is_refused():
+    with pytest.raises(ModelError, match="reads a feature or a node that does not exist"):
+        forest_from_json({"trees": [{"feature": [5], "threshold": [0.0], "left": [-1], "right": [-2],
+                                     "leaf": [0.0, 1.0]}]}, 2, "test")
+
+
+# --- the features -----------------------------------------------------------------------------
+
+def test_features_count_the_words_python_finds_on_each_line():
+    lines = ["Straße über 12:30 — 'Ärger' in Zürich…", "", "ΑΘΗΝΑ: 3 ώρες", "x_y 2012 © ok", "  "]
+    view = read_page([normalize_line(line) for line in lines])
+    assert view.index == [0, 2, 3]
+    tokens = np.expm1(view.X[:, FEATURES.index("tokens")])
+    assert np.allclose(tokens, [len(TOKEN.findall(lines[i])) for i in view.index])
+    assert np.isfinite(view.X).all()
+    assert view.X[:, FEATURES.index("blank_after")].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_second_stage_input_is_finite_when_the_likely_lines_have_no_words():
+    view = read_page(["—", "...", "Home", "News"])
+    for p in (np.array([0.9, 0.9, 0.1, 0.1]), np.zeros(4), np.ones(4)):
+        assert np.isfinite(second_stage_input(view.X, view.words, p, 1 - p)).all()
+
+
+def test_lines_without_words_still_get_features():
+    view = read_page(["", "—", "...", ""])
+    assert view.index == [1, 2] and view.X.shape == (2, len(FEATURES)) and np.isfinite(view.X).all()
+    assert read_page(["", ""]).X.shape == (0, len(FEATURES))
+
+
+def two_level_model(tmp_path: Path, long_line: float, short_line: float) -> Path:
+    """A model file that gives a line of more than 12 words `long_line`, any other `short_line`
+    (its second stage splits on the line's word count; the other stages are one leaf)."""
+    data = json.loads(BUNDLED.read_text(encoding="utf-8"))
+
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    leaf = {"trees": [{"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.0]}]}
+    split = {"trees": [{"feature": [FEATURES.index("tokens")], "threshold": [float(np.log1p(12))],
+                        "left": [-1], "right": [-2], "leaf": [logit(short_line), logit(long_line)]}]}
+    data["stages"] = {"first": leaf, "comment": leaf, "second": split}
+    path = tmp_path / "two-level.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_page_the_model_is_sure_of_nowhere_keeps_the_lines_near_its_best(tmp_path, rules):
+    model = two_level_model(tmp_path, long_line=0.3, short_line=0.1)  # below the threshold everywhere
+    long_lines = [line for line in lines_of(SAVED_PAGE) if len(TOKEN.findall(line)) > 12]
+    best = load_rules([override(tmp_path, rules, "text.boilerplate", model=str(model), relative=1.0)])
+    assert lines_of(clean_text(SAVED_PAGE, best).text) == long_lines  # never emptied: the best lines stay
+    near = load_rules([override(tmp_path, rules, "text.boilerplate", model=str(model), relative=0.3)])
+    doc = clean_text(SAVED_PAGE, near)  # the threshold drops to 0.3 x 0.3, under every line
+    assert not any(r.rule == "text.boilerplate" for r in doc.removed)
+
+
+@pytest.mark.parametrize("relative", [0, 1.5])
+def test_relative_outside_zero_one_is_refused(tmp_path, rules, relative):
+    with pytest.raises(RuleError, match="'relative' must be in"):
+        load_rules([override(tmp_path, rules, "text.boilerplate", relative=relative)])
+
+
+def test_a_page_saved_without_blank_lines_is_cleaned_like_one_with_them(saved, rules):
+    # Scrapers that write a line per block save no blank lines (the syndication corpus's pages).
+    dense = "\n".join(lines_of(SAVED_PAGE))
+    kept = lines_of(clean_text(dense, rules).text)
+    assert all(line in kept for line in ARTICLE)
+    assert not set(MENU) & set(kept) and not set(FOOTER) & set(kept)
+
+
+def test_a_line_past_the_cap_is_never_read_by_the_model_and_stays(rules):
+    from storysift.clean.wholepage import MAX_MODEL_LINE
+
+    huge = " ".join(["Home"] * (MAX_MODEL_LINE // 4))  # a menu word, repeated past the cap
+    doc = clean_text(SAVED_PAGE + "\n\n" + huge, rules)
+    assert huge in doc.text and not set(MENU) & set(lines_of(doc.text))
