@@ -1,7 +1,7 @@
 """Load benchmark: the whole pipeline (`storysift run`) on generated corpora of growing size.
 
 Prints documents per second, peak memory (RSS summed over the storysift process and its
-workers, sampled every 0.1 s) and how both grow from the smallest to the largest corpus. The
+workers, sampled every 0.05 s: bench/_process.py) and how both grow from the smallest to the largest corpus. The
 corpus is synthetic but shaped like a scrape: articles of 4-9 paragraphs, a fifth of them
 republished copies in another site's furniture (headline lists, share lines, newsletter
 prompts, footers), so cleaning and dedup both do real work.
@@ -15,11 +15,11 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _process import load_average, measure as measure_command
 
 WORDS = ("harbour council ferry budget minister report election union school hospital river bridge "
          "market price energy storm police court museum festival library railway airport factory "
@@ -66,36 +66,15 @@ def write_corpus(path: Path, size: int, seed: int = 7) -> None:
             out.write(json.dumps({"id": f"doc-{n:07d}", "text": text}) + "\n")
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants."""
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmRSS:"))) * 1024
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, StopIteration):
-            continue
-    return total
-
-
 def measure(corpus: Path, out: Path, workers: int) -> dict[str, float]:
     command = [sys.executable, "-m", "storysift.cli", "run", str(corpus), "--out", str(out), "-q",
                "--workers", str(workers)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
-        time.sleep(0.1)
-    elapsed = time.perf_counter() - started
-    if process.returncode:
-        raise SystemExit(f"storysift run failed with exit code {process.returncode}")
+    result = measure_command(command)
+    if result.returncode:
+        raise SystemExit(f"storysift run failed with exit code {result.returncode}:\n{result.stderr}")
     report = json.loads((out / "report.json").read_text())
-    return {"seconds": elapsed, "peak_rss_mb": peak / 2**20, "docs_per_s": report["inputs"]["read"] / elapsed,
-            "stories": report["dedup"]["distinct_stories"]}
+    return {"seconds": result.seconds, "peak_rss_mb": result.peak_rss_mb,
+            "docs_per_s": report["inputs"]["read"] / result.seconds, "stories": report["dedup"]["distinct_stories"]}
 
 
 def main() -> None:
@@ -114,7 +93,7 @@ def main() -> None:
             rows.append({"documents": size, "corpus_mb": corpus_mb, **figures})
             print(f"{size:>9,} docs  {corpus_mb:8.1f} MB in  {figures['seconds']:8.1f} s  "
                   f"{figures['docs_per_s']:8.1f} docs/s  peak RSS {figures['peak_rss_mb']:7.1f} MB  "
-                  f"{figures['stories']:,} stories", flush=True)
+                  f"{figures['stories']:,} stories  ({load_average()})", flush=True)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         print(f"x{last['documents'] / first['documents']:.0f} documents: time x{last['seconds'] / first['seconds']:.2f}, "

@@ -23,15 +23,7 @@ import typer
 
 from storysift import __version__
 from storysift.bundled import rules_dir, seeds_dir
-from storysift.clean.page import clean_stream
-from storysift.corpus.dedup import (
-    DEFAULT_NUM_PERM,
-    DEFAULT_SHINGLE_SIZE,
-    DEFAULT_THRESHOLD,
-    DedupOptions,
-    dedup_file,
-    summary,
-)
+from storysift.corpus.options import DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, DedupOptions, summary
 from storysift.document import Reject
 from storysift.read.documents import DEFAULT_MAX_BYTES, ReadOptions
 from storysift.read.files import iter_inputs
@@ -69,13 +61,18 @@ class LevelName(str, Enum):
     error = "ERROR"
 
 
+# Help and errors in click's plain format: rich (typer's default) took 0.4 s to import, more than
+# the rest of `storysift --help`, and a traceback is a bug to report, not to decorate.
+PLAIN = {"rich_markup_mode": None, "pretty_exceptions_enable": False}
 app = typer.Typer(
     help="Clean scraped web pages into canonical text, every removal attributed to a rule.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    **PLAIN,
 )
-rules_app = typer.Typer(help="List the rules, run every rule's own examples, or import EasyList filters.", no_args_is_help=True)
+rules_app = typer.Typer(help="List the rules, run every rule's own examples, or import EasyList filters.",
+                        no_args_is_help=True, **PLAIN)
 app.add_typer(rules_app, name="rules")
 
 RulesOption = Annotated[
@@ -343,11 +340,11 @@ def run(
     num_perm: NumPerm = DEFAULT_NUM_PERM,
     index: IndexOption = None,
     allow_out_in_input: AllowOutInInput = False,
-    workers: Annotated[Optional[int], typer.Option(help="Cleaning processes (default: all cores).", min=1)] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Processes for cleaning and for the corpus stage's work on each document (default: all cores); the output is the same.", min=1)] = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run: skip its finished shards.")] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="Discard a killed run's finished shards and start over.")] = False,
-    engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift\\[ray]').")] = Engine.local,
+    engine: Annotated[Engine, typer.Option(help="local: this machine; ray: a Ray cluster (pip install 'storysift[ray]').")] = Engine.local,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --engine ray; default: start or find a local one).")] = None,
     html_report: Annotated[bool, typer.Option("--html-report/--no-html-report", help="Write report.html (counts, charts, stories, document views).")] = True,
     report_docs: Annotated[int, typer.Option(help="Documents with a side-by-side view in report.html.", min=0)] = DEFAULT_REPORT_DOCS,
@@ -408,6 +405,7 @@ def dedup(
     index: IndexOption = None,
     text_field: TextField = "text",
     id_field: IdField = "id",
+    workers: Annotated[Optional[int], typer.Option(help="Processes for reading, template removal, shingling and signing (default: all cores); the output is the same.", min=1)] = None,
     max_reject_share: MaxRejectShare = None,
     quiet: Quiet = False,
     progress_every: ProgressEvery = LOG_EVERY_S,
@@ -424,13 +422,16 @@ def dedup(
     rejects_name = "dedup-rejects.jsonl" if in_place else "rejects.jsonl"
     started, started_at = time.perf_counter(), now_utc()
     progress = Progress(quiet=quiet, every=progress_every)
+    from storysift.run.pool_dedup import dedup_parallel
+
     try:
         with output_lock(out):
             if in_place and (out / "report.json").is_file():
                 read_complete(out, ("clean.jsonl",))  # a run's output is read only when whole
             staged = staging_folder(out)
             with RejectLog(rejects or staged / rejects_name) as log:
-                stats = dedup_file(clean_file, staged, options, on_reject=log.add, progress=progress)
+                stats = dedup_parallel(clean_file, staged, options, workers or default_workers(), on_reject=log.add,
+                                       progress=progress)
             progress.close()
             run = {"storysift": __version__, "inputs": [str(clean_file)], "options": asdict(options),
                    "started": started_at, "ended": now_utc(), "seconds": progress.timings()}
@@ -500,6 +501,8 @@ def explain(
 
     def style(text: str, role: str) -> str:
         return typer.style(text, fg=colors[role]) if role in colors else text
+
+    from storysift.clean.page import clean_stream
 
     options = read_options(text_field, html_field, id_field, url_field, DEFAULT_MAX_BYTES)
     for item in clean_stream(iter_inputs([file], options), ruleset):

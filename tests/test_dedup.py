@@ -265,15 +265,53 @@ def test_options_problems_name_the_fix():
     assert "e.g. 0.5" in DedupOptions(threshold=0).problems()[0]
 
 
-def test_memory_budget_changes_speed_not_output(tmp_path, monkeypatch):
-    import storysift.corpus.dedup
+def mixed_corpus(path, seed=7):
+    """Records of every kind the stage meets: sites with templates, pages whose site is inferred
+    from shared furniture, copies and near copies, short and empty texts and lines that are rejects."""
+    rng = random.Random(seed)
+    words = ("harbour council ferry budget minister report election union school hospital river bridge "
+             "market price energy storm police court museum festival library railway airport factory").split()
+    stories = [[" ".join(rng.choice(words) for _ in range(rng.randint(25, 60))) + "." for _ in range(4)]
+               for _ in range(30)]
+    records, lines = [], []
+    for n in range(160):
+        site = n % 5
+        body = list(stories[rng.randrange(len(stories))])
+        if rng.random() < 0.5:
+            body[rng.randrange(len(body))] = " ".join(rng.choice(words) for _ in range(30)) + "."
+        text = "\n\n".join([f"Site {site} | the news since 19{site}0"] + body + [f"Subscribe to site {site} today"])
+        record = {"id": f"d{n}", "text": text, "title": f"Site {site} | the news since 19{site}0",
+                  "removed": [{"rule": "nav", "text": f"Home\nSports of site {site}\nWeather {site}"}]}
+        if site < 3:
+            record["url"] = f"https://site{site}.example/{n}"
+        records.append(record)
+    records += [{"id": "short", "text": "Too short to cluster."}, {"id": "empty", "text": ""}]
+    lines = [json.dumps(r) for r in records]
+    lines[40:40] = ["{not json", json.dumps({"id": "no-text"})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
-    dedup_file(CORPUS / "pages.jsonl", tmp_path / "cached")
-    for budget in ("CACHE_BYTES", "RECENT_SETS"):  # every text re-read from the file
-        monkeypatch.setattr(storysift.corpus.dedup, budget, 0)
-    dedup_file(CORPUS / "pages.jsonl", tmp_path / "uncached")
+
+@pytest.mark.parametrize("workers,docs", [(2, 256), (2, 3), (3, 1)])
+def test_output_is_byte_identical_whatever_the_workers_and_batches(tmp_path, monkeypatch, workers, docs):
+    import storysift.corpus.batches
+    from storysift.run.pool_dedup import dedup_parallel
+
+    source = mixed_corpus(tmp_path / "pages.jsonl")
+    rejects_one, rejects_pool = [], []
+    expected = dedup_file(source, tmp_path / "one", on_reject=rejects_one.append)
+    assert expected["site_templates"]["sites_with_template"] >= 3
+    assert expected["site_templates"]["documents_with_inferred_site"] > 0
+    assert expected["near_duplicates"] > 0 and expected["excluded"]["documents"] >= 2
+    monkeypatch.setattr(storysift.corpus.batches, "BATCH_DOCS", docs)
+    got = dedup_parallel(source, tmp_path / "pool", DedupOptions(), workers, on_reject=rejects_pool.append,
+                         min_bytes=0)
+    assert got == expected
+    assert [(r.source, r.reason) for r in rejects_pool] == [(r.source, r.reason) for r in rejects_one]
+    assert len(rejects_one) == 2
     for name in ("clean.jsonl", "stories.jsonl"):
-        assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "uncached" / name).read_bytes()
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "pool").iterdir()) == ["clean.jsonl", "stories.jsonl"]
 
 
 def test_dedup_of_a_runs_own_output_keeps_its_report(tmp_path):

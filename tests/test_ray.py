@@ -53,7 +53,7 @@ WORDS = ("harbour council ferry budget minister report election union school hos
          "expanded reduced opened closed funded criticised").split()
 SITES = ["Daily Ledger", "Coast Courier", "Valley Herald", "Metro Wire"]
 OUTPUTS = ("clean.jsonl", "rejects.jsonl", "stories.jsonl", "report.json", "report.html")
-SMALL = Chunks(sign_docs=4, bands=3, bucket_keys=8)  # every step in several tasks on the corpus below
+SMALL = Chunks(docs=4, bands=3, bucket_keys=8)  # every step in several tasks on the corpus below
 
 
 def story(rng, n):
@@ -111,11 +111,11 @@ def test_copies_merge_and_every_file_is_the_local_engines_with_dedup_in_ray_task
     run_cleaning([str(folder)], tmp_path, rules, RunOptions(engine="ray"))
     assert_same_files(local, tmp_path)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "storysift.run.ray_dedup"]
-    tasks = {step: int(count) for count, step in re.findall(r"(\d+) (signing|bucketing|verification)", line)}
+    tasks = {step: int(count) for count, step in re.findall(r"(\d+) (per-document|bucketing|verification)", line)}
     assert len(tasks) == 3 and min(tasks.values()) > 1, line
 
 
-@pytest.mark.parametrize("chunks", [Chunks(sign_docs=1, bands=1, bucket_keys=1, in_flight_per_cpu=8),
+@pytest.mark.parametrize("chunks", [Chunks(docs=1, bands=1, bucket_keys=1, in_flight_per_cpu=8),
                                     SMALL, Chunks()])
 def test_dedup_output_does_not_depend_on_how_the_work_is_cut_into_tasks(syndicated, tmp_path, local_ray, chunks):
     _, local, _ = syndicated
@@ -123,7 +123,7 @@ def test_dedup_output_does_not_depend_on_how_the_work_is_cut_into_tasks(syndicat
     steps = RaySteps(chunks=chunks)
     assert dedup_file(local / "clean.jsonl", tmp_path / "ray", steps=steps) == expected
     assert_same_files(tmp_path / "local", tmp_path / "ray", ("clean.jsonl", "stories.jsonl"))
-    assert steps.tasks["sign"] >= -(-expected["documents"] // chunks.sign_docs)
+    assert steps.tasks["map"] >= -(-expected["documents"] // chunks.docs)
     assert steps.tasks["bucket"] >= -(-expected["options"]["lsh_bands"] // chunks.bands)
     assert steps.tasks["verify"] >= (2 if chunks.bucket_keys <= SMALL.bucket_keys else 1)
     assert steps.checks_on_driver == 0  # every check was foreseen by a task
@@ -133,7 +133,7 @@ def test_dedup_output_does_not_depend_on_the_order_tasks_finish_in(syndicated, t
     _, local, _ = syndicated
     dedup_file(local / "clean.jsonl", tmp_path / "local")
     jitter = random.Random(3)
-    for name in ("sign_sets", "bucket_bands", "verify_buckets"):
+    for name in ("run_work", "bucket_bands", "verify_buckets"):
         task, delay = getattr(ray_dedup, name), [jitter.uniform(0, 0.05) for _ in range(200)]
 
         def late(*args, task=task, delay=delay):
@@ -141,7 +141,7 @@ def test_dedup_output_does_not_depend_on_the_order_tasks_finish_in(syndicated, t
             return task(*args)
 
         monkeypatch.setattr(ray_dedup, name, late)
-    dedup_file(local / "clean.jsonl", tmp_path / "ray", steps=RaySteps(chunks=Chunks(sign_docs=2, bands=1, bucket_keys=2,
+    dedup_file(local / "clean.jsonl", tmp_path / "ray", steps=RaySteps(chunks=Chunks(docs=2, bands=1, bucket_keys=2,
                                                                                        in_flight_per_cpu=16)))
     assert_same_files(tmp_path / "local", tmp_path / "ray", ("clean.jsonl", "stories.jsonl"))
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import trafilatura
 from lxml.html import HtmlElement, fragment_fromstring
-from readability import Document as Readability
 from resiliparse.extract.html2text import extract_plain_text
 from trafilatura.utils import INVALID_XML_CHARS
 
@@ -35,6 +34,10 @@ def resiliparse_text(page: HtmlElement, html: str, url: str | None) -> str:
 
 
 def readability_text(page: HtmlElement, html: str, url: str | None) -> str:
+    # Imported on the first page that needs it (about 4 in 10 do): its import (lxml_html_clean,
+    # chardet) cost as much start-up as numpy's.
+    from readability import Document as Readability
+
     try:
         summary = Readability(INVALID_XML_CHARS.sub("", html)).summary(html_partial=True)
     except Exception:  # readability's Unparseable, or lxml refusing what it built

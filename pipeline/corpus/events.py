@@ -15,6 +15,7 @@ from collections import Counter
 import numpy as np
 
 from storysift.corpus.minhash import Signer
+from storysift.corpus.options import DEFAULT_EVENT_THRESHOLD  # defined with the stage's other options
 from storysift.corpus.shingles import word_hashes
 from storysift.corpus.stories import UnionFind, lsh_candidates, stable_id
 
@@ -32,10 +33,6 @@ FIRST_PERSON = ("I'", "I’")
 MAX_TERMS = 20
 # A name must occur this often in the story to be salient (one mention is incidental).
 MIN_TERM_COUNT = 2
-# Two stories are related when the rarity-weighted names they share make up this share of the
-# names of the one with fewer (weighted_overlap). Seeds (five reports of one event): pairs score
-# 0.30 .. 1.0 and form one event; at 0.4 they split in three.
-DEFAULT_EVENT_THRESHOLD = 0.3
 # Two stories of one event share at least this many names, of which MIN_RARE_SHARED are rare: in
 # at most RARE_SHARE of the corpus's stories (or RARE_STORIES, for a small corpus).
 MIN_SHARED_TERMS = 2

@@ -1,13 +1,14 @@
 """MinHash signatures for many shingle sets at once, computed with numpy in batches. They use
-datasketch's own "affine32" permutations, so a row loads as `datasketch.LeanMinHash` and goes
-into `datasketch.MinHashLSH`; one row equals what `MinHash.update` per shingle would give."""
+datasketch's own "affine32" permutations (drawn here as datasketch draws them, without importing
+it: its import took 1 s, scipy's integration included), so a row loads as
+`datasketch.LeanMinHash` and goes into `datasketch.MinHashLSH`; one row equals what
+`MinHash.update` per shingle would give (tests/test_stories.py)."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 SCHEME = "affine32"
 SEED = 1
@@ -26,9 +27,7 @@ class Signer:
             raise ValueError(f"num_perm must be an integer of at least 2, got {num_perm!r}")
         self.num_perm = num_perm
         self.seed = seed
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
-        self.a = np.asarray(a, dtype=np.uint32)
-        self.b = np.asarray(b, dtype=np.uint32)
+        self.a, self.b = affine32_permutations(num_perm, seed)
 
     def _permuted_min(self, shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         s1, m1, s2, m2 = _FMIX32
@@ -68,9 +67,20 @@ class Signer:
         joined = np.concatenate([sets[i] for i in batch]).astype(np.uint32, copy=False)
         out[batch] = self._permuted_min(joined, offsets)
 
-    def lean(self, row: np.ndarray) -> LeanMinHash:
+    def lean(self, row: np.ndarray):
         """A datasketch LeanMinHash holding one signature row."""
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=self.seed, hashvalues=row, scheme=SCHEME)
+
+
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's "affine32" parameters (`MinHash._init_permutations`): h -> a * h + b mod
+    2^32 with an odd `a`, drawn from numpy's RandomState(seed) in its order."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 class Rows:

@@ -49,11 +49,14 @@ def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     return _powers, _inverse_powers
 
 
-def hashed_words(text: str, limit: int = MAX_WORDS) -> tuple[np.ndarray, list[int]]:
+def hashed_words(text: str, limit: int = MAX_WORDS, fold_digits: bool = False) -> tuple[np.ndarray, list[int]]:
     """A stable 64-bit hash per word of `text` (casefolded, split at spaces and punctuation,
-    at most `limit` words) and the number of words each line holds, vectorised over the UTF-8
-    bytes: a Python call per word was the slowest part of signing a page."""
+    at most `limit` words; with `fold_digits`, every digit read as 0) and the number of words
+    each line holds, vectorised over the UTF-8 bytes: a Python call per word was the slowest
+    part of signing a page."""
     data = np.frombuffer(text.casefold().encode("utf-8"), dtype=np.uint8)
+    if fold_digits:  # casefolding neither makes nor takes an ASCII digit, so fold after it
+        data = _FOLD_DIGITS[data]
     n = len(data)
     inside = _WORD_BYTE[data]
     for lead, (width, _) in _PUNCTUATION_UTF8.items():
@@ -132,15 +135,17 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # Digits are one digit for line keys: a site's template keeps its lines from page to page but
-# for counts and dates ("23 comments", "© 2012").
-_DIGITS = str.maketrans("123456789", "000000000")
+# for counts and dates ("23 comments", "© 2012"). Folded on the UTF-8 bytes: str.translate took
+# 2.5 ms a page of 14 KB, more than hashing its words.
+_FOLD_DIGITS = np.arange(256, dtype=np.uint8)
+_FOLD_DIGITS[ord("1"):ord("9") + 1] = ord("0")
 
 
 def line_hashes(text: str) -> np.ndarray:
     """A stable 64-bit key per line of `text`: its casefolded words in order, digits folded to
     0, punctuation and spacing ignored ("Tweet" and "Tweet!" are one key); 0 for a line with no
     words. Vectorised over the page like `hashed_words`."""
-    hashes, per_line = hashed_words(text.translate(_DIGITS), limit=len(text) + 1)
+    hashes, per_line = hashed_words(text, limit=len(text) + 1, fold_digits=True)
     counts = np.asarray(per_line, dtype=np.int64)
     keys = np.zeros(len(counts), dtype=np.uint64)
     filled = counts > 0

@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Callable, Hashable, Iterable
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from storysift.corpus.minhash import Signer
 
@@ -86,6 +85,8 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """datasketch's bands and rows for a threshold; worked out once (it integrates numerically)."""
     if (threshold, num_perm) in KNOWN_LSH_PARAMS:
         return KNOWN_LSH_PARAMS[threshold, num_perm]
+    from datasketch import MinHashLSH  # its import (scipy's integration) is needed here only
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
 

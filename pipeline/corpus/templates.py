@@ -6,17 +6,20 @@ MIN_SITE_PAGES distinct pages before its lines are counted; smaller sites keep w
 single-page rules left, and the report says so per site.
 
 Two passes over the clean records: `SiteTemplates.add` counts each page's line keys (its text
-and what cleaning removed from it), then `strip` takes the template lines out of each text."""
+and what cleaning removed from it), then `strip` (or the `TemplateView` worker processes are
+given) takes the template lines out of each text."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from storysift.clean.normalize import join_paragraphs
+from storysift.corpus.keycounts import SpilledCounts
 from storysift.corpus.shingles import _fmix64, line_hashes
 from storysift.document import Removal
 
@@ -42,6 +45,13 @@ def site_keys(site: str, keys: np.ndarray) -> np.ndarray:
         return _fmix64(keys ^ site_salt(site))
 
 
+def sorted_holds(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which `values` the sorted array `ordered` holds: a binary search each. np.isin sorted (or
+    hashed) the whole template again for every page, which made the site step quadratic."""
+    at = np.searchsorted(ordered, values)
+    return ordered[np.minimum(at, len(ordered) - 1)] == values
+
+
 @dataclass
 class SiteStats:
     pages: int = 0
@@ -59,66 +69,121 @@ class SiteStats:
                 **({} if qualifies else {"note": f"fewer than {MIN_SITE_PAGES} distinct pages: generic rules only"})}
 
 
+def page_entry(site: str, keys: np.ndarray, paragraphs: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """What `SiteTemplates.count` takes of one page of `site`: the digest that tells a page
+    from another address of it (its paragraphs, `long_line_keys`, or else all its lines), and
+    its distinct line keys (`keys`: of every line, kept or removed) made specific to the site.
+    Pure: worker processes compute it (pipeline/corpus/batches.py)."""
+    distinct = np.unique(keys[keys != 0])
+    same = paragraphs if len(paragraphs) else distinct
+    digest = hashlib.blake2b(site.encode("utf-8") + b"\0" + same.tobytes(), digest_size=16).digest()
+    return digest, site_keys(site, distinct)
+
+
 @dataclass
 class SiteTemplates:
     """Line keys counted per site over its distinct pages: a page whose paragraphs are all
     those of another page of its site (a recrawl, another address of one page; its dates and
-    counters may differ) counts once."""
+    counters may differ) counts once. The keys wait on disk (keycounts.py) until `finish`."""
 
+    work_dir: Path | None = None  # where the page keys wait; None: a temporary folder
     stats: dict[str, SiteStats] = field(default_factory=dict)
-    _pages: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    _codes: dict[str, int] = field(default_factory=dict)
+    _counts: SpilledCounts | None = None
     _seen: set[bytes] = field(default_factory=set)
-    template: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    view: TemplateView = field(default_factory=lambda: TemplateView(np.empty(0, dtype=np.uint64), frozenset()))
 
     def add(self, site: str | None, keys: np.ndarray, paragraphs: np.ndarray) -> None:
         """One page of `site`: the keys of all its lines, kept or removed, and of its paragraphs
         (`long_line_keys`)."""
-        if site is None:
-            return
+        if site is not None:
+            self.count(site, *page_entry(site, keys, paragraphs))
+
+    def count(self, site: str, digest: bytes, keys: np.ndarray) -> None:
+        """One page of `site`, as `page_entry` gives it."""
         stats = self.stats.setdefault(site, SiteStats())
         stats.pages += 1
-        distinct = np.unique(keys[keys != 0])
-        same = paragraphs if len(paragraphs) else distinct
-        digest = hashlib.blake2b(site.encode("utf-8") + b"\0" + same.tobytes(), digest_size=16).digest()
         if digest not in self._seen:
             self._seen.add(digest)
             stats.distinct_pages += 1
-            self._pages.setdefault(site, []).append(site_keys(site, distinct))
+            if self._counts is None:
+                self._counts = SpilledCounts(self.work_dir)
+            self._counts.add(self._codes.setdefault(site, len(self._codes)), keys)
 
     def finish(self) -> None:
         """Count every line key over each site's distinct pages and keep those on MIN_PAGES of
         them as template; the page keys are let go."""
         found: list[np.ndarray] = []
-        for site in sorted(self._pages):
-            if self.qualifies(site):
-                keys, counts = np.unique(np.concatenate(self._pages[site]), return_counts=True)
-                found.append(keys[counts >= MIN_PAGES])
-                self.stats[site].template_keys = len(found[-1])
-        self._pages, self._seen = {}, set()
-        self.template = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64)
+        qualifying = frozenset(site for site in self.stats if self.stats[site].distinct_pages >= MIN_SITE_PAGES)
+        if self._counts is not None:
+            names = sorted(self._codes, key=self._codes.get)
+            wanted = np.array([name in qualifying for name in names], dtype=bool)
+            for code, keys in self._counts.at_least(MIN_PAGES, wanted):
+                self.stats[names[code]].template_keys += len(keys)
+                found.append(keys)
+            self._counts.close()
+        self._counts, self._seen = None, set()
+        self.view = TemplateView(np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64), qualifying)
+
+    def close(self) -> None:
+        """Let the page keys go (finish does, and a run that fails before it)."""
+        if self._counts is not None:
+            self._counts.close()
+            self._counts = None
 
     def qualifies(self, site: str | None) -> bool:
-        return site is not None and site in self.stats and self.stats[site].distinct_pages >= MIN_SITE_PAGES
+        return self.view.qualifies(site)
+
+    def holds(self, site: str | None, line: str) -> bool:
+        return self.view.holds(site, line)
+
+    def strip(self, site: str | None, text: str) -> tuple[str, list[Removal]]:
+        """The text without its site's template lines (`TemplateView.strip`), counted."""
+        text, removals, lines, words = self.view.strip(site, text)
+        self.counted(site, lines, words)
+        return text, removals
+
+    def counted(self, site: str | None, lines: int, words: int) -> None:
+        """A page of `site` lost `lines` template lines holding `words` words."""
+        if lines:
+            stats = self.stats[site]
+            stats.pages_changed += 1
+            stats.lines_removed += lines
+            stats.words_removed += words
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    """Every site's template as one sorted array of site-specific line keys, and the sites that
+    have enough pages for one: what removing templates needs, small enough to send once to each
+    worker process."""
+
+    template: np.ndarray
+    qualifying: frozenset[str]
+
+    def qualifies(self, site: str | None) -> bool:
+        return site is not None and site in self.qualifying
 
     def mask(self, site: str | None, keys: np.ndarray) -> np.ndarray:
         """Which of a page's lines are its site's template."""
         if not self.qualifies(site) or not len(self.template):
             return np.zeros(len(keys), dtype=bool)
-        return np.isin(site_keys(site, keys), self.template) & (keys != 0)
+        return sorted_holds(self.template, site_keys(site, keys)) & (keys != 0)
 
     def holds(self, site: str | None, line: str) -> bool:
         """Whether `line` is a line of the site's template."""
         return bool(self.mask(site, line_hashes(line.replace("\n", " "))).any())
 
-    def strip(self, site: str | None, text: str) -> tuple[str, list[Removal]]:
-        """The text without its site's template lines, and a removal per run of them."""
+    def strip(self, site: str | None, text: str) -> tuple[str, list[Removal], int, int]:
+        """The text without its site's template lines, a removal per run of them, and how many
+        lines and words went."""
         if not self.qualifies(site):
-            return text, []
+            return text, [], 0, 0
         lines = text.split("\n")
         keys = line_hashes(text)
         marked = self.mask(site, keys)
         if not marked.any():
-            return text, []
+            return text, [], 0, 0
         removals: list[Removal] = []
         start = None
         for i in range(len(lines) + 1):
@@ -129,9 +194,6 @@ class SiteTemplates:
             elif not inside and start is not None:
                 removals.append(Removal(RULE_ID, "\n".join(l for l in lines[start:i] if l.strip()), (start + 1, i)))
                 start = None
-        stats = self.stats[site]
-        stats.pages_changed += 1
-        stats.lines_removed += int(marked.sum())
-        stats.words_removed += sum(len(lines[i].split()) for i in np.flatnonzero(marked).tolist())
+        words = sum(len(lines[i].split()) for i in np.flatnonzero(marked).tolist())
         kept = [line for line, drop in zip(lines, marked.tolist()) if not drop]
-        return join_paragraphs(kept), removals
+        return join_paragraphs(kept), removals, int(marked.sum()), words

@@ -8,11 +8,12 @@ reject naming its file and line, never one of the records."""
 from __future__ import annotations
 
 import json
+from array import array
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from storysift.document import Reject
 from storysift.read.fields import field_value, json_value
@@ -34,7 +35,8 @@ class RecordFile:
         self.text_field, self.id_field = text_field, id_field
         self.on_reject = on_reject or (lambda reject: None)
         self.rejected = 0
-        self.offsets: list[int] = []
+        self.lineno = 0
+        self.offsets = array("q")  # 8 bytes a record, no Python object each
         self.plain, self.unreadable = plain_jsonl(path, work_dir)
         self.stream = open(self.plain, "rb")
 
@@ -45,23 +47,34 @@ class RecordFile:
 
     def scan(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(index, record) for every record; each other non-blank line goes to `on_reject`."""
+        for lineno, offset, line in self.lines():
+            record, problem = check_record(line, self.text_field)
+            if (index := self.add(lineno, offset, problem, reject_id(record, self.id_field))) is not None:
+                yield index, record
+        self.finish_scan()
+
+    def lines(self) -> Iterator[tuple[int, int, bytes]]:
+        """(line number, byte offset, line) of every non-blank line, for `check_record` (which
+        worker processes can run: pipeline/corpus/batches.py) and then `add`."""
         self.stream.seek(0)
-        offset = lineno = 0
-        for lineno, line in enumerate(self.stream, 1):
+        offset = self.lineno = 0
+        for self.lineno, line in enumerate(self.stream, 1):
             start, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
-            record, problem = _parse(line)
-            if problem is None and not isinstance(field_value(record, self.text_field), str):
-                problem = f"record has no string field '{self.text_field}' (--text-field)"
-            if problem is not None:
-                raw_id = field_value(record, self.id_field) if isinstance(record, dict) else None
-                self._reject(lineno, problem, str(raw_id) if isinstance(raw_id, (str, int)) else None)
-                continue
-            self.offsets.append(start)
-            yield len(self.offsets) - 1, record
+            if line.strip():
+                yield self.lineno, start, line
+
+    def add(self, lineno: int, offset: int, problem: str | None, doc_id: str | None = None) -> int | None:
+        """The index of the record at `offset`, or None when the line is a reject (`problem`:
+        told to `on_reject` with `doc_id`, `reject_id` of what the line holds)."""
+        if problem is not None:
+            self._reject(lineno, problem, doc_id)
+            return None
+        self.offsets.append(offset)
+        return len(self.offsets) - 1
+
+    def finish_scan(self) -> None:
         if self.unreadable:  # what could be read is read; the rest of the file is one reject
-            self._reject(lineno + 1, f"unreadable: {self.unreadable}")
+            self._reject(self.lineno + 1, f"unreadable: {self.unreadable}")
 
     def _reject(self, lineno: int, reason: str, doc_id: str | None = None) -> None:
         self.rejected += 1
@@ -71,8 +84,27 @@ class RecordFile:
         self.stream.seek(self.offsets[index])
         return self.stream.readline()
 
+    def raws(self, indices: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+        """(index, line) of each index, in the order given: sequential reads when they ascend."""
+        for index in indices:
+            yield index, self.raw(index)
+
     def record(self, index: int) -> dict[str, Any]:
         return json.loads(self.raw(index))
+
+
+def check_record(line: bytes, text_field: str) -> tuple[Any, str | None]:
+    """The line's record and None, or what it holds (a record or None) and why it is a reject."""
+    record, problem = _parse(line)
+    if problem is None and not isinstance(field_value(record, text_field), str):
+        problem = f"record has no string field '{text_field}' (--text-field)"
+    return record, problem
+
+
+def reject_id(record: Any, id_field: str) -> str | None:
+    """The id a rejected line's record names, if it is a record with one."""
+    raw_id = field_value(record, id_field) if isinstance(record, dict) else None
+    return str(raw_id) if isinstance(raw_id, (str, int)) else None
 
 
 def _parse(line: bytes) -> tuple[Any, str | None]:

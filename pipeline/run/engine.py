@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from storysift import __version__
-from storysift.corpus.dedup import DedupOptions, dedup_file
+from storysift.corpus.options import DedupOptions
 from storysift.document import Document, RawDocument, Reject
 from storysift.read.documents import ReadOptions
 from storysift.read.files import count_documents, iter_inputs
@@ -28,7 +28,6 @@ from storysift.run.progress import Progress
 from storysift.run.safety import RUN_OUTPUTS
 from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
 from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
-from storysift.write.htmlreport import write_html_report
 from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import remove_output, write_json
 from storysift.write.report import RunReport
@@ -81,7 +80,9 @@ def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions, progress: 
         from storysift.run.ray_dedup import dedup_on_ray
 
         return dedup_on_ray(clean_file, out_dir, options.dedup, options.ray_address, progress=progress)
-    return dedup_file(clean_file, out_dir, options.dedup, progress=progress)
+    from storysift.run.pool_dedup import dedup_parallel
+
+    return dedup_parallel(clean_file, out_dir, options.dedup, options.workers, progress=progress)
 
 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
@@ -155,6 +156,8 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     if options.html_report:
         progress.stage("report")
         descriptions = {rule.id: rule.description for rule in rules.rules if rule.id in report.rules}
+        from storysift.write.htmlreport import write_html_report
+
         write_html_report(staged, report.as_dict(), views, descriptions)  # no times: the same run, the same page
     progress.close()
     report.run = run_info(inputs, options, prints["rules"], started, progress.timings())

@@ -13,7 +13,6 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
-from storysift.clean.page import clean_stream
 from storysift.document import Document, RawDocument, Reject
 from storysift.ruleset.load import RuleSet
 from storysift.run.lifeline import die_with_parent
@@ -44,6 +43,8 @@ def _on_alarm(signum: int, frame: object) -> None:
 def clean_with_limit(raw: RawDocument, rules: RuleSet, timeout: float) -> Document | Reject:
     """Clean one document, rejecting it past `timeout` seconds (checked between Python
     bytecodes, so a parser stuck inside C code is caught by the crash path instead)."""
+    from storysift.clean.page import clean_stream  # the extractors load when a page is cleaned
+
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
@@ -60,6 +61,8 @@ def clean_limited(items: Iterable[RawDocument | Reject], rules: RuleSet,
     """The single-process stage with the per-document time limit, where signals allow it
     (the main thread); elsewhere, as `engine.clean_stream`."""
     if threading.current_thread() is not threading.main_thread():
+        from storysift.clean.page import clean_stream
+
         yield from clean_stream(items, rules)
         return
     for item in items:

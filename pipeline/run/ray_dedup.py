@@ -2,12 +2,12 @@
 tasks, the rest of pipeline/corpus/dedup.py on the driver, and the files are byte-identical to the
 local engine's whatever the chunk sizes or the order tasks finish in.
 
-As Ray tasks: MinHash signing (chunks of documents' shingle sets), LSH band bucketing (groups
+As Ray tasks: the work on each document (corpus/batches.py: reading records, site template
+keys and removal, shingling and MinHash signing, writing records), LSH band bucketing (groups
 of bands, each task given those band columns of every signature; the driver merges and sorts
 the buckets) and candidate verification (chunks of buckets: exact Jaccard of shingle sets).
 
-On the driver: reading and tokenising (the furniture index needs every page's words); the
-connected components, by replaying the verified joins in bucket order with union-find (which
+On the driver: the connected components, by replaying the verified joins in bucket order with union-find (which
 pairs are checked depends on the joins before them, at most 3 sets per key in a bucket), each
 check answered by a task's verdict or, when no task foresaw it, computed there; corpus
 furniture (block LSH: a few numpy passes over small signatures, 4% of the stage on 20,000
@@ -16,15 +16,15 @@ generated pages), events (one set of at most 20 names per story) and writing."""
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from storysift.corpus.batches import Work
 from storysift.corpus.dedup import DedupOptions, LocalSteps, dedup_file
-from storysift.corpus.minhash import Rows, Signer
 from storysift.corpus.stories import (
     LSH_SLACK,
     UNRELATED,
@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 class Chunks:
     """How the steps are cut into tasks; any sizes give the same output."""
 
-    # Measured for pages of ~1,000 shingles: signing 512 takes ~30 ms (~3 ms to submit), a check 12 us.
-    sign_docs: int = 512  # documents per signing task: the stage's read batch
+    # Measured for pages of ~1,000 shingles: a check takes 12 us.
+    docs: int = 256  # documents per task of the work on each document (at most corpus/batches.py's batches)
     bands: int = 8  # LSH bands per bucketing task: 5 tasks for the default 37 bands
     bucket_keys: int = 20_000  # bucket members per verification task: at most 3 checks each, ~0.7 s
     in_flight_per_cpu: int = 2  # tasks pending per cluster CPU, bounding what the driver has shipped
@@ -71,8 +71,10 @@ def unpacked(joined: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return np.split(joined, np.cumsum(lengths)[:-1]) if len(lengths) else []
 
 
-def sign_sets(signer: Signer, joined: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    return signer.sign(unpacked(joined, lengths))
+def run_work(work: Work, context: Any, batch: list) -> list:
+    """A batch of the work on each document (corpus/batches.py): reading, template removal,
+    shingling and signing, or writing."""
+    return work(context, batch)
 
 
 def bucket_bands(keys: np.ndarray, block: np.ndarray, rows: int) -> set[tuple[int, ...]]:
@@ -124,30 +126,23 @@ class RaySteps(LocalSteps):
         cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
         self.in_flight = cpus * self.chunks.in_flight_per_cpu
         self.remote = {name: self.ray.remote(task) for name, task in
-                       (("sign", sign_sets), ("bucket", bucket_bands), ("verify", verify_buckets))}
+                       (("map", run_work), ("bucket", bucket_bands), ("verify", verify_buckets))}
         self.tasks: Counter[str] = Counter()
         self.checks_on_driver = 0
-        self.signing: deque[tuple[list[int], Any]] = deque()
 
     def _submit(self, step: str, *args: Any) -> Any:
         self.tasks[step] += 1
         return self.remote[step].remote(*args)
 
-    def sign(self, signer: Signer, indices: list[int], sets: list[np.ndarray], rows: Rows) -> None:
-        size = self.chunks.sign_docs
-        for start in range(0, len(indices), size):
-            self.signing.append((indices[start:start + size], self._submit("sign", signer, *packed(sets[start:start + size]))))
-            while len(self.signing) > self.in_flight:
-                self._collect_signatures(rows)
+    def map(self, work: Work, context: Any, batches: Iterable[list], step: str = "") -> Iterator[tuple[list, list]]:
+        context_ref = self.ray.put(context)
 
-    def signed(self, rows: Rows) -> None:
-        while self.signing:
-            self._collect_signatures(rows)
+        def submit(batch: list) -> Any:
+            return self._submit("map", work, context_ref, batch)
 
-    def _collect_signatures(self, rows: Rows) -> None:
-        indices, ref = self.signing.popleft()  # first in, first written: a document signed again ends re-signed
-        for index, row in zip(indices, self.ray.get(ref)):
-            rows[index] = row
+        size = self.chunks.docs
+        parts = (batch[start:start + size] for batch in batches for start in range(0, len(batch), size))
+        return ordered(parts, submit, lambda batch, ref: [(batch, self.ray.get(ref))], self.in_flight)
 
     def buckets(self, keys: np.ndarray, slots_of: Callable[[int, int], np.ndarray], num_perm: int,
                 threshold: float) -> list[list[int]]:
@@ -189,7 +184,7 @@ class RaySteps(LocalSteps):
         return sum(candidates for candidates, _ in counts), sum(checks for _, checks in counts)
 
     def summary(self) -> str:
-        return (f"{self.tasks['sign']} signing, {self.tasks['bucket']} bucketing and {self.tasks['verify']} "
+        return (f"{self.tasks['map']} per-document, {self.tasks['bucket']} bucketing and {self.tasks['verify']} "
                 f"verification tasks; {self.checks_on_driver} checks on the driver")
 
 

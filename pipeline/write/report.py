@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from storysift.clean.textrules import MAX_PATTERN_LINE
 from storysift.document import Document, Reject
 
 
@@ -109,6 +108,8 @@ class RunReport:
             },
         }
         if self.long_lines:
+            from storysift.clean.textrules import MAX_PATTERN_LINE  # the text rules load when pages are cleaned
+
             data["pattern_line_limit"] = {"max_chars": MAX_PATTERN_LINE, "lines": self.long_lines["lines"],
                                           "documents": self.long_lines["documents"],
                                           "reason": "no rule pattern was run on lines longer than max_chars, so "

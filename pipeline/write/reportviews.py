@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from storysift.clean.html import host_of
 from storysift.document import Document
 from storysift.write.outputs import atomic_text, dumps, writing
 
@@ -28,6 +27,8 @@ def site_of(site: object, url: object) -> str:
     else its URL's host (without www.), else NO_SITE."""
     if isinstance(site, str) and site:
         return site
+    from storysift.clean.html import host_of  # the HTML stage: imported by who cleans, not by --help
+
     return (host_of(url) if isinstance(url, str) else None) or NO_SITE
 
 

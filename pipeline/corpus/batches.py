@@ -1,0 +1,290 @@
+"""The corpus stage's work on each document, a batch of raw JSON Lines at a time: reading a
+record, keying its lines for the site templates, removing its site's template, hashing its
+words, shingling and signing, and writing it back with its story. Pure functions of a context
+(the same for every batch of a step) and a batch, returning what the stage keeps of each
+document, so the stage (dedup.py, sitepass.py) can run them here or hand them to worker
+processes (pipeline/run/pool_dedup.py) or Ray (run/ray_dedup.py): the results, taken in batch
+order, are the same."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from storysift.corpus.events import salient_terms, term_hashes
+from storysift.corpus.minhash import Signer
+from storysift.corpus.shingles import hashed_words, jaccard, line_hashes, long_line_keys, shingle_set
+from storysift.corpus.sites import site_of
+from storysift.corpus.templates import TemplateView, page_entry
+from storysift.corpus.titles import corpus_title, usable_title
+from storysift.document import LONE_SURROGATE, safe_name
+from storysift.read.fields import field_value, set_field
+from storysift.read.recordfile import check_record, reject_id
+from storysift.write.outputs import dumps
+
+# A batch holds at most this many documents or bytes of raw records: large enough that handing
+# it to a worker process costs little beside its work (~2-5 ms a page), small enough that a few
+# batches per worker in flight hold little memory.
+BATCH_DOCS = 256
+BATCH_BYTES = 4 << 20
+# A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
+# clustering: it would match anything or nothing. The shortest seed has ~340 words.
+MIN_WORDS = 8
+# A record's title counts as already in its text when it is found this near the text's start.
+HEADLINE_REACH = 200
+
+Work = Callable[[Any, list], list]
+
+
+def in_process(work: Work, context: Any, batches: Iterable[list], step: str = "") -> Iterator[tuple[list, list]]:
+    """(batch, work(context, batch)) for each batch, in order: the stage's steps run here.
+    An executor gives the stage another function of the same form."""
+    for batch in batches:
+        yield batch, work(context, batch)
+
+
+def batched(items: Iterable[Any], size_of: Callable[[Any], int], docs: int | None = None,
+            limit: int | None = None) -> Iterator[list]:
+    """Consecutive runs of `items` of at most `docs` items or about `limit` bytes (`size_of`)."""
+    docs, limit = docs or BATCH_DOCS, limit or BATCH_BYTES
+    batch: list = []
+    held = 0
+    for item in items:
+        batch.append(item)
+        held += size_of(item)
+        if len(batch) >= docs or held >= limit:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
+def hashable(text: str) -> str:
+    """As the reader makes text (read/documents.make_document): a lone surrogate has no UTF-8
+    to hash."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def text_of(record: dict, text_field: str) -> str:
+    text = field_value(record, text_field)
+    return hashable(text) if isinstance(text, str) else ""
+
+
+def signed_text(record: dict, text_field: str) -> str:
+    """What identifies a copy: its text after its headline. HTML extraction moves the headline
+    to `title` (scraped text keeps it as its first line), and a short story is mostly its
+    headline: without it, copies whose text is a byline and a date cannot join."""
+    text = text_of(record, text_field)
+    title = record.get("title") if text_field == "text" else None
+    if usable_title(title) and title.strip() not in text[:len(title) + HEADLINE_REACH]:
+        return f"{hashable(title.strip())}\n\n{text}"
+    return text
+
+
+# -- the site step's first pass: each page's site and line keys ----------------------------------
+@dataclass(frozen=True)
+class Fields:
+    text: str
+    id: str
+
+
+def removed_lines(record: dict) -> list[str]:
+    """The lines single-page cleaning removed from a record, as its `removed` list holds them."""
+    removed = record.get("removed")
+    if not isinstance(removed, list):
+        return []
+    return [hashable(line) for piece in removed if isinstance(piece, dict) and isinstance(piece.get("text"), str)
+            for line in piece["text"].split("\n")]
+
+
+def page_keys(text: str, record: dict) -> np.ndarray:
+    """The keys of every line of a page: its clean text and what cleaning removed."""
+    removed = "\n".join(removed_lines(record))
+    return np.concatenate((line_hashes(text), line_hashes(removed))) if removed else line_hashes(text)
+
+
+# Kept lines of at most this many words (menus, labels the rules did not know) count as
+# furniture for inferring a site; a longer line is a paragraph of the page's own.
+SHORT_LINE_WORDS = 14
+
+
+def furniture_keys(text: str, record: dict) -> np.ndarray:
+    """What a page's site shows on every page is mostly what single-page cleaning removed, and
+    its short kept lines (menus, labels the rules did not know): sorted distinct keys."""
+    short = "\n".join(line for line in text.split("\n") if len(line.split()) <= SHORT_LINE_WORDS)
+    keys = np.concatenate((line_hashes(short), line_hashes("\n".join(removed_lines(record)))))
+    return np.unique(keys[keys != 0])
+
+
+def scan_pages(fields: Fields, batch: list[tuple[int, int, bytes]]) -> list[tuple]:
+    """For each (line number, offset, line): ("reject", why, id), ("site", site, digest, keys)
+    (templates.page_entry) or, for a record that names no site, ("unsited", name, furniture)."""
+    out = []
+    for _, _, line in batch:
+        record, problem = check_record(line, fields.text)
+        if problem is not None:
+            out.append(("reject", problem, reject_id(record, fields.id)))
+            continue
+        text = text_of(record, fields.text)
+        site = site_of(record)
+        if site is not None:
+            out.append(("site", site, *page_entry(site, page_keys(text, record), long_line_keys(text))))
+        else:
+            raw_id = field_value(record, fields.id)
+            name = safe_name(str(raw_id)) if raw_id not in (None, "") else None
+            out.append(("unsited", name, furniture_keys(text, record)))
+    return out
+
+
+def site_entries(fields: Fields, batch: list[tuple[str, bytes]]) -> list[tuple[bytes, np.ndarray]]:
+    """templates.page_entry of each (site, line): pages whose site was inferred."""
+    out = []
+    for site, line in batch:
+        record = json.loads(line)
+        text = text_of(record, fields.text)
+        out.append(page_entry(site, page_keys(text, record), long_line_keys(text)))
+    return out
+
+
+# -- the site templates out, the words hashed and signed -----------------------------------------
+@dataclass(frozen=True)
+class SignContext:
+    fields: Fields
+    templates: TemplateView
+    shingle_size: int
+    num_perm: int
+    source_name: str  # the input file (a record's source, with its record number, when it names none)
+
+
+@dataclass
+class Signed:
+    """What the stage keeps of one document: its record as written (site set, template out), what
+    the template took, and for clustering its member facts, paragraph keys and, unless it is
+    `excluded`, its word digest, shingle set and signature."""
+
+    line: bytes  # as written to the sited file, newline included
+    removals: int
+    template_lines: int
+    template_words: int
+    meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
+    words: int
+    paragraphs: np.ndarray
+    excluded: str | None = None
+    digest: bytes = b""
+    shingles: np.ndarray | None = None
+    signature: np.ndarray | None = None
+
+
+def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str) -> tuple[int, int, int]:
+    """Set the record's site and take its site's template out of its text (its title too, when
+    the title is a template line); returns (removals, lines, words) the template took."""
+    record["site"] = site
+    text, removed, lines, words = view.strip(site, text_of(record, text_field))
+    title = record.get("title")
+    title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
+    record["title"] = corpus_title(title, usable_title(title) and view.holds(site, title),
+                                   text) if "title" in record or removed else title
+    if removed:
+        set_field(record, text_field, text)
+        earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
+        record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in removed]
+        counts = record.get("counts")
+        if isinstance(counts, dict):
+            counts.update({"words_out": len(text.split()), "lines_out": text.count("\n") + 1 if text else 0,
+                           "removed": len(record["removed"])})
+    return len(removed), lines, words
+
+
+_signers: dict[int, Signer] = {}
+
+
+def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, bytes]]) -> list[Signed]:
+    """Each (index, site, line) without its site's template, as written, with its signature."""
+    out: list[Signed] = []
+    for index, site, line in batch:
+        record = json.loads(line)
+        taken = strip_record(record, site, context.templates, context.fields.text)
+        written = (dumps(record) + "\n").encode("utf-8")
+        text = text_of(record, context.fields.text)
+        hashes = hashed_words(signed_text(record, context.fields.text))[0]
+        raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
+        meta = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
+            safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
+            safe_name(str(record.get("source") or f"{context.source_name}:{index + 1}")),
+            len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
+            record.get("site") if isinstance(record.get("site"), str) else None)
+        signed = Signed(written, *taken, meta, len(hashes), long_line_keys(text))
+        if len(hashes) < MIN_WORDS:
+            signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
+        else:
+            signed.digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
+            signed.shingles = shingle_set(hashes, context.shingle_size)
+        out.append(signed)
+    members = [signed for signed in out if signed.shingles is not None]
+    if members:
+        signer = _signers.get(context.num_perm) or _signers.setdefault(context.num_perm, Signer(context.num_perm))
+        for signed, row in zip(members, signer.sign([signed.shingles for signed in members])):
+            signed.signature = row
+    return out
+
+
+# -- the records written with their stories ------------------------------------------------------
+@dataclass(frozen=True)
+class WriteContext:
+    text_field: str
+    sets: str  # the file of shingle sets (dedup.ShingleSets)
+    index: bool  # with --index: records say whether their story was seen before
+
+
+@dataclass(frozen=True)
+class Label:
+    """A record's place in the stories: `story` None for a text kept out (`excluded` says why);
+    `similarity` 1.0, or the two shingle sets' (offset, length) in the sets file to compare."""
+
+    story: str | None
+    copy_of: str | None = None
+    excluded: str | None = None
+    canonical: bool = False
+    similarity: float | tuple[int, int, int, int] | None = None
+    seen_before: bool = False
+    seen_story: str | None = None
+
+
+def read_set(path: str, offset: int, length: int) -> np.ndarray:
+    return np.fromfile(path, dtype=np.uint32, count=length, offset=offset * 4)
+
+
+def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) -> list[tuple]:
+    """Each record with its story fields: (line, similarity, usable title, salient term hashes
+    of a canonical member)."""
+    out = []
+    for _, label, line in batch:
+        record = json.loads(line)
+        similarity = title = terms = None
+        if label.story is None:
+            record["story"], record["copy_of"] = None, None
+            record["excluded"] = label.excluded
+        else:
+            record["story"] = label.story
+            record["copy_of"] = label.copy_of
+            similarity = label.similarity if isinstance(label.similarity, float) else jaccard(
+                read_set(context.sets, *label.similarity[:2]), read_set(context.sets, *label.similarity[2:]))
+            if usable_title(record.get("title")):
+                title = record["title"]
+            if label.canonical:
+                terms = term_hashes(salient_terms(signed_text(record, context.text_field)))
+        if context.index:
+            record["seen_before"] = label.seen_before
+            record["seen_story"] = label.seen_story
+        out.append((dumps(record), similarity, title, terms))
+    return out
+
+
+def story_records(text_field: str, batch: list[tuple[dict, dict, bytes]]) -> list[str]:
+    """Each story's record for stories.jsonl: its fields before the text, the canonical
+    member's text (from its record as written) and the fields after it."""
+    return [dumps({**head, "text": text_of(json.loads(line), text_field), **tail}) for head, tail, line in batch]
