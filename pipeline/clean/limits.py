@@ -9,6 +9,7 @@ limit but within what lexbor builds quickly, the depth is read off lexbor's tree
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -366,31 +367,30 @@ class OpenElements:
     def close_list_item(self, closes: frozenset[str]) -> None:
         """A list item's start tag: pop to the nearest open item in `closes`, searching down
         past elements that do not stop it (at most INLINE_SCAN)."""
-        if not any(self.at.get(name) for name in closes):
-            return
-        names = self.names
-        for k in range(len(names) - 1, max(len(names) - 1 - INLINE_SCAN, -1), -1):
-            if names[k] in closes:
-                self.pop_to(k)
-                return
-            if names[k] in LIST_ITEM_STOPS:
-                return
+        self.pop_to_nearest(closes, LIST_ITEM_STOPS.__contains__)
 
     def close_implied(self, closes: frozenset[str]) -> None:
         """Pop the elements an opening tag ends: the nearest open element in `closes` when only
         inline elements lie above it (at most INLINE_SCAN), and those; then any more of
         `closes` directly below."""
+        if self.pop_to_nearest(closes, lambda name: name not in INLINE):
+            names = self.names
+            while names and names[-1] in closes:
+                self.pop_to(len(names) - 1)
+
+    def pop_to_nearest(self, closes: frozenset[str], stops: Callable[[str], bool]) -> bool:
+        """Pop to the nearest open element in `closes`, searching down at most INLINE_SCAN
+        elements and giving up at one that `stops` the search; whether it popped."""
         if not any(self.at.get(name) for name in closes):
-            return
+            return False
         names = self.names
         for k in range(len(names) - 1, max(len(names) - 1 - INLINE_SCAN, -1), -1):
             if names[k] in closes:
                 self.pop_to(k)
-                while names and names[-1] in closes:
-                    self.pop_to(len(names) - 1)
-                return
-            if names[k] not in INLINE:
-                return
+                return True
+            if stops(names[k]):
+                return False
+        return False
 
 
 def html_limit_problem(html: str) -> str | None:
