@@ -3,7 +3,7 @@ the whole `storysift run` on three renditions of the corpus against plain datask
 in one run.
 
     python bench/stories.py [--corpus DIR] [--only txt,txt-url,html,peers] [--keep DIR]
-                            [--json PATH] [--storysift CMD]
+                            [--json PATH] [--storysift CMD] [--events]
 
 The corpus: 2,000 pages, 260 true stories (article bodies) published on 1-89 of 89 sites, each
 copy wrapped in its site's real furniture and edited as syndicated copies are (see its README).
@@ -49,7 +49,9 @@ null, is a story of its own and has no output text):
   seconds   wall time: storysift's whole subprocess (reading, cleaning, dedup, all output files
             including report.html); datasketch from texts in memory (shingles, signatures, LSH,
             components; reading and visible-text extraction not counted).
-Under the table, per storysift run: its events (`event` of each record in stories.jsonl) and the
+Under the table, per storysift run: its events (`event` of each record in stories.jsonl), how
+many hold more than one true story (with --events, each of them by its true stories' headlines:
+the corpus labels no events, so whether they are one event is read from those), and the
 largest one: stories, pages, and distinct true stories among those pages; the sites it found
 (the `site` of each record: pair precision and recall against the true sites, a page with none
 a site of its own) and what `site.template` removed; the same-story pairs it split, the true
@@ -231,8 +233,10 @@ def lost_pairs(labels: dict, pred: dict[str, str], top: int = 3) -> dict:
 def event_summary(events: dict, truth: dict[str, str]) -> dict:
     largest = max(events.values(), key=lambda stories: (len(stories), sum(map(len, stories))), default=[])
     docs = [doc for story in largest for doc in story]
+    mixed = sorted(sorted({truth[doc] for story in stories for doc in story}) for stories in events.values())
     return {"events": len(events), "largest_stories": len(largest), "largest_docs": len(docs),
-            "largest_true_stories": len({truth[doc] for doc in docs})}
+            "largest_true_stories": len({truth[doc] for doc in docs}),
+            "mixed_events": [true for true in mixed if len(true) > 1]}
 
 
 # -- datasketch ------------------------------------------------------------------------------
@@ -275,6 +279,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep storysift's output folders (DIR/<run>) and the JSON Lines input here")
     parser.add_argument("--json", type=Path, help="write the per-run metrics here")
     parser.add_argument("--storysift", default="storysift", help="the storysift command (default: %(default)s)")
+    parser.add_argument("--events", action="store_true",
+                        help="list each event holding more than one true story, by the true stories' headlines")
     args = parser.parse_args()
     runs = [run.strip() for run in args.only.split(",") if run.strip()]
     if unknown := sorted(set(runs) - set(RUNS)):
@@ -283,7 +289,8 @@ def main() -> None:
         print(f"bench/stories.py: no labelled corpus at {args.corpus} (expected labels.json, txt/, html/;"
               " pass --corpus DIR)", file=sys.stderr)
         sys.exit(2)
-    labels = json.loads((args.corpus / "labels.json").read_text(encoding="utf-8"))["docs"]
+    corpus_labels = json.loads((args.corpus / "labels.json").read_text(encoding="utf-8"))
+    labels, headlines = corpus_labels["docs"], {s: v.get("headline") for s, v in corpus_labels["stories"].items()}
     truth = {doc: label["story"] for doc, label in labels.items()}
     command = shlex.split(args.storysift)
     print(f"{len(labels)} pages, {len(set(truth.values()))} true stories, "
@@ -315,6 +322,8 @@ def main() -> None:
                 results[name] = {**pair_scores(truth, pred), "seconds": time.perf_counter() - started}
 
     print_table(results)
+    if args.events:
+        print_events(results, headlines)
     if args.keep:
         print(f"storysift outputs kept in {args.keep}/")
     if args.json:
@@ -333,6 +342,7 @@ def print_table(results: dict) -> None:
     for name, r in results.items():
         if "events" in r:
             print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages; {r['events']} events, "
+                  f"{len(r['mixed_events'])} holding more than one true story (--events lists them), "
                   f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
                   f"{r['largest_true_stories']} true stories")
             print(f"{name}: {r['sites']} sites found (pair precision {r['site_precision']:.3f}, recall "
@@ -342,6 +352,16 @@ def print_table(results: dict) -> None:
                               for story, count, pages, parts, words in r["worst"])
             print(f"{name}: {r['lost_pairs']:,} same-story pairs split, the most by {worst}; "
                   f"F1 {r['f1_without_worst']:.3f} without {r['worst'][0][0] if r['worst'] else '-'}")
+
+
+def print_events(results: dict, headlines: dict[str, str]) -> None:
+    """Events that hold more than one true story: whether those stories cover one event is read
+    from their headlines (the corpus labels stories, not events)."""
+    for name, r in results.items():
+        if "mixed_events" in r:
+            print(f"\n{name}: the events holding more than one true story")
+            for true in r["mixed_events"]:
+                print(f"  {' '.join(true)}: " + " | ".join(str(headlines.get(story))[:60] for story in true))
 
 
 if __name__ == "__main__":
