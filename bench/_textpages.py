@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import html_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
+from storysift.corpus.stories import UnionFind
+
 TOKEN = re.compile(r"\w+")
 # A line is labelled article text when at least this share of its words align, in order, with
 # the gold text (difflib's matching blocks between the page's and the gold's word sequences).
@@ -108,18 +110,11 @@ def load_pages(root: Path, cache: Path | None = None, limit: int | None = None) 
 def assign_groups(pages: list[TextPage]) -> None:
     """Pages of one site form a group; a page without a URL joins the group of any page whose
     template it shares (see TEMPLATE_*), so sister sites on one template group together too."""
-    parent = list(range(len(pages)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
+    groups = UnionFind(range(len(pages)))
     first_of_site: dict[str, int] = {}
     for i, page in enumerate(pages):
         if page.site:
-            parent[find(i)] = find(first_of_site.setdefault(page.site, i))
+            groups.union(i, first_of_site.setdefault(page.site, i))
     short = [{line.strip().casefold() for line in page.text.splitlines()
               if line.strip() and len(line.split()) <= TEMPLATE_LINE_WORDS} for page in pages]
     frequency = Counter(line for lines in short for line in lines)
@@ -132,10 +127,10 @@ def assign_groups(pages: list[TextPage]) -> None:
         shared = Counter(j for line in lines if frequency[line] <= TEMPLATE_MAX_PAGES for j in holders[line] if j != i)
         for j, count in sorted(shared.items()):
             if count >= TEMPLATE_SHARED and count >= TEMPLATE_SHARE * min(len(lines), len(short[j])):
-                parent[find(i)] = find(j)
-    roots = {}
+                groups.union(i, j)
+    roots: dict[int, int] = {}
     for i, page in enumerate(pages):
-        page.group = roots.setdefault(find(i), len(roots))
+        page.group = roots.setdefault(groups.find(i), len(roots))
 
 
 def aligned_labels(lines: list[str], reference: str) -> list[int]:

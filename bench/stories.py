@@ -75,6 +75,8 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
+from storysift.corpus.stories import UnionFind
+
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "devcorpus-syndication"
 SHINGLE_SIZE, NUM_PERM, THRESHOLD = 5, 128, 0.5  # storysift's defaults (`storysift dedup --help`)
 WORD = re.compile(r"\w+")
@@ -257,18 +259,11 @@ def datasketch_stories(texts: dict[str, str]) -> dict[str, str]:
             signatures[doc] = MinHash(num_perm=NUM_PERM)
             signatures[doc].update_batch(list(shingles))
             lsh.insert(doc, signatures[doc])
-    parent = {doc: doc for doc in texts}
-
-    def root(doc: str) -> str:
-        while parent[doc] != doc:
-            parent[doc] = parent[parent[doc]]
-            doc = parent[doc]
-        return doc
-
+    components = UnionFind(texts)
     for doc, signature in signatures.items():
         for other in lsh.query(signature):
-            parent[root(other)] = root(doc)
-    return {doc: root(doc) for doc in texts}
+            components.union(doc, other)
+    return {doc: components.find(doc) for doc in texts}
 
 
 # -- the bench -------------------------------------------------------------------------------

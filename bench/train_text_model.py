@@ -38,7 +38,6 @@ import math
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
