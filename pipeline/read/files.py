@@ -17,7 +17,6 @@ import zstandard
 
 from storysift.document import InputError, RawDocument, Reject, safe_name
 from storysift.read.documents import ReadOptions, make_document, read_limited, record_document
-from storysift.read.fields import field_value
 from storysift.read.folders import Entry, walk
 
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text"}
@@ -228,10 +227,6 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[RawDocument | Rej
             where = f"{name}:{row}"
             if isinstance(record, str):
                 yield Reject(where, record)
-                continue
-            body = [field_value(record, options.html_field), field_value(record, options.text_field)]
-            if any(isinstance(b, (str, bytes)) and len(b) > options.max_bytes for b in body):
-                yield Reject(where, f"record larger than the {options.max_bytes:,}-byte limit (--max-bytes)")
                 continue
             yield record_document(record, where, options)
     except (OSError, pyarrow.ArrowException) as exc:
