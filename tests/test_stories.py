@@ -14,7 +14,6 @@ from storysift.corpus.events import (
     group_events,
     salient_terms,
     term_hashes,
-    term_jaccard,
 )
 from storysift.corpus.sites import SITE_NUM_PERM, SITE_THRESHOLD
 from storysift.corpus.minhash import EMPTY, Rows, Signer
@@ -262,4 +261,3 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     events = group_events(terms)
     assert events["s-a"] == events["s-b"] != events["s-c"]
     assert group_events({story: term_hashes(names) for story, names in terms.items()}) == events
-    assert term_jaccard(terms["s-a"], terms["s-c"]) == 0.0

@@ -74,14 +74,14 @@ def text_of(record: dict, text_field: str) -> str:
     return hashable(text) if isinstance(text, str) else ""
 
 
-def signed_text(record: dict, text_field: str) -> str:
-    """What identifies a copy: its text after its headline. HTML extraction moves the headline
-    to `title` (scraped text keeps it as its first line), and a short story is mostly its
-    headline: without it, copies whose text is a byline and a date cannot join."""
-    text = text_of(record, text_field)
+def signed_text(text: str, record: dict, text_field: str) -> str:
+    """What identifies a copy: its text (`text_of` the record) after its headline. HTML
+    extraction moves the headline to `title` (scraped text keeps it as its first line), and a
+    short story is mostly its headline: without it, copies whose text is a byline and a date
+    cannot join. `strip_record` has made the title hashable."""
     title = record.get("title") if text_field == "text" else None
-    if usable_title(title) and title.strip() not in text[:len(title) + HEADLINE_REACH]:
-        return f"{hashable(title.strip())}\n\n{text}"
+    if usable_title(title) and (title := title.strip()) not in text[:len(title) + HEADLINE_REACH]:
+        return f"{title}\n\n{text}"
     return text
 
 
@@ -184,10 +184,10 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     the title is a template line); returns (removals, lines, words) the template took."""
     record["site"] = site
     text, removed, lines, words = view.strip(site, text_of(record, text_field))
-    title = record.get("title")
-    title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
-    record["title"] = corpus_title(title, usable_title(title) and view.holds(site, title),
-                                   text) if "title" in record or removed else title
+    if "title" in record or removed:
+        title = record.get("title")
+        title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
+        record["title"] = corpus_title(title, usable_title(title) and view.holds(site, title), text)
     if removed:
         set_field(record, text_field, text)
         earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
@@ -210,7 +210,7 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
         taken = strip_record(record, site, context.templates, context.fields.text)
         written = (dumps(record) + "\n").encode("utf-8")
         text = text_of(record, context.fields.text)
-        hashes = hashed_words(signed_text(record, context.fields.text))[0]
+        hashes = hashed_words(signed_text(text, record, context.fields.text))[0]
         raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
         meta = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
             safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
@@ -276,7 +276,8 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
             if usable_title(record.get("title")):
                 title = record["title"]
             if label.canonical:
-                terms = term_hashes(salient_terms(signed_text(record, context.text_field)))
+                terms = term_hashes(salient_terms(signed_text(text_of(record, context.text_field), record,
+                                                               context.text_field)))
         if context.index:
             record["seen_before"] = label.seen_before
             record["seen_story"] = label.seen_story

@@ -60,8 +60,7 @@ from storysift.corpus.stories import (
     member_keys,
     stable_id,
 )
-from storysift.document import LONE_SURROGATE, Reject
-from storysift.read.fields import field_value
+from storysift.document import Reject
 from storysift.read.recordfile import RecordFile
 from storysift.write.outputs import atomic_binary, atomic_text, make_folder
 
@@ -121,7 +120,7 @@ class Dedup:
         self.work_dir = work_dir or sited.parent
         self.members: dict[int, Member] = {}
         self.excluded: dict[int, str] = {}
-        self.digests: dict[int, bytes] = {}
+        self.digests: dict[int, bytes] = {}  # members only: an excluded text has none
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.labels: dict[int, int] = {}
         self.long_lines: dict[int, np.ndarray] = {}  # keys of each text's long lines: candidates for containment
@@ -140,14 +139,9 @@ class Dedup:
         self.sets.close()
 
     # -- reading ---------------------------------------------------------------------------
-    def current_text(self, index: int, record: Any = None) -> str:
-        record = self.corpus.record(index) if record is None else record
-        text = field_value(record, self.options.text_field) if isinstance(record, dict) else None
-        return LONE_SURROGATE.sub("\ufffd", text) if isinstance(text, str) else ""
-
     def sign(self, source: RecordFile, sites: SitePass) -> None:
         """The one pass that writes the records without their site templates and signs them:
-        every document is tokenised once, in batches (batches.strip_and_sign)."""
+        every document is read and tokenised once, in batches (batches.strip_and_sign)."""
         context = SignContext(Fields(self.options.text_field, self.options.id_field), sites.templates.view,
                               self.options.shingle_size, self.options.num_perm, str(source.path))
         items = ((index, sites.sites[index], line) for index, line in source.raws(range(len(source.offsets))))
@@ -172,7 +166,7 @@ class Dedup:
                         self.rows[index] = signed.signature
                         self.sets.add(index, signed.shingles)
                     self.progress.update(index + 1)
-        self.corpus = RecordFile(self.sited, self.options.text_field, self.options.id_field, self.work_dir)
+        self.corpus = RecordFile(self.sited, self.work_dir)
         self.corpus.offsets = offsets
 
     def shingles_of(self, index: int) -> np.ndarray:
@@ -320,7 +314,7 @@ class Dedup:
         """Today's stories that earlier runs saw: each takes the id of the earlier story its
         members match best (ties: the smallest id). Today's stories that match one earlier
         story are joined, as one run over both days would have joined them through its pages."""
-        representatives = exact_groups(self.digests_of_members())
+        representatives = exact_groups(self.digests)
         found = self.index.match({rep: self.rows[rep] for rep in representatives})
         scores: dict[int, dict[str, float]] = {}  # today's story -> earlier story -> best estimate
         for rep, matches in found.items():
@@ -362,11 +356,9 @@ class Dedup:
         """Store today's stories and distinct texts in the index; returns the texts added."""
         seen = set(self.earlier.values())
         members = [(self.digests[rep], self.story_of[rep], self.members[rep].id, self.rows[rep])
-                   for rep in exact_groups(self.digests_of_members())]
+                   for rep in exact_groups(self.digests)]
         return self.index.add({story: doc for story, doc in self.canonical_ids.items() if story not in seen}, members)
 
-    def digests_of_members(self) -> dict[int, bytes]:
-        return {i: self.digests[i] for i in self.members}
 
 
 
@@ -383,7 +375,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     options.validate()
     progress = progress or Silent()
     steps = steps or LocalSteps()
-    source = RecordFile(Path(path), options.text_field, options.id_field, out_dir, on_reject)
+    source = RecordFile(Path(path), out_dir, on_reject)
     stage = store = index_stats = None
     try:
         progress.stage("site templates")
@@ -419,7 +411,7 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
     reasons: dict[str, int] = {}
     for reason in stage.excluded.values():
         reasons[reason] = reasons.get(reason, 0) + 1
-    exact = sum(len(g) - 1 for g in exact_groups(stage.digests_of_members()).values())
+    exact = sum(len(g) - 1 for g in exact_groups(stage.digests).values())
     bands, rows = lsh_params(options.threshold * LSH_SLACK, options.num_perm)
     return {
         "documents": len(source.offsets),

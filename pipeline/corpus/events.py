@@ -85,11 +85,6 @@ def site_names(sites: set[str]) -> list[str]:
                    for label in site.replace("-", ".").split(".") if len(label) > 2 and label not in HOST_LABELS})
 
 
-def term_jaccard(a: list[str], b: list[str]) -> float:
-    sa, sb = set(a), set(b)
-    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
-
-
 def term_hashes(terms: list[str]) -> np.ndarray:
     """A story's terms as their 64-bit hashes, which `group_events` takes in place of the
     strings: 8 bytes a term instead of ~60 (20 terms a story, for every story of the corpus)."""

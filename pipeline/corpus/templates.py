@@ -5,9 +5,9 @@ items of a rotating "more stories" list), and is removed from every page of the 
 MIN_SITE_PAGES distinct pages before its lines are counted; smaller sites keep what the
 single-page rules left, and the report says so per site.
 
-Two passes over the clean records: `SiteTemplates.add` counts each page's line keys (its text
-and what cleaning removed from it), then `strip` (or the `TemplateView` worker processes are
-given) takes the template lines out of each text."""
+Two passes over the clean records: `SiteTemplates.count` counts each page's line keys (its text
+and what cleaning removed from it, as `page_entry` gives them), then the `TemplateView` worker
+processes are given takes the template lines out of each text."""
 
 from __future__ import annotations
 
@@ -93,12 +93,6 @@ class SiteTemplates:
     _seen: set[bytes] = field(default_factory=set)
     view: TemplateView = field(default_factory=lambda: TemplateView(np.empty(0, dtype=np.uint64), frozenset()))
 
-    def add(self, site: str | None, keys: np.ndarray, paragraphs: np.ndarray) -> None:
-        """One page of `site`: the keys of all its lines, kept or removed, and of its paragraphs
-        (`long_line_keys`)."""
-        if site is not None:
-            self.count(site, *page_entry(site, keys, paragraphs))
-
     def count(self, site: str, digest: bytes, keys: np.ndarray) -> None:
         """One page of `site`, as `page_entry` gives it."""
         stats = self.stats.setdefault(site, SiteStats())
@@ -133,15 +127,6 @@ class SiteTemplates:
 
     def qualifies(self, site: str | None) -> bool:
         return self.view.qualifies(site)
-
-    def holds(self, site: str | None, line: str) -> bool:
-        return self.view.holds(site, line)
-
-    def strip(self, site: str | None, text: str) -> tuple[str, list[Removal]]:
-        """The text without its site's template lines (`TemplateView.strip`), counted."""
-        text, removals, lines, words = self.view.strip(site, text)
-        self.counted(site, lines, words)
-        return text, removals
 
     def counted(self, site: str | None, lines: int, words: int) -> None:
         """A page of `site` lost `lines` template lines holding `words` words."""

@@ -7,7 +7,6 @@ reject naming its file and line, never one of the records."""
 
 from __future__ import annotations
 
-import json
 from array import array
 import os
 import shutil
@@ -28,11 +27,9 @@ COPY_CHUNK = 64 * 1024
 class RecordFile:
     """The records of one file, by index (0-based, in file order, rejects left out)."""
 
-    def __init__(self, path: Path, text_field: str, id_field: str, work_dir: Path,
-                 on_reject: Callable[[Reject], None] | None = None):
+    def __init__(self, path: Path, work_dir: Path, on_reject: Callable[[Reject], None] | None = None):
         self.path = path
         self.name = path.as_posix()
-        self.text_field, self.id_field = text_field, id_field
         self.on_reject = on_reject or (lambda reject: None)
         self.rejected = 0
         self.lineno = 0
@@ -44,14 +41,6 @@ class RecordFile:
         self.stream.close()
         if self.plain != self.path:
             self.plain.unlink(missing_ok=True)
-
-    def scan(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(index, record) for every record; each other non-blank line goes to `on_reject`."""
-        for lineno, offset, line in self.lines():
-            record, problem = check_record(line, self.text_field)
-            if (index := self.add(lineno, offset, problem, reject_id(record, self.id_field))) is not None:
-                yield index, record
-        self.finish_scan()
 
     def lines(self) -> Iterator[tuple[int, int, bytes]]:
         """(line number, byte offset, line) of every non-blank line, for `check_record` (which
@@ -88,9 +77,6 @@ class RecordFile:
         """(index, line) of each index, in the order given: sequential reads when they ascend."""
         for index in indices:
             yield index, self.raw(index)
-
-    def record(self, index: int) -> dict[str, Any]:
-        return json.loads(self.raw(index))
 
 
 def check_record(line: bytes, text_field: str) -> tuple[Any, str | None]:
