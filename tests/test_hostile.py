@@ -981,6 +981,9 @@ def test_a_record_json_parses_but_nested_past_the_limit_is_a_reject(tmp_path, de
     assert cleaned.exit_code == 0 and "Traceback" not in cleaned.output
     explained = storysift("explain", corpus)
     assert explained.exit_code == 1 and "nested more than 128 levels" in explained.stderr
+    deduped = storysift("dedup", corpus, "--out", tmp_path / "dd")  # the corpus stage's reader refuses it too
+    assert deduped.exit_code == 0 and "1 document, 1 distinct story" in deduped.stderr
+    assert [r["reason"] for r in read_jsonl(tmp_path / "dd" / "rejects.jsonl")] == reasons
 
 
 def test_lone_surrogates_in_the_url_site_and_title_a_record_names_do_not_crash_the_corpus_stage(tmp_path):
@@ -1047,3 +1050,6 @@ def test_a_parquet_bomb_in_any_column_is_rejected_unread(tmp_path, shape):
     assert not clean and len(rejects) == 3 and all("a decompression bomb" in r for r in rejects.values())
     deduped = storysift("dedup", tmp_path / "bomb.parquet", "--out", tmp_path / "dd")
     assert deduped.exit_code == 3 and "Traceback" not in deduped.output
+    refused = read_jsonl(tmp_path / "dd" / "rejects.jsonl")  # dedup names the reason too, row by row
+    assert [r["source"] for r in refused] == [f"{tmp_path / 'bomb.parquet'}:{n}" for n in (1, 2, 3)]
+    assert all("a decompression bomb" in r["reason"] for r in refused)

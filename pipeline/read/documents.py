@@ -11,7 +11,7 @@ from typing import BinaryIO
 from charset_normalizer import from_bytes
 
 from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
-from storysift.read.fields import MAX_NESTING, field_value, metadata_of, nesting_deeper_than
+from storysift.read.fields import TOO_DEEP, field_value, metadata_of, nesting_deeper_than
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
 # 1.3 MB); override with --max-bytes. It is also the only bound on a line: the text rules are
@@ -194,7 +194,7 @@ def record_document(record: object, where: str, options: ReadOptions) -> RawDocu
     if not isinstance(record, dict):
         return Reject(where, "record is not a JSON object")
     if nesting_deeper_than(record):
-        return Reject(where, f"record nested more than {MAX_NESTING} levels deep (JSON arrays or objects)")
+        return Reject(where, TOO_DEEP)
     raw_id = field_value(record, options.id_field)
     if isinstance(raw_id, (list, dict)):
         return Reject(where, f"record's '{options.id_field}' is a JSON {'array' if isinstance(raw_id, list) else 'object'}, "

@@ -76,6 +76,9 @@ def metadata_of(record: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
 MAX_NESTING = 128
 
 
+TOO_DEEP = f"record nested more than {MAX_NESTING} levels deep (JSON arrays or objects)"
+
+
 def nesting_deeper_than(value: Any, limit: int = MAX_NESTING) -> bool:
     """Whether `value` holds arrays or objects nested more than `limit` levels (no recursion)."""
     stack = [(value, 0)]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from storysift.document import Reject
-from storysift.read.fields import field_value, json_value
+from storysift.read.fields import TOO_DEEP, field_value, json_value, nesting_deeper_than
 from storysift.read.files import (COMPRESSED_SUFFIXES, PARQUET_SUFFIXES, READ_ERRORS, _base_suffix, _open, parquet_rows,
                                   parse_line)
 from storysift.write.outputs import dumps
@@ -34,7 +34,7 @@ class RecordFile:
         self.rejected = 0
         self.lineno = 0
         self.offsets = array("q")  # 8 bytes a record, no Python object each
-        self.plain, self.unreadable = plain_jsonl(path, work_dir)
+        self.plain, self.unreadable, self.refused = plain_jsonl(path, work_dir)
         self.stream = open(self.plain, "rb")
 
     def close(self) -> None:
@@ -62,6 +62,8 @@ class RecordFile:
         return len(self.offsets) - 1
 
     def finish_scan(self) -> None:
+        for row, reason in self.refused:  # Parquet rows not read (decompression bombs): blank lines here
+            self._reject(row, reason)
         if self.unreadable:  # what could be read is read; the rest of the file is one reject
             self._reject(self.lineno + 1, f"unreadable: {self.unreadable}")
 
@@ -98,25 +100,32 @@ def _parse(line: bytes) -> tuple[Any, str | None]:
     value, problem = parse_line(line)
     if problem is None and not isinstance(value, dict):
         return None, "record is not a JSON object"
+    if problem is None and nesting_deeper_than(value):
+        return None, TOO_DEEP  # as the cleaning's reader refuses it
     return value, problem
 
 
-def plain_jsonl(path: Path, work_dir: Path) -> tuple[Path, str | None]:
+def plain_jsonl(path: Path, work_dir: Path) -> tuple[Path, str | None, list[tuple[int, str]]]:
     """`path` itself when it is plain JSON Lines, else a temporary plain copy in `work_dir` with
-    one line per line (JSON Lines) or row (Parquet), so line numbers stay the file's; and why the
-    copy stops short (a corrupt or cut compressed file), or None."""
+    one line per line (JSON Lines) or row (Parquet), so line numbers stay the file's; why the
+    copy stops short (a corrupt or cut compressed file), or None; and the Parquet rows not read,
+    with the reason (a blank line stands for each)."""
     suffix = _base_suffix(path)
     if suffix not in PARQUET_SUFFIXES and path.suffix.lower() not in COMPRESSED_SUFFIXES:
-        return path, None
+        return path, None, []
     work_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=".storysift-input.", suffix=".jsonl", dir=work_dir)
-    problem = None
+    problem, refused = None, []
     try:
         with os.fdopen(fd, "wb") as out:
             try:
                 if suffix in PARQUET_SUFFIXES:
-                    for row in parquet_rows(path):
-                        out.write(dumps(json_value(row)).encode("utf-8") + b"\n")
+                    for number, row in enumerate(parquet_rows(path), 1):
+                        if isinstance(row, str):
+                            refused.append((number, row))
+                            out.write(b"\n")
+                        else:
+                            out.write(dumps(json_value(row)).encode("utf-8") + b"\n")
                 else:
                     with _open(path) as stream:
                         shutil.copyfileobj(stream, out, COPY_CHUNK)
@@ -127,4 +136,4 @@ def plain_jsonl(path: Path, work_dir: Path) -> tuple[Path, str | None]:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-    return Path(name), problem
+    return Path(name), problem, refused
