@@ -450,6 +450,13 @@ def test_title_case_data_lists_are_not_headline_lists(rules, data):
     assert result.removed == []
 
 
+def test_headlines_that_start_alike_are_still_a_headline_list(rules):
+    alike = ["The Harbour Council Votes On The Ferry Budget", "The Mayor Opens The New Library Wing",
+             "The River Festival Returns For Its Tenth Year", "Watch: Storm Damage Along The Coast Road"]
+    kept, result = run_rule(rules, "navigation.headline-list", "\n".join([ARTICLE[0], *alike, ARTICLE[1]]))
+    assert kept == [ARTICLE[0], ARTICLE[1]] and result.removed
+
+
 def test_a_headline_list_with_one_name_in_it_is_still_removed(rules):
     text = "\n".join([ARTICLE[0], *HEADLINES, "Aleksandra Novak"])
     kept, result = run_rule(rules, "navigation.headline-list", text)

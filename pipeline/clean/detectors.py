@@ -60,7 +60,7 @@ DATE_START = re.compile(
     r"august|september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember|"
     r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\.? \d{1,2}(?!\d)")
 # A run of title-like lines is a data list, not other stories' headlines, when this share of its
-# lines begin with one word ("Section 2 Definitions", "Sec. 3 Penalties") or name a person
+# lines are keyed by a word and a number ("Section 2 Definitions", "June 9 – Paris") or name a person
 # ("Lionel Messi (Inter Miami)", "Kylian Mbappé, forward"): a roster, a bill's sections, a cast.
 DATA_RUN_SHARE = 0.6
 # What follows a name in a roster line: a club, a role, a number.
@@ -127,11 +127,12 @@ def repeated_block(rule: Rule, lines: list[str], live: list[int], matched: set[i
 
 
 def is_data_run(run: list[str]) -> bool:
-    """Most lines of the run begin with the same word, or name a person: a list of data
-    (sections, dates, players), whose lines are alike by design; other stories' headlines are not."""
+    """Most lines of the run are keyed by a word and a number ("June 9", "Section 2", "Day 3")
+    or name a person: a list of data (dates, sections, players), whose lines are alike by
+    design. Headlines that merely start alike ("The ...", "Watch: ...") are other stories."""
     items = [strip_bullet(line) for line in run]
-    firsts = Counter(item.split()[0] for item in items if item.split())
-    if firsts and firsts.most_common(1)[0][1] >= DATA_RUN_SHARE * len(items):
+    keyed = sum(len(words := item.split()) > 1 and words[1][:1].isdigit() for item in items)
+    if keyed >= DATA_RUN_SHARE * len(items):
         return True
     return sum(is_person_item(item) for item in items) >= DATA_RUN_SHARE * len(items)
 
