@@ -266,8 +266,8 @@ def test_a_page_saved_without_blank_lines_is_cleaned_like_one_with_them(saved, r
 
 
 def test_a_line_past_the_cap_is_never_read_by_the_model_and_stays(rules):
-    from storysift.clean.wholepage import MAX_MODEL_LINE
+    from storysift.clean.normalize import MAX_PATTERN_LINE
 
-    huge = " ".join(["Home"] * (MAX_MODEL_LINE // 4))  # a menu word, repeated past the cap
+    huge = " ".join(["Home"] * (MAX_PATTERN_LINE // 4))  # a menu word, repeated past the cap
     doc = clean_text(SAVED_PAGE + "\n\n" + huge, rules)
     assert huge in doc.text and not set(MENU) & set(lines_of(doc.text))

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from storysift.clean.alignment import words
 from storysift.clean.blocks import Block
+from storysift.clean.consensus import RULE_ID as BOILERPLATE_RULE_ID
 from storysift.document import Removal
 
 TITLE_RULE = "extract.title"
 BYLINE_RULE = "extract.byline"
-BOILERPLATE_RULE = "extract.boilerplate"  # storysift.clean.consensus.RULE_ID
 # The headline is searched among the first kept blocks only: further down, a block equal to the
 # title is a teaser or a "related" link to the page itself.
 HEADLINE_WITHIN = 5
@@ -93,7 +93,7 @@ def mark_byline(blocks: list[Block], view: list[BlockFate], author: str | None, 
     else:
         around = [*range(max(0, headline - 1), headline), *range(headline + 1, min(len(view), headline + 1 + BYLINE_WITHIN))]
     for position in around:
-        if view[position].rule in (None, BOILERPLATE_RULE) and is_byline(blocks[position], author, date):
+        if view[position].rule in (None, BOILERPLATE_RULE_ID) and is_byline(blocks[position], author, date):
             view[position] = BlockFate(BYLINE_RULE, view[position].text)
 
 

@@ -6,6 +6,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Lines longer than this are never given to a pattern (clean/textrules.py) nor to the line
+# model (clean/wholepage.py): RE2 cannot be stopped inside one call,
+# and --timeout is checked between calls. RE2 is linear, but a legal pattern whose automaton
+# outgrows its memory falls back to about 10 µs a character (a[ab ]{30}b[ab ]{30}c on random
+# text): a 15 MB line took 14.5 s at --timeout 1; a line at this cap takes at most ~0.1 s. On
+# the devset the longest line the rules removed has 2,983 characters, and one of the 17,971
+# lines they saw is longer than the cap (21,727: a paragraph, kept). Such lines are counted in
+# the report (pattern_line_limit).
+MAX_PATTERN_LINE = 10_000
 # [text](url) and ![alt](url); the url part may hold one level of parentheses (wiki links).
 MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+\"[^\"]*\")?\)")
 INNER_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")

@@ -10,7 +10,7 @@ from functools import lru_cache
 import re2
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
-from storysift.clean.normalize import join_paragraphs, normalize_line
+from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
 from storysift.clean.wholepage import PAGE_DETECTORS
 from storysift.document import Removal
 from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
@@ -30,14 +30,6 @@ class TextResult:
     long_lines: int = 0  # lines past MAX_PATTERN_LINE, which no pattern was run on
 
 
-# Lines longer than this are never given to a pattern: RE2 cannot be stopped inside one call,
-# and --timeout is checked between calls. RE2 is linear, but a legal pattern whose automaton
-# outgrows its memory falls back to about 10 µs a character (a[ab ]{30}b[ab ]{30}c on random
-# text): a 15 MB line took 14.5 s at --timeout 1; a line at this cap takes at most ~0.1 s. On
-# the devset the longest line the rules removed has 2,983 characters, and one of the 17,971
-# lines they saw is longer than the cap (21,727: a paragraph, kept). Such lines are counted in
-# the report (pattern_line_limit).
-MAX_PATTERN_LINE = 10_000
 # The set's lazily built automaton (DFA) for the bundled rules outgrows RE2's default 8 MB on
 # the devset's lines and is rebuilt again and again: 19 µs a line, against 1.9 µs with 32 MB
 # (of which it used about 6 MB).

@@ -9,11 +9,10 @@ import re
 
 from storysift.clean.detectors import Hit, group_marked
 from storysift.clean.linemodel import BUNDLED, cached_model
+from storysift.clean.normalize import MAX_PATTERN_LINE
 from storysift.ruleset.load import Rule
 
 TOKEN = re.compile(r"\w+")
-# textrules.MAX_PATTERN_LINE's cap, for the line model: lines longer than this stay unread.
-MAX_MODEL_LINE = 10_000
 SENTENCE_END = (".", ";", ",")
 
 
@@ -52,9 +51,9 @@ def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     probability when that is lower: on a page where the model is sure of no line (a short
     post among furniture), the lines nearly as likely as the best one stay too. A page is
     never emptied: when every live line is below the threshold, the most probable one stays."""
-    # A line past MAX_MODEL_LINE is never read by the model (nor removed): as with the patterns,
+    # A line past MAX_PATTERN_LINE is never read by the model (nor removed): as with the patterns,
     # one huge line would keep the page past --timeout.
-    view = [line if len(line) <= MAX_MODEL_LINE else "" for line in lines]
+    view = [line if len(line) <= MAX_PATTERN_LINE else "" for line in lines]
     live = [i for i in live if view[i]]
     if not live:
         return []

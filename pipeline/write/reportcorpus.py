@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from storysift.write.reportviews import MAX_VIEW_CHARS, cut, site_of
+from storysift.write.reportviews import MAX_VIEW_CHARS, cut, reverse_key, site_of
 from storysift.write.textdiff import text_diff
 
 # Stories listed (the largest first) and members listed per story; the charts count them all.
@@ -67,11 +67,11 @@ def stories_section(path: Path) -> dict[str, Any]:
         sizes[size] += 1
         per_event[event] += 1
         title = record.get("title")
-        _keep_largest(event_stories[event], (size, _reverse(story), [story, title, size]), MAX_EVENT_STORIES)
+        _keep_largest(event_stories[event], (size, reverse_key(story), [story, title, size]), MAX_EVENT_STORIES)
         entry = {"story": story, "event": event, "title": title, "canonical": record.get("canonical"), "size": size,
                  "members": [[str(m.get("id")), str(m.get("source")), m.get("similarity")]
                              for m in members[:MAX_MEMBERS] if isinstance(m, dict)]}
-        _keep_largest(largest, (size, _reverse(story), entry), MAX_STORIES)
+        _keep_largest(largest, (size, reverse_key(story), entry), MAX_STORIES)
     listed = [entry for _, _, entry in sorted(largest, key=lambda k: (-k[0], k[2]["story"]))]
     events = sorted(per_event.items(), key=lambda item: (-item[1], item[0]))[:MAX_EVENTS]
     with_text = {entry["story"]: entry for entry in listed[:MAX_STORY_TEXTS]}
@@ -96,11 +96,6 @@ def _keep_largest(heap: list[Any], key: tuple[Any, ...], limit: int) -> None:
         heapq.heappush(heap, key)
     elif key[:2] > heap[0][:2]:
         heapq.heapreplace(heap, key)
-
-
-def _reverse(text: str) -> tuple[int, ...]:
-    """A key that sorts strings backwards, so the heap keeps the smallest ids on equal sizes."""
-    return tuple(-ord(c) for c in text)
 
 
 class CleanPass:

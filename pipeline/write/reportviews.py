@@ -81,7 +81,7 @@ class DocumentViews:
             self._choose({"position": position, "site": site, "view": view_of(item)})
         elif self.sample == "sites":
             if self._fullest is None:
-                self._fullest = max(self.per_site, key=lambda s: (self.per_site[s], _reverse(s)))
+                self._fullest = max(self.per_site, key=lambda s: (self.per_site[s], reverse_key(s)))
             fullest = self._fullest
             if self.per_site[site] + 1 < self.per_site[fullest]:
                 # The latest view of the site with the most gives way to this site's.
@@ -119,8 +119,9 @@ def _log(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def _reverse(text: str) -> tuple[int, ...]:
-    """A key that sorts strings backwards: on equal counts, the smallest site name wins `max`."""
+def reverse_key(text: str) -> tuple[int, ...]:
+    """A key that sorts strings backwards: on equal counts the smallest name wins `max`, and a
+    min-heap keeps the smallest ids."""
     return tuple(-ord(c) for c in text)
 
 
