@@ -107,6 +107,11 @@ def page_keys(text: str, record: dict) -> np.ndarray:
     return np.concatenate((line_hashes(text), line_hashes(removed))) if removed else line_hashes(text)
 
 
+def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray]:
+    """`templates.page_entry` of one page of `site`: its digest and line keys."""
+    return page_entry(site, page_keys(text, record), long_line_keys(text))
+
+
 # Kept lines of at most this many words (menus, labels the rules did not know) count as
 # furniture for inferring a site; a longer line is a paragraph of the page's own.
 SHORT_LINE_WORDS = 14
@@ -132,7 +137,7 @@ def scan_pages(fields: Fields, batch: list[tuple[int, int, bytes]]) -> list[tupl
         text = text_of(record, fields.text)
         site = site_of(record)
         if site is not None:
-            out.append(("site", site, *page_entry(site, page_keys(text, record), long_line_keys(text))))
+            out.append(("site", site, *site_entry(site, record, text)))
         else:
             raw_id = field_value(record, fields.id)
             name = safe_name(str(raw_id)) if raw_id not in (None, "") else None
@@ -146,7 +151,7 @@ def site_entries(fields: Fields, batch: list[tuple[str, bytes]]) -> list[tuple[b
     for site, line in batch:
         record = json.loads(line)
         text = text_of(record, fields.text)
-        out.append(page_entry(site, page_keys(text, record), long_line_keys(text)))
+        out.append(site_entry(site, record, text))
     return out
 
 
