@@ -168,6 +168,21 @@ def test_a_title_that_is_a_template_line_gives_way_to_the_headline(tmp_path):
     assert all(s["title"].endswith("story of the harbour") for s in stories)
 
 
+
+def test_a_headline_other_pages_list_stays_its_own_pages_title(tmp_path):
+    rng = random.Random(5)
+    headlines = [f"The {WORDS[n]} {WORDS[n + 10]} of the harbour" for n in range(8)]
+    path = tmp_path / "pages.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for n, headline in enumerate(headlines):
+            listed = [headlines[(n + 1) % 8], headlines[(n + 2) % 8]]  # a rotating "more stories" list
+            text = ["Home", "Sport", headline, *article(rng, 3), "More stories", *listed, "© Site"]
+            out.write(json.dumps({"id": f"p{n}", "title": headline, "url": f"https://site.example/p{n}",
+                                  "text": "\n".join(text)}) + "\n")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert [clean[f"p{n}"]["title"] for n in range(8)] == headlines
+    assert all(headlines[(n + 1) % 8] not in clean[f"p{n}"]["text"] for n in range(8))  # the lists went
+
 def test_explain_shows_a_document_in_the_context_of_its_run(tmp_path):
     path, _, _ = corpus(tmp_path, with_url=True)
     out = tmp_path / "run"
@@ -196,6 +211,22 @@ def test_a_short_storys_copies_join_by_their_headline_which_extraction_moved_to_
     assert story["a"] is not None and story["a"] == story["b"] == story["d"]
     assert story["c"] not in (None, story["a"])
     assert clean["a"]["text"] == "By Laura Meckler\nJuly 23, 2012"  # the text is left as it was
+
+
+def test_a_teaser_that_is_its_headline_and_byline_joins_its_article_on_another_site(tmp_path):
+    rng = random.Random(6)
+    headline = "Ferry budget approved by the harbour council"
+    body = article(rng, 6)
+    records = [
+        {"id": "full", "title": headline, "url": "https://one.example/a", "text": "\n".join(["By Ann Lee", *body])},
+        {"id": "teaser", "title": headline, "url": "https://two.example/b", "text": "By Ann Lee\n" + body[0][:40]},
+        {"id": "other", "title": "Ferry budget approved by the valley council", "url": "https://three.example/c",
+         "text": "\n".join(["By Ann Lee", *article(random.Random(7), 6)])},
+    ]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert clean["teaser"]["story"] == clean["full"]["story"] != clean["other"]["story"]
 
 
 def test_first_person_contractions_are_no_names():

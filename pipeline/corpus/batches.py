@@ -34,6 +34,9 @@ BATCH_BYTES = 4 << 20
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
 MIN_WORDS = 8
+# A headline this long is a candidate key (`candidate_keys`): shorter ones ("Home", "Photos") name
+# many stories.
+TITLE_KEY_WORDS = 4
 # A record's title counts as already in its text when it is found this near the text's start.
 HEADLINE_REACH = 200
 
@@ -83,6 +86,17 @@ def signed_text(text: str, record: dict, text_field: str) -> str:
     if usable_title(title) and (title := title.strip()) not in text[:len(title) + HEADLINE_REACH]:
         return f"{title}\n\n{text}"
     return text
+
+
+def candidate_keys(text: str, record: dict, text_field: str) -> np.ndarray:
+    """The keys that make two texts candidates for one story whatever MinHash says: their
+    paragraphs (`long_line_keys`) and their headline, when it has TITLE_KEY_WORDS words or more. A
+    teaser that is its headline, a byline and a date shares no paragraph with its article."""
+    keys = long_line_keys(text)
+    title = record.get("title") if text_field == "text" else None
+    if usable_title(title) and len(title.split()) >= TITLE_KEY_WORDS:
+        keys = np.union1d(keys, line_hashes(title.replace("\n", " ")))
+    return keys
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -177,7 +191,7 @@ class Signed:
     template_words: int
     meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
     words: int
-    paragraphs: np.ndarray
+    candidates: np.ndarray  # candidate_keys
     excluded: str | None = None
     digest: bytes = b""
     shingles: np.ndarray | None = None
@@ -192,7 +206,7 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     if "title" in record or removed:
         title = record.get("title")
         title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
-        record["title"] = corpus_title(title, usable_title(title) and view.holds(site, title), text)
+        record["title"] = corpus_title(title, usable_title(title) and view.site_wide(site, title), text)
     if removed:
         set_field(record, text_field, text)
         earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
@@ -222,7 +236,7 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             safe_name(str(record.get("source") or f"{context.source_name}:{index + 1}")),
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
-        signed = Signed(written, *taken, meta, len(hashes), long_line_keys(text))
+        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(text, record, context.fields.text))
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
         else:

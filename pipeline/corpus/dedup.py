@@ -123,7 +123,7 @@ class Dedup:
         self.digests: dict[int, bytes] = {}  # members only: an excluded text has none
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.labels: dict[int, int] = {}
-        self.long_lines: dict[int, np.ndarray] = {}  # keys of each text's long lines: candidates for containment
+        self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraphs and headline (batches.candidate_keys)
         self.sets = ShingleSets(self.work_dir)
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -156,7 +156,7 @@ class Dedup:
                     position += len(signed.line)
                     sites.removals += signed.removals
                     sites.templates.counted(site, signed.template_lines, signed.template_words)
-                    self.long_lines[index] = signed.paragraphs
+                    self.candidate_keys[index] = signed.candidates
                     if signed.excluded is not None:
                         self.excluded[index] = signed.excluded
                     else:
@@ -191,7 +191,7 @@ class Dedup:
         buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
                                      lambda start, end: self.rows.columns(start, end, indices),
                                      self.options.num_perm, self.options.threshold)
-        buckets += self.paragraph_buckets(ranks, by_rank)
+        buckets += self.shared_key_buckets(ranks, by_rank)
         proposed, checked = self.steps.join(buckets, lambda r: self.shingles_of(by_rank[r]), self.verification,
                                             union, self.allowed(by_rank))
         self.pairs_proposed += proposed
@@ -201,12 +201,12 @@ class Dedup:
             stories.setdefault(union.find(rank[index]), []).append(index)
         self.labels = {index: min(group) for group in stories.values() for index in group}
 
-    def paragraph_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
-        """Candidates LSH can miss: texts sharing a paragraph word for word (a teaser and its
-        article), one bucket per paragraph that two to MAX_PARAGRAPH_DOCS texts hold."""
+    def shared_key_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
+        """Candidates LSH can miss: texts sharing a paragraph word for word or a headline (a
+        teaser and its article), one bucket per such key that two to MAX_PARAGRAPH_DOCS texts hold."""
         holders: dict[int, list[int]] = {}
         for r in ranks:
-            for key in self.long_lines.get(by_rank[r], ()).tolist():
+            for key in self.candidate_keys.get(by_rank[r], ()).tolist():
                 holders.setdefault(key, []).append(r)
         buckets = {tuple(held) for held in holders.values() if 2 <= len(held) <= MAX_PARAGRAPH_DOCS}
         return [list(bucket) for bucket in sorted(buckets)]

@@ -49,9 +49,9 @@ class SpilledCounts:
             site_file.write(sites[chosen].tobytes())
         self.keys, self.sites, self.held = [], [], 0
 
-    def at_least(self, minimum: int, wanted: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        """(site code, its keys added `minimum` times or more), for the site codes `wanted`
-        marks, a partition at a time (a site may come several times)."""
+    def at_least(self, minimum: int, wanted: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(site code, its keys added `minimum` times or more, how many times each), for the site
+        codes `wanted` marks, a partition at a time (a site may come several times)."""
         self._spill()
         for key_file, site_file in self.files:
             key_file.close()
@@ -67,9 +67,11 @@ class SpilledCounts:
             keys, sites = keys[order], sites[order]
             starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (sites[1:] != sites[:-1])])
             counts = np.diff(np.r_[starts, len(keys)])
-            common = starts[counts >= minimum]
+            enough = counts >= minimum
+            common, common_counts = starts[enough], counts[enough]
             for site in np.unique(sites[common]).tolist():
-                yield site, keys[common[sites[common] == site]]
+                chosen = sites[common] == site
+                yield site, keys[common[chosen]], common_counts[chosen]
 
     def close(self) -> None:
         for key_file, site_file in self.files:

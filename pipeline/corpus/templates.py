@@ -33,6 +33,10 @@ MIN_SITE_PAGES = 3
 # mostly template took more article than furniture (`python bench/stories.py`: txt+url junk
 # 1.6 -> 1.3 %, articles lost 2.7 -> 3.4 %; html stories F1 0.933 -> 0.910, teasers emptied).
 MIN_PAGES = 2
+# A template line on this share of its site's distinct pages is the site's own (its name, "Home",
+# "Skip to main content"); one on fewer is a line some pages list, such as another story's
+# headline in their "more stories" list, and stays that story's title on its own page.
+SITE_WIDE_SHARE = 0.5
 
 
 def site_salt(site: str) -> np.uint64:
@@ -43,6 +47,13 @@ def site_keys(site: str, keys: np.ndarray) -> np.ndarray:
     """Line keys made specific to one site, so that one sorted array holds every site's."""
     with np.errstate(over="ignore"):
         return _fmix64(keys ^ site_salt(site))
+
+
+NO_KEYS = np.empty(0, dtype=np.uint64)
+
+
+def sorted_keys(parts: list[np.ndarray]) -> np.ndarray:
+    return np.sort(np.concatenate(parts)) if parts else NO_KEYS
 
 
 def sorted_holds(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -91,7 +102,7 @@ class SiteTemplates:
     _codes: dict[str, int] = field(default_factory=dict)
     _counts: SpilledCounts | None = None
     _seen: set[bytes] = field(default_factory=set)
-    view: TemplateView = field(default_factory=lambda: TemplateView(np.empty(0, dtype=np.uint64), frozenset()))
+    view: TemplateView = field(default_factory=lambda: TemplateView(NO_KEYS, NO_KEYS, frozenset()))
 
     def count(self, site: str, digest: bytes, keys: np.ndarray) -> None:
         """One page of `site`, as `page_entry` gives it."""
@@ -108,16 +119,19 @@ class SiteTemplates:
         """Count every line key over each site's distinct pages and keep those on MIN_PAGES of
         them as template; the page keys are let go."""
         found: list[np.ndarray] = []
+        site_wide: list[np.ndarray] = []
         qualifying = frozenset(site for site in self.stats if self.stats[site].distinct_pages >= MIN_SITE_PAGES)
         if self._counts is not None:
             names = sorted(self._codes, key=self._codes.get)
             wanted = np.array([name in qualifying for name in names], dtype=bool)
-            for code, keys in self._counts.at_least(MIN_PAGES, wanted):
-                self.stats[names[code]].template_keys += len(keys)
+            for code, keys, counts in self._counts.at_least(MIN_PAGES, wanted):
+                stats = self.stats[names[code]]
+                stats.template_keys += len(keys)
                 found.append(keys)
+                site_wide.append(keys[counts >= SITE_WIDE_SHARE * stats.distinct_pages])
             self._counts.close()
         self._counts, self._seen = None, set()
-        self.view = TemplateView(np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64), qualifying)
+        self.view = TemplateView(sorted_keys(found), sorted_keys(site_wide), qualifying)
 
     def close(self) -> None:
         """Let the page keys go (finish does, and a run that fails before it)."""
@@ -139,25 +153,27 @@ class SiteTemplates:
 
 @dataclass(frozen=True)
 class TemplateView:
-    """Every site's template as one sorted array of site-specific line keys, and the sites that
-    have enough pages for one: what removing templates needs, small enough to send once to each
-    worker process."""
+    """Every site's template as one sorted array of site-specific line keys, the part of it on
+    most of the site's pages, and the sites that have enough pages for one: what removing
+    templates needs, small enough to send once to each worker process."""
 
     template: np.ndarray
+    site_wide_keys: np.ndarray
     qualifying: frozenset[str]
 
     def qualifies(self, site: str | None) -> bool:
         return site is not None and site in self.qualifying
 
-    def mask(self, site: str | None, keys: np.ndarray) -> np.ndarray:
-        """Which of a page's lines are its site's template."""
-        if not self.qualifies(site) or not len(self.template):
+    def mask(self, site: str | None, keys: np.ndarray, template: np.ndarray | None = None) -> np.ndarray:
+        """Which of a page's lines are its site's template (or of `template`, a part of it)."""
+        template = self.template if template is None else template
+        if not self.qualifies(site) or not len(template):
             return np.zeros(len(keys), dtype=bool)
-        return sorted_holds(self.template, site_keys(site, keys)) & (keys != 0)
+        return sorted_holds(template, site_keys(site, keys)) & (keys != 0)
 
-    def holds(self, site: str | None, line: str) -> bool:
-        """Whether `line` is a line of the site's template."""
-        return bool(self.mask(site, line_hashes(line.replace("\n", " "))).any())
+    def site_wide(self, site: str | None, line: str) -> bool:
+        """Whether `line` is on most pages of its site: the site's own line, never a page's title."""
+        return bool(self.mask(site, line_hashes(line.replace("\n", " ")), self.site_wide_keys).any())
 
     def strip(self, site: str | None, text: str) -> tuple[str, list[Removal], int, int]:
         """The text without its site's template lines, a removal per run of them, and how many

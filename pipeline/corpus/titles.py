@@ -1,5 +1,5 @@
-"""A document's title in the corpus stage: the title cleaning found stands unless it is a line of
-its site's template ("Skip to main content", the site's name), markup or a file name; then the
+"""A document's title in the corpus stage: the title cleaning found stands unless it is a line on
+most pages of its site ("Skip to main content", the site's name), markup or a file name; then the
 first headline-like line of the text without the template takes its place. A story takes its
 canonical member's title, else the one most of its copies carry."""
 
@@ -22,8 +22,8 @@ def usable_title(title: object) -> bool:
 
 
 def corpus_title(title: object, is_template: bool, text: str) -> str | None:
-    """The document's title: `title` unless it is no title or `is_template` (a line of its
-    site's template), else the first line of `text` when it reads like a headline."""
+    """The document's title: `title` unless it is no title or `is_template` (a line on most pages
+    of its site), else the first line of `text` when it reads like a headline."""
     if usable_title(title) and not is_template:
         return title.strip()
     for line in [line for line in text.split("\n") if line.strip()][:HEADLINE_LINES]:
