@@ -229,6 +229,32 @@ def test_a_teaser_that_is_its_headline_and_byline_joins_its_article_on_another_s
     assert clean["teaser"]["story"] == clean["full"]["story"] != clean["other"]["story"]
 
 
+def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
+    rng = random.Random(8)
+    shared = "Open thread for weekend readers"  # the headline of two different stories
+    headline = "Ferry budget approved by harbour council"
+    records = [  # a stub: fewer than 8 words with its headline
+        {"id": "full", "title": headline, "text": "\n".join(article(rng, 5))},
+        {"id": "stub", "title": headline, "text": ""},
+        {"id": "stub-week", "title": headline + " 2027", "text": ""},
+        {"id": "open-1", "title": shared, "text": "\n".join(article(rng, 5))},
+        {"id": "open-2", "title": shared, "text": "\n".join(article(rng, 5))},
+        {"id": "open-stub", "title": shared, "text": ""},
+        {"id": "lone-stub", "title": "Nothing else carries this headline", "text": "By Ann"},
+    ]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    stats, clean = run_dedup(path, tmp_path / "out")
+    assert clean["stub"]["story"] == clean["full"]["story"] and clean["stub"]["copy_of"] == "full"
+    assert "excluded" not in clean["stub"] or clean["stub"]["excluded"] is None
+    assert clean["open-1"]["story"] != clean["open-2"]["story"]
+    for stub in ("stub-week", "open-stub", "lone-stub"):
+        assert clean[stub]["story"] is None and clean[stub]["excluded"] == "fewer than 8 words", stub
+    assert stats["excluded"]["documents"] == 3 and stats["distinct_stories"] == 3
+    stories = [json.loads(line) for line in (tmp_path / "out" / "stories.jsonl").read_text().splitlines()]
+    assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub"]
+
+
 def test_first_person_contractions_are_no_names():
     from storysift.corpus.events import salient_terms
 

@@ -88,15 +88,25 @@ def signed_text(text: str, record: dict, text_field: str) -> str:
     return text
 
 
-def candidate_keys(text: str, record: dict, text_field: str) -> np.ndarray:
-    """The keys that make two texts candidates for one story whatever MinHash says: their
-    paragraphs (`long_line_keys`) and their headline, when it has TITLE_KEY_WORDS words or more. A
-    teaser that is its headline, a byline and a date shares no paragraph with its article."""
-    keys = long_line_keys(text)
+def headline_of(record: dict, text_field: str) -> str | None:
+    """The record's title when it is a headline of TITLE_KEY_WORDS words or more."""
     title = record.get("title") if text_field == "text" else None
-    if usable_title(title) and len(title.split()) >= TITLE_KEY_WORDS:
-        keys = np.union1d(keys, line_hashes(title.replace("\n", " ")))
-    return keys
+    return title.replace("\n", " ") if usable_title(title) and len(title.split()) >= TITLE_KEY_WORDS else None
+
+
+def headline_key(headline: str | None) -> bytes:
+    """Its words, casefolded, digits kept ("Week 5" is not "Week 6"); b"" for no headline."""
+    if headline is None:
+        return b""
+    return hashlib.blake2b(hashed_words(headline)[0].tobytes(), digest_size=8).digest()
+
+
+def candidate_keys(text: str, headline: str | None) -> np.ndarray:
+    """The keys that make two texts candidates for one story whatever MinHash says: their
+    paragraphs (`long_line_keys`) and their headline. A teaser that is its headline, a byline
+    and a date shares no paragraph with its article."""
+    keys = long_line_keys(text)
+    return np.union1d(keys, line_hashes(headline)) if headline is not None else keys
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -182,8 +192,8 @@ class SignContext:
 @dataclass
 class Signed:
     """What the stage keeps of one document: its record as written (site set, template out), what
-    the template took, and for clustering its member facts, paragraph keys and, unless it is
-    `excluded`, its word digest, shingle set and signature."""
+    the template took, and for clustering its member facts, candidate and headline keys and,
+    unless it is `excluded` with no headline, its word digest, shingle set and signature."""
 
     line: bytes  # as written to the sited file, newline included
     removals: int
@@ -192,6 +202,7 @@ class Signed:
     meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
     words: int
     candidates: np.ndarray  # candidate_keys
+    headline: bytes  # headline_key
     excluded: str | None = None
     digest: bytes = b""
     shingles: np.ndarray | None = None
@@ -236,10 +247,11 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             safe_name(str(record.get("source") or f"{context.source_name}:{index + 1}")),
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
-        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(text, record, context.fields.text))
+        headline = headline_of(record, context.fields.text)
+        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(text, headline), headline_key(headline))
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
-        else:
+        if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)
             signed.digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
             signed.shingles = shingle_set(hashes, context.shingle_size)
         out.append(signed)

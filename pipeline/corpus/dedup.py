@@ -124,6 +124,7 @@ class Dedup:
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.labels: dict[int, int] = {}
         self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraphs and headline (batches.candidate_keys)
+        self.headlines: dict[int, bytes] = {}  # batches.headline_key, for texts with a headline
         self.sets = ShingleSets(self.work_dir)
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -157,9 +158,11 @@ class Dedup:
                     sites.removals += signed.removals
                     sites.templates.counted(site, signed.template_lines, signed.template_words)
                     self.candidate_keys[index] = signed.candidates
+                    if signed.headline:
+                        self.headlines[index] = signed.headline
                     if signed.excluded is not None:
                         self.excluded[index] = signed.excluded
-                    else:
+                    if signed.shingles is not None:
                         doc_id, doc_source, removals, date, doc_site = signed.meta
                         self.members[index] = Member(index, doc_id, doc_source, signed.words, removals, date, doc_site)
                         self.digests[index] = signed.digest
@@ -186,7 +189,7 @@ class Dedup:
         for root, group in representatives.items():
             for other in group[1:]:
                 union.union(root, other)
-        ranks = sorted(representatives)
+        ranks = [r for r in sorted(representatives) if by_rank[r] not in self.excluded]  # stubs join by headline only
         indices = np.array([by_rank[r] for r in ranks], dtype=np.int64)
         buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
                                      lambda start, end: self.rows.columns(start, end, indices),
@@ -196,10 +199,30 @@ class Dedup:
                                             union, self.allowed(by_rank))
         self.pairs_proposed += proposed
         self.pairs_verified += checked
+        self.join_stubs(union, rank)
         stories: dict[int, list[int]] = {}
         for index in self.members:
             stories.setdefault(union.find(rank[index]), []).append(index)
+        stories = {root: group for root, group in stories.items() if any(i not in self.excluded for i in group)}
         self.labels = {index: min(group) for group in stories.values() for index in group}
+        for index in list(self.members):
+            if index not in self.labels:  # a stub that joined no story stays out
+                del self.members[index], self.digests[index]
+            else:
+                self.excluded.pop(index, None)
+
+    def join_stubs(self, union: UnionFind, rank: dict[int, int]) -> None:
+        """A stub (a text of fewer than MIN_WORDS words: a teaser that is its headline and a
+        byline) joins the story whose texts carry its headline, when one story alone does: a
+        headline several stories carry ("Open thread") says nothing."""
+        stories_of: dict[bytes, set] = {}
+        for index, headline in self.headlines.items():
+            if index in self.members and index not in self.excluded:
+                stories_of.setdefault(headline, set()).add(union.find(rank[index]))
+        for index in sorted((i for i in self.excluded if i in self.members), key=rank.get):
+            stories = stories_of.get(self.headlines[index], set())
+            if len(stories) == 1:
+                union.union(rank[index], next(iter(stories)))
 
     def shared_key_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
         """Candidates LSH can miss: texts sharing a paragraph word for word or a headline (a
