@@ -50,8 +50,8 @@ null, is a story of its own and has no output text):
             including report.html); datasketch from texts in memory (shingles, signatures, LSH,
             components; reading and visible-text extraction not counted).
 Under the table, per storysift run: its events (`event` of each record in stories.jsonl), how
-many hold more than one true story (with --events, each of them by its true stories' headlines
-and its judgement), and the largest one: stories, pages, and distinct true stories among those
+many hold more than one true story (with --events, each of them by its true stories' headlines,
+then the joined pairs judged unrelated), and the largest one: stories, pages, and distinct true stories among those
 pages; the pairs of true stories an event joins (each story stands for the true story of its
 canonical page, so a mixed story counts under `mixed`, not here), against EVENT_JUDGEMENTS: the
 corpus labels stories, not events, so that file (made by hand, its `about` says how) says which
