@@ -50,9 +50,13 @@ null, is a story of its own and has no output text):
             including report.html); datasketch from texts in memory (shingles, signatures, LSH,
             components; reading and visible-text extraction not counted).
 Under the table, per storysift run: its events (`event` of each record in stories.jsonl), how
-many hold more than one true story (with --events, each of them by its true stories' headlines:
-the corpus labels no events, so whether they are one event is read from those), and the
-largest one: stories, pages, and distinct true stories among those pages; the sites it found
+many hold more than one true story (with --events, each of them by its true stories' headlines,
+then the joined pairs judged unrelated), and the largest one: stories, pages, and distinct true stories among those
+pages; the pairs of true stories an event joins (each story stands for the true story of its
+canonical page, so a mixed story counts under `mixed`, not here), against EVENT_JUDGEMENTS: the
+corpus labels stories, not events, so that file (made by hand, its `about` says how) says which
+true stories cover one event, which are related (one ongoing story, distinct happenings: counted
+apart) and, by omission, which are unrelated; the sites it found
 (the `site` of each record: pair precision and recall against the true sites, a page with none
 a site of its own) and what `site.template` removed; the same-story pairs it split, the true
 stories that lost the most, and pair F1 without the first of them.
@@ -70,6 +74,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
+from itertools import combinations
 from math import comb
 from pathlib import Path
 
@@ -78,6 +83,7 @@ from datasketch import MinHash, MinHashLSH
 from storysift.corpus.stories import UnionFind
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "devcorpus-syndication"
+EVENT_JUDGEMENTS = Path(__file__).resolve().parent / "data" / "event_judgements.json"
 SHINGLE_SIZE, NUM_PERM, THRESHOLD = 5, 128, 0.5  # storysift's defaults (`storysift dedup --help`)
 WORD = re.compile(r"\w+")
 RUNS = ("txt", "txt-url", "html", "peers")
@@ -183,9 +189,10 @@ def run_storysift(command: list[str], source: Path, out: Path) -> float:
     return seconds
 
 
-def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict]:
+def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict, dict]:
     """The story of each page that has one, the output text of each page written, the events
-    (event id -> its stories' member pages), and the site each page was given."""
+    (event id -> its stories' member pages), the site each page was given, and each event's
+    stories by their canonical pages."""
     story_of, text_of, site_of = {}, {}, {}
     for line in (out / "clean.jsonl").open(encoding="utf-8"):
         record = json.loads(line)
@@ -196,11 +203,12 @@ def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, di
         site_of[doc] = record.get("site")
         if record["story"] is not None:
             story_of[doc] = record["story"]
-    events = defaultdict(list)
+    events, canonicals = defaultdict(list), defaultdict(list)
     for line in (out / "stories.jsonl").open(encoding="utf-8"):
         story = json.loads(line)
         events[story["event"]].append([m["id"].removesuffix(suffix) for m in story["members"]])
-    return story_of, text_of, events, site_of
+        canonicals[story["event"]].append(story["canonical"].removesuffix(suffix))
+    return story_of, text_of, events, site_of, canonicals
 
 
 def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
@@ -239,6 +247,23 @@ def event_summary(events: dict, truth: dict[str, str]) -> dict:
     return {"events": len(events), "largest_stories": len(largest), "largest_docs": len(docs),
             "largest_true_stories": len({truth[doc] for doc in docs}),
             "mixed_events": [true for true in mixed if len(true) > 1]}
+
+
+def judged_pairs(path: Path) -> dict[str, set[tuple[str, str]]]:
+    """The pairs of true stories judged one event (`same_event`) and related (`related`)."""
+    judged = json.loads(path.read_text(encoding="utf-8"))
+    return {kind: {pair for group in judged[kind] for pair in combinations(sorted(group["stories"]), 2)}
+            for kind in ("same_event", "related")}
+
+
+def event_pairs(canonicals: dict, truth: dict[str, str], judged: dict[str, set]) -> dict:
+    """The pairs of distinct true stories that events join (by their stories' canonical pages),
+    split by the judgement, and how many of the pairs judged one event were joined."""
+    joined = {pair for pages in canonicals.values()
+              for pair in combinations(sorted({truth[page] for page in pages}), 2)}
+    same, related = joined & judged["same_event"], joined & judged["related"]
+    return {"joined_pairs": len(joined), "same_event_pairs": len(same), "related_pairs": len(related),
+            "unrelated_pairs": sorted(joined - same - related), "judged_pairs": len(judged["same_event"])}
 
 
 # -- datasketch ------------------------------------------------------------------------------
@@ -287,6 +312,7 @@ def main() -> None:
     corpus_labels = json.loads((args.corpus / "labels.json").read_text(encoding="utf-8"))
     labels, headlines = corpus_labels["docs"], {s: v.get("headline") for s, v in corpus_labels["stories"].items()}
     truth = {doc: label["story"] for doc, label in labels.items()}
+    judged = judged_pairs(EVENT_JUDGEMENTS)
     command = shlex.split(args.storysift)
     print(f"{len(labels)} pages, {len(set(truth.values()))} true stories, "
           f"{len({label['site'] for label in labels.values()})} sites ({args.corpus})")
@@ -298,11 +324,12 @@ def main() -> None:
         for run in [run for run in RUNS[:3] if run in runs]:
             source, suffix = storysift_input(run, args.corpus, labels, outputs)
             seconds = run_storysift(command, source, outputs / run)
-            story_of, text_of, events, site_of = read_storysift(outputs / run, suffix, labels)
+            story_of, text_of, events, site_of, canonicals = read_storysift(outputs / run, suffix, labels)
             pred = {doc: story_of.get(doc, f"alone:{doc}") for doc in labels}
             results[f"storysift {run.replace('-', '+')}"] = {
                 **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
                 "out": len(labels) - len(story_of), **event_summary(events, truth),
+                **event_pairs(canonicals, truth, judged),
                 **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred)}
         if "peers" in runs:
             peer_texts = {
@@ -340,6 +367,9 @@ def print_table(results: dict) -> None:
                   f"{len(r['mixed_events'])} holding more than one true story (--events lists them), "
                   f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
                   f"{r['largest_true_stories']} true stories")
+            print(f"{name}: events: {r['joined_pairs']} joined pairs of true stories, {r['same_event_pairs']} judged "
+                  f"one event, {r['related_pairs']} related, {len(r['unrelated_pairs'])} unrelated; "
+                  f"{r['same_event_pairs']} of the {r['judged_pairs']} pairs judged one event joined")
             print(f"{name}: {r['sites']} sites found (pair precision {r['site_precision']:.3f}, recall "
                   f"{r['site_recall']:.3f}); site.template removed {r['template_words']:,} words in "
                   f"{r['template_removals']:,} removals")
@@ -350,13 +380,16 @@ def print_table(results: dict) -> None:
 
 
 def print_events(results: dict, headlines: dict[str, str]) -> None:
-    """Events that hold more than one true story: whether those stories cover one event is read
-    from their headlines (the corpus labels stories, not events)."""
+    """Events that hold more than one true story, by their true stories' headlines, and the
+    joined pairs of true stories EVENT_JUDGEMENTS does not judge one event or related."""
     for name, r in results.items():
         if "mixed_events" in r:
             print(f"\n{name}: the events holding more than one true story")
             for true in r["mixed_events"]:
                 print(f"  {' '.join(true)}: " + " | ".join(str(headlines.get(story))[:60] for story in true))
+            print(f"{name}: the unrelated pairs joined")
+            for pair in r["unrelated_pairs"]:
+                print(f"  {' '.join(pair)}: " + " | ".join(str(headlines.get(story))[:60] for story in pair))
 
 
 if __name__ == "__main__":

@@ -153,6 +153,33 @@ def test_site_names_do_not_make_an_event():
     assert ignoring["s-a"] != ignoring["s-b"]
 
 
+def test_a_name_of_several_words_counts_once_and_dates_are_no_names():
+    from storysift.corpus.events import salient_terms
+
+    text = ("Yesterday Las Vegas hotels and Amelia Earhart fans met in Las Vegas on Monday. Later Earhart "
+            "flew, and Mr. Romney met Obama and Mr. Obama met Romney on Monday, in July and in July again.")
+    terms = salient_terms(text)
+    assert {"vegas", "earhart", "romney", "obama"} <= set(terms)
+    assert not {"las", "amelia", "mr", "monday", "july"} & set(terms)
+
+
+def test_an_event_takes_three_shared_rare_names_one_of_them_in_both_leads():
+    from storysift.corpus.events import Names, term_hashes
+
+    filler = {f"s-x{n}": [f"name{n}-{k}" for k in range(5)] for n in range(60)}
+    topic = {"s-a": Names(["microsoft", "windows", "redmond", "varga"], lead=frozenset({"microsoft", "windows"})),
+             "s-b": Names(["microsoft", "windows", "tablet", "gull"], lead=frozenset({"microsoft", "windows"}))}
+    assert group_events({**topic, **filler})["s-a"] != group_events({**topic, **filler})["s-b"]  # two: a topic
+    lead = frozenset({"harbourton", "varga"})
+    event = {"s-a": Names(["harbourton", "varga", "bluewave", "pier"], lead=lead),
+             "s-b": Names(["harbourton", "varga", "bluewave", "gull"], lead=lead)}
+    events = group_events({**event, **filler})
+    assert events["s-a"] == events["s-b"]
+    assert group_events({story: term_hashes(names) for story, names in {**event, **filler}.items()}) == events
+    unled = {story: Names(list(names), lead=frozenset({"pier", "gull"})) for story, names in event.items()}
+    assert group_events({**unled, **filler})["s-a"] != group_events({**unled, **filler})["s-b"]  # only further down
+
+
 def test_a_title_that_is_a_template_line_gives_way_to_the_headline(tmp_path):
     rng = random.Random(4)
     path = tmp_path / "pages.jsonl"

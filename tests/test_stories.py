@@ -246,7 +246,7 @@ def test_salient_terms_are_names_not_sentence_starts():
     text = ("However, Harbourton council met Bluewave Ferries. The Harbourton vote came after Bluewave "
             "Ferries warned. However the deal holds. The mayor spoke.")
     terms = salient_terms(text)
-    assert "harbourton" in terms and "bluewave" in terms
+    assert "harbourton" in terms and "ferries" in terms  # "Bluewave Ferries", one name, by its last word
     assert "however" not in terms and "the" not in terms
     possessive = "Yet Varga's plan and Varga’s team met Varga. Then varga's critics, Gull's and Gull spoke."
     assert salient_terms(possessive) == ["varga", "gull"]  # possessives counted with the name

@@ -1,10 +1,12 @@
 """Coverage of one event: distinct stories whose salient terms (the names they repeat) overlap.
 Each story's canonical text (its site's template removed) gives a small set of its most frequent
-names, less the names of the corpus's sites; sets are MinHash'd and LSH proposes pairs. A pair
-is related when it shares MIN_SHARED_TERMS names and their rarity-weighted Jaccard reaches the
-threshold: a name many stories use ("US", "Apple", "November") weighs little. Stories join an
-event by average linkage, so one shared name cannot chain unrelated stories through a third.
-Explainable: an event's members share the names listed for them."""
+names (a name of several words counts once, by its last words; months and weekdays are no names),
+less the names of the corpus's sites, and marks those its lead holds; sets are MinHash'd and LSH
+proposes pairs. A pair is related when it shares MIN_RARE_SHARED rare names, one of them in both
+leads, and their rarity-weighted overlap reaches the threshold: a name many stories use ("US",
+"Apple") weighs little. Stories join an event by average linkage, so one shared name cannot
+chain unrelated stories through a third. Explainable: an event's members share the names listed
+for them."""
 
 from __future__ import annotations
 
@@ -28,15 +30,41 @@ POSSESSIVE = ("'s", "’s")
 # "I'm", "I'd", "I've", "I'll": capitalised inside sentences and never in lower case, but no
 # name: two first-person blog posts shared them as if they were (bench/stories.py's events).
 FIRST_PERSON = ("I'", "I’")
+# A word and the next, both maybe names ("Las Vegas", "Mr. Romney"; a word in ASCII lower case
+# is never the first). A word FOLD_SHARE of whose occurrences come right before a name is the
+# first part of a longer name, which then counts once: "Las Vegas", "Wall Street", "Barack
+# Obama" were two shared names each, and made most of the unrelated pairs of bench/stories.py's
+# events.
+NAME_PAIR = re.compile(r"(?<![\w'’-])([^\W\d_a-z][\w'’-]*)\.? (?=([^\W\d_a-z][\w'’-]*))")
+FOLD_SHARE = 0.8
+# The headline and lead of a story: the first LEAD_WORDS words. Stories of one event name its
+# people and places there; stories that share names only further down share a topic, a byline
+# or a related-stories list. From 120 to 200 words the events of bench/stories.py are the same;
+# at 60 a page whose text opens with left-over furniture loses its lead.
+LEAD_WORDS = 120
+LEAD_BIT = np.uint64(1 << 63)  # of a term's hash: the name is in the story's lead
+NAME_BITS = np.uint64((1 << 63) - 1)
+# Months and weekdays: capitalised, never in lower case, and in every dated story (datelines,
+# archive lists): they joined unrelated stories of bench/stories.py's corpus.
+CALENDAR = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
 # The most frequent names of a story; on the seeds the 20 most frequent hold the companies,
 # people and products of the event, and deeper in the list come one-off names.
 MAX_TERMS = 20
 # A name must occur this often in the story to be salient (one mention is incidental).
 MIN_TERM_COUNT = 2
-# Two stories of one event share at least this many names, of which MIN_RARE_SHARED are rare: in
-# at most RARE_SHARE of the corpus's stories (or RARE_STORIES, for a small corpus).
+# Two stories of one event share at least this many names, of which MIN_RARE_SHARED are rare (in
+# at most RARE_SHARE of the corpus's stories, or RARE_STORIES, for a small corpus) and
+# MIN_LEAD_SHARED rare and in both leads. Two rare names were a topic as often as an event
+# ("Microsoft" and "Windows", "HIV" and "AIDS", "Vegas" and a blogger's husband): with three,
+# `python bench/stories.py --events` joins 1 unrelated pair of true stories on each rendition,
+# against 5, 11 and 7 with two.
 MIN_SHARED_TERMS = 2
-MIN_RARE_SHARED = 2
+MIN_RARE_SHARED = 3
+MIN_LEAD_SHARED = 1
 RARE_SHARE = 0.05
 RARE_STORIES = 5
 # A story joins an event when it is related to at least this share of the event's stories (and
@@ -47,7 +75,7 @@ MIN_TERMS = 3
 EVENT_NUM_PERM = 64
 
 
-def salient_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
+def salient_terms(text: str, limit: int = MAX_TERMS) -> Names:
     """The story's most frequent names, casefolded. A capitalised word is a name
     only if it is capitalised somewhere inside a sentence (after a word or a comma) and never
     written in lower case, so "The", "However" and "According" are not names."""
@@ -63,14 +91,38 @@ def salient_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     for word, (_, folded) in names.items():
         terms[folded] += counts[word]
     if all(n < MIN_TERM_COUNT for n in terms.values()):
-        return []  # none could be salient: the second scan (half the time) is not needed
+        return Names([])  # none could be salient: the second scan (half the time) is not needed
     inside = {word[:-2] if word.endswith(POSSESSIVE) else word for word in set(INSIDE.findall(text)) if word[0].isupper()}
+    folded_of = {word: folded for word, (name, folded) in names.items() if name in inside}
+    parts = first_parts(text, folded_of, counts)
     terms = Counter()
-    for word, (name, folded) in names.items():
-        if name in inside:
+    for word, folded in folded_of.items():
+        if folded not in CALENDAR and word not in parts:
             terms[folded] += counts[word]
-    ranked = sorted((t for t, n in terms.items() if n >= MIN_TERM_COUNT), key=lambda t: (-terms[t], t))
-    return ranked[:limit]
+    ranked = sorted((t for t, n in terms.items() if n >= MIN_TERM_COUNT), key=lambda t: (-terms[t], t))[:limit]
+    lead_words = TOKEN.findall(" ".join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS]))
+    return Names(ranked, lead=frozenset({folded_of[word] for word in lead_words if word in folded_of} & set(ranked)))
+
+
+def first_parts(text: str, folded_of: dict[str, str], counts: Counter) -> set[str]:
+    """Words that are the first part of a longer name ("Amelia" of "Amelia Earhart", "Las" of
+    "Las Vegas", "Mr"): FOLD_SHARE of their occurrences are right before a name. The name they
+    begin counts once, by the words after them."""
+    followers: dict[str, Counter] = {}
+    for first, second in NAME_PAIR.findall(text):
+        if first in folded_of and second in folded_of:
+            followers.setdefault(first, Counter())[folded_of[second]] += 1
+    return {word for word, after in followers.items()
+            if after.total() >= FOLD_SHARE * counts[word] and folded_of[word] not in after}
+
+
+class Names(list):
+    """A story's salient names, most frequent first, and `lead`: those of them its first
+    LEAD_WORDS words hold (the headline and the lead of a story)."""
+
+    def __init__(self, names: list[str], lead: frozenset[str] = frozenset()) -> None:
+        super().__init__(names)
+        self.lead = lead
 
 
 # Labels of a host that name no site ("www.bbc.co.uk" is named by "bbc").
@@ -87,8 +139,12 @@ def site_names(sites: set[str]) -> list[str]:
 
 def term_hashes(terms: list[str]) -> np.ndarray:
     """A story's terms as their 64-bit hashes, which `group_events` takes in place of the
-    strings: 8 bytes a term instead of ~60 (20 terms a story, for every story of the corpus)."""
-    return word_hashes(terms)
+    strings: 8 bytes a term instead of ~60 (20 terms a story, for every story of the corpus).
+    The top bit says whether the term is in the story's lead (`Names.lead`)."""
+    hashes = word_hashes(list(terms)) & NAME_BITS
+    lead = getattr(terms, "lead", terms)  # a plain list: no lead known, every name counts as in it
+    in_lead = np.array([term in lead for term in terms], dtype=bool)
+    return np.where(in_lead, hashes | LEAD_BIT, hashes)
 
 
 def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DEFAULT_EVENT_THRESHOLD,
@@ -97,14 +153,16 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
     but for two terms of one pair of stories with equal 64-bit hashes); terms in `ignored` (the
     sites' names) do not count. Events are named after their smallest story id, so an event's
     id depends on its members only."""
-    ignore = set(word_hashes(list(ignored)).tolist() if len(ignored) and isinstance(ignored[0], str)
-                 else np.asarray(ignored, dtype=np.uint64).tolist())
+    ignore = set(((word_hashes(list(ignored)) if len(ignored) and isinstance(ignored[0], str)
+                   else np.asarray(ignored, dtype=np.uint64)) & NAME_BITS).tolist())
     ids = sorted(terms)
     sets: list[set[int]] = []
+    leads: list[set[int]] = []
     for story in ids:
         held = terms[story]
-        hashed = held if isinstance(held, np.ndarray) else word_hashes(list(held))
-        sets.append(set(hashed.tolist()) - ignore)
+        hashed = held if isinstance(held, np.ndarray) else term_hashes(held)
+        sets.append(set((hashed & NAME_BITS).tolist()) - ignore)
+        leads.append(set((hashed[(hashed & LEAD_BIT) > 0] & NAME_BITS).tolist()) - ignore)
     frequency = Counter(term for held in sets for term in held)
     weight = {term: math.log(1 + len(ids) / n) for term, n in frequency.items()}
     rare = max(RARE_STORIES, RARE_SHARE * len(ids))
@@ -119,8 +177,9 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
         for a, b in lsh_candidates(signer, rows, threshold):
             shared = sets[a] & sets[b]
             similarity = weighted_overlap(sets[a], sets[b], weight)
-            if len(shared) >= MIN_SHARED_TERMS and sum(frequency[t] <= rare for t in shared) >= MIN_RARE_SHARED \
-                    and similarity >= threshold:
+            rare_shared = {t for t in shared if frequency[t] <= rare}
+            if len(shared) >= MIN_SHARED_TERMS and len(rare_shared) >= MIN_RARE_SHARED \
+                    and len(rare_shared & leads[a] & leads[b]) >= MIN_LEAD_SHARED and similarity >= threshold:
                 related[a].add(b)
                 related[b].add(a)
                 edges.append((similarity, a, b))
