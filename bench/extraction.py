@@ -42,6 +42,10 @@ Systems, given the page only (no URL):
   storysift +title       the same records scored as `title` + newline + `text`: storysift moves
                          the page's headline to `title`, where the gold and snippets keep it in
                          the text (no time of its own: the same run).
+  storysift run +title   (text sets) `storysift run DIR --workers 1`: the whole set as one corpus,
+                         as a user cleans a crawl, so each site's template, learnt from its
+                         pages (sites inferred from the furniture they share: no URL), is
+                         removed too; scored as `title` + `text` of its clean.jsonl.
   trafilatura            trafilatura.extract(html, include_comments=False)
   trafilatura precision  the same with favor_precision=True
   trafilatura fast       the same with fast=True (2.3.1's name for the deprecated no_fallback)
@@ -200,6 +204,18 @@ def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules
     return runs
 
 
+def run_corpus(folder: Path, pages: list[str]) -> Run:
+    """`storysift run` over the set's pages as one corpus (see the module docstring)."""
+    out = folder.parent / f"{folder.name}-run"
+    cpu, wall = child_cpu(), time.perf_counter()
+    subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet"], check=True)
+    run = Run("storysift run +title", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
+    records = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text(encoding="utf-8").splitlines())}
+    run.texts = {page: with_title(records[page]) if page in records else "" for page in pages}
+    run.errors = sum(page not in records for page in pages)
+    return run
+
+
 def fold_rules(model: Path, folder: Path) -> Path:
     """A --rules folder whose classifier rule is the bundled one with `model` swapped in."""
     from storysift.ruleset.load import load_rules
@@ -281,11 +297,11 @@ def report(run: Run, score: Scorer, summarise: Summariser) -> dict:
 
 
 def bench(folder: Path, inputs: dict[str, str], peers: dict[str, Extractor], score: Scorer,
-          summarise: Summariser, held_out: Run | None = None) -> dict:
-    """storysift on `folder` (the pages as files), the peers on `inputs` (page name to str)."""
+          summarise: Summariser, *more: Run | None) -> dict:
+    """storysift on `folder` (the pages as files), `more` of its rows, the peers on `inputs`
+    (page name to str)."""
     runs = {run.name: run for run in run_storysift(folder, list(inputs))}
-    if held_out:
-        runs[held_out.name] = held_out
+    runs.update({run.name: run for run in more if run is not None})
     runs.update(run_peers(inputs, peers))
     return {name: report(run, score, summarise) for name, run in runs.items()}
 
@@ -347,7 +363,8 @@ def dragnet_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.
     files, gold = dragnet_pages(root, limit)
     inputs = text_pages(files, tmp / "text", args.render_cache / "dragnet-text" if args.render_cache else None)
     held_out = run_held_out(tmp / "text", list(inputs), args.text_cv, tmp)
-    return bench(tmp / "text", inputs, TEXT_PEERS, gold_scorer(gold), f1_summary, held_out)
+    return bench(tmp / "text", inputs, TEXT_PEERS, gold_scorer(gold), f1_summary, held_out,
+                 run_corpus(tmp / "text", list(inputs)))
 
 
 def devset_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.Namespace) -> dict:
@@ -357,7 +374,7 @@ def devset_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.N
                         args.render_cache / "devset-text" if args.render_cache else None)
     expect = {f"{Path(page).stem}.txt": expectations[page] for page in pages}
     return bench(tmp / "text", inputs, TEXT_PEERS, lambda page, text: snippet_score(text, expect[page]),
-                 snippet_summary)
+                 snippet_summary, run_corpus(tmp / "text", list(inputs)))
 
 
 def word_bags(text: str) -> Counter:
