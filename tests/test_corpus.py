@@ -14,7 +14,7 @@ from storysift.corpus.dedup import dedup_file
 from storysift.corpus.events import group_events
 from storysift.corpus.sites import infer_sites
 from storysift.corpus.stories import COPIES, FIRST_WITHIN, UNRELATED, Verification
-from storysift.corpus.templates import MIN_SITE_PAGES, RULE_ID
+from storysift.corpus.templates import MIN_SITE_PAGES, NO_KEYS, RULE_ID, TemplateView, site_keys
 from storysift.corpus.shingles import line_hashes, shingles
 
 WORDS = ("harbour council ferry budget minister report election union school hospital river bridge market "
@@ -290,3 +290,16 @@ def test_first_person_contractions_are_no_names():
     terms = salient_terms(text)
     assert "marys" in terms and "emily" in terms
     assert not [t for t in terms if t.startswith(("i'", "i’"))]
+
+
+def test_a_blank_line_between_two_template_lines_goes_with_them_and_the_rest_stays():
+    template = ["Skip to content", "Home News Sport", "Share this", "Related stories"]
+    view = TemplateView(np.sort(site_keys("a.example", line_hashes("\n".join(template)))), NO_KEYS, frozenset({"a.example"}))
+    text = "Skip to content\n\nHome News Sport\n\nThe story, told in 12 words.\n \nShare this\n\n\nRelated stories"
+    stripped, removals, lines, words = view.strip("a.example", text)
+    assert stripped == "The story, told in 12 words.\n "
+    assert [(r.rule, r.text, r.lines) for r in removals] == [
+        (RULE_ID, "Skip to content\nHome News Sport", (1, 3)), (RULE_ID, "Share this", (7, 7)),
+        (RULE_ID, "Related stories", (10, 10))]
+    assert (lines, words) == (4, 10)
+    assert view.strip("b.example", text) == (text, [], 0, 0)

@@ -17,7 +17,16 @@ from storysift.corpus.events import (
 )
 from storysift.corpus.sites import SITE_NUM_PERM, SITE_THRESHOLD
 from storysift.corpus.minhash import EMPTY, Rows, Signer
-from storysift.corpus.shingles import MAX_WORDS, hashed_words, jaccard, shingle_set, shingles
+from storysift.corpus.shingles import (
+    MAX_WORDS,
+    TextLines,
+    hashed_words,
+    jaccard,
+    line_hashes,
+    long_line_keys,
+    shingle_set,
+    shingles,
+)
 from storysift.corpus.stories import (
     KNOWN_LSH_PARAMS,
     LSH_SLACK,
@@ -261,3 +270,19 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     events = group_events(terms)
     assert events["s-a"] == events["s-b"] != events["s-c"]
     assert group_events({story: term_hashes(names) for story, names in terms.items()}) == events
+
+
+def test_text_lines_read_the_text_without_some_lines_as_hashing_that_text_again():
+    text = ("Menu  Home\n\nThe first paragraph of the story runs long enough, twelve words or more, to count.\n"
+            "\n \u00a0\nShare 23 times\nThe second paragraph holds \u201cquotes\u201d, 2024 figures and caf\u00e9 names in"
+            " twelve words or more.\nEnd")
+    lines = text.split("\n")
+    page = TextLines(text)
+    assert np.array_equal(page.keys, line_hashes(text))
+    assert np.array_equal(page.long_keys(), long_line_keys(text))
+    assert page.tokens.tolist() == [len(line.split()) for line in lines]
+    kept = np.array([i not in (0, 5) for i in range(len(lines))])
+    without = "\n".join(line for line, keep in zip(lines, kept) if keep)
+    assert np.array_equal(page.kept_words(kept), hashed_words(without)[0])
+    assert np.array_equal(page.long_keys(kept), long_line_keys(without))
+    assert len(page.long_keys(kept)) == 2 and len(page.long_keys(~kept)) == 0

@@ -17,7 +17,7 @@ import numpy as np
 
 from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
-from storysift.corpus.shingles import hashed_words, jaccard, line_hashes, long_line_keys, shingle_set
+from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
 from storysift.corpus.templates import TemplateView, page_entry
 from storysift.corpus.titles import corpus_title, usable_title
@@ -82,10 +82,16 @@ def signed_text(text: str, record: dict, text_field: str) -> str:
     extraction moves the headline to `title` (scraped text keeps it as its first line), and a
     short story is mostly its headline: without it, copies whose text is a byline and a date
     cannot join. `strip_record` has made the title hashable."""
+    headline = signed_headline(text, record, text_field)
+    return text if headline is None else f"{headline}\n\n{text}"
+
+
+def signed_headline(text: str, record: dict, text_field: str) -> str | None:
+    """The title `signed_text` puts before the text, or None."""
     title = record.get("title") if text_field == "text" else None
     if usable_title(title) and (title := title.strip()) not in text[:len(title) + HEADLINE_REACH]:
-        return f"{title}\n\n{text}"
-    return text
+        return title
+    return None
 
 
 def headline_of(record: dict, text_field: str) -> str | None:
@@ -101,12 +107,11 @@ def headline_key(headline: str | None) -> bytes:
     return hashlib.blake2b(hashed_words(headline)[0].tobytes(), digest_size=8).digest()
 
 
-def candidate_keys(text: str, headline: str | None) -> np.ndarray:
+def candidate_keys(paragraphs: np.ndarray, headline: str | None) -> np.ndarray:
     """The keys that make two texts candidates for one story whatever MinHash says: their
-    paragraphs (`long_line_keys`) and their headline. A teaser that is its headline, a byline
-    and a date shares no paragraph with its article."""
-    keys = long_line_keys(text)
-    return np.union1d(keys, line_hashes(headline)) if headline is not None else keys
+    paragraphs (`TextLines.long_keys`) and their headline. A teaser that is its headline, a
+    byline and a date shares no paragraph with its article."""
+    return np.union1d(paragraphs, line_hashes(headline)) if headline is not None else paragraphs
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -125,15 +130,13 @@ def removed_lines(record: dict) -> list[str]:
             for line in piece["text"].split("\n")]
 
 
-def page_keys(text: str, record: dict) -> np.ndarray:
-    """The keys of every line of a page: its clean text and what cleaning removed."""
-    removed = "\n".join(removed_lines(record))
-    return np.concatenate((line_hashes(text), line_hashes(removed))) if removed else line_hashes(text)
-
-
 def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray]:
-    """`templates.page_entry` of one page of `site`: its digest and line keys."""
-    return page_entry(site, page_keys(text, record), long_line_keys(text))
+    """`templates.page_entry` of one page of `site`: its digest and the keys of every line of
+    the page, its clean text and what cleaning removed."""
+    lines = TextLines(text, words=False)
+    removed = "\n".join(removed_lines(record))
+    keys = np.concatenate((lines.keys, line_hashes(removed))) if removed else lines.keys
+    return page_entry(site, keys, lines.long_keys())
 
 
 # Kept lines of at most this many words (menus, labels the rules did not know) count as
@@ -150,8 +153,8 @@ SHORT_LINE_WORDS = 8
 def furniture_keys(text: str, record: dict) -> np.ndarray:
     """What a page's site shows on every page is mostly what single-page cleaning removed, and
     its short kept lines (menus, labels the rules did not know): sorted distinct keys."""
-    short = "\n".join(line for line in text.split("\n") if len(line.split()) <= SHORT_LINE_WORDS)
-    keys = np.concatenate((line_hashes(short), line_hashes("\n".join(removed_lines(record)))))
+    lines = TextLines(text, words=False)
+    keys = np.concatenate((lines.keys[lines.tokens <= SHORT_LINE_WORDS], line_hashes("\n".join(removed_lines(record)))))
     return np.unique(keys[keys != 0])
 
 
@@ -215,11 +218,13 @@ class Signed:
     signature: np.ndarray | None = None
 
 
-def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str) -> tuple[int, int, int]:
+def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str,
+                 page: TextLines | None = None) -> tuple[int, int, int]:
     """Set the record's site and take its site's template out of its text (its title too, when
-    the title is a template line); returns (removals, lines, words) the template took."""
+    the title is a template line; `page`: the text's TextLines when known); returns (removals,
+    lines, words) the template took."""
     record["site"] = site
-    text, removed, lines, words = view.strip(site, text_of(record, text_field))
+    text, removed, lines, words = view.strip(site, text_of(record, text_field), page)
     if "title" in record or removed:
         title = record.get("title")
         title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
@@ -243,10 +248,16 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
     out: list[Signed] = []
     for index, site, line in batch:
         record = json.loads(line)
-        taken = strip_record(record, site, context.templates, context.fields.text)
+        lines = TextLines(text_of(record, context.fields.text))
+        taken = strip_record(record, site, context.templates, context.fields.text, lines)
+        kept = ~context.templates.mask(site, lines.keys)  # the lines the text keeps
         written = (dumps(record) + "\n").encode("utf-8")
         text = text_of(record, context.fields.text)
-        hashes = hashed_words(signed_text(text, record, context.fields.text))[0]
+        # The words of the text as written: those of its kept lines (a line's words hash alone).
+        hashes = lines.kept_words(kept)
+        if (headline := signed_headline(text, record, context.fields.text)) is not None:
+            hashes = np.concatenate((hashed_words(headline)[0], hashes))
+        hashes = hashes[:MAX_WORDS]
         raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
         meta = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
             safe_name(str(raw_id)) if raw_id is not None and raw_id != "" else f"#{index + 1}",
@@ -254,7 +265,8 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
         headline = headline_of(record, context.fields.text)
-        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(text, headline), headline_key(headline))
+        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(lines.long_keys(kept), headline),
+                        headline_key(headline))
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
         if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)

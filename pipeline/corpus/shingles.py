@@ -54,9 +54,19 @@ def hashed_words(text: str, limit: int = MAX_WORDS, fold_digits: bool = False) -
     at most `limit` words; with `fold_digits`, every digit read as 0) and the number of words
     each line holds, vectorised over the UTF-8 bytes: a Python call per word was the slowest
     part of signing a page."""
-    data = np.frombuffer(text.casefold().encode("utf-8"), dtype=np.uint8)
-    if fold_digits:  # casefolding neither makes nor takes an ASCII digit, so fold after it
-        data = _FOLD_DIGITS[data]
+    data = _casefolded(text)
+    starts, ends = _word_spans(data)
+    starts, ends = starts[:limit], ends[:limit]
+    per_line = _words_per_line(data, starts).tolist()
+    return _span_hashes(_FOLD_DIGITS[data] if fold_digits else data, starts, ends), per_line
+
+
+def _casefolded(text: str) -> np.ndarray:
+    return np.frombuffer(text.casefold().encode("utf-8"), dtype=np.uint8)
+
+
+def _word_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each word of casefolded UTF-8 starts and ends (folding digits moves no edge)."""
     n = len(data)
     inside = _WORD_BYTE[data]
     for lead, (width, _) in _PUNCTUATION_UTF8.items():
@@ -66,17 +76,23 @@ def hashed_words(text: str, limit: int = MAX_WORDS, fold_digits: bool = False) -
             for k in range(width):
                 inside[at + k] = False
     edges = np.diff(np.concatenate(([False], inside, [False])).astype(np.int8))
-    starts = np.flatnonzero(edges == 1)[:limit]
-    ends = np.flatnonzero(edges == -1)[:limit]
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _words_per_line(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
     newlines = np.flatnonzero(data == 10)
-    per_line = np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [n])))).tolist()
+    return np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [len(data)]))))
+
+
+def _span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     if len(starts) == 0:
-        return np.empty(0, dtype=np.uint64), per_line
+        return np.empty(0, dtype=np.uint64)
+    n = len(data)
     powers, inverse = _power_tables(n + 1)
     with np.errstate(over="ignore"):
         prefix = np.concatenate(([np.uint64(0)], np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[:n])))
         sums = (prefix[ends] - prefix[starts]) * inverse[starts]
-        return _fmix64(sums ^ (ends - starts).astype(np.uint64)), per_line
+        return _fmix64(sums ^ (ends - starts).astype(np.uint64))
 
 
 def word_hashes(tokens: list[str]) -> np.ndarray:
@@ -146,7 +162,11 @@ def line_hashes(text: str) -> np.ndarray:
     0, punctuation and spacing ignored ("Tweet" and "Tweet!" are one key); 0 for a line with no
     words. Vectorised over the page like `hashed_words`."""
     hashes, per_line = hashed_words(text, limit=len(text) + 1, fold_digits=True)
-    counts = np.asarray(per_line, dtype=np.int64)
+    return _line_keys(hashes, np.asarray(per_line, dtype=np.int64))
+
+
+def _line_keys(hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`line_hashes` from the folded word hashes and the words of each line."""
     keys = np.zeros(len(counts), dtype=np.uint64)
     filled = counts > 0
     if not filled.any():
@@ -170,3 +190,33 @@ def long_line_keys(text: str) -> np.ndarray:
     long = "\n".join(line for line in text.split("\n") if len(line.split()) >= LONG_LINE_WORDS)
     keys = line_hashes(long)
     return np.unique(keys[keys != 0])
+
+
+class TextLines:
+    """One text as the corpus stage's steps on a document read it, its bytes scanned once: the
+    key of each line (`line_hashes`), each line's whitespace-separated words (`str.split`, as
+    the paragraph and menu thresholds count them) and, with `words`, the hash of every word
+    (`hashed_words`). A line's key and its words' hashes do not depend on the lines around it,
+    so the text without some lines (a site's template) is read from here too: hashing the page
+    again for each use (site keys, paragraphs, template lines, shingles) took most of the stage."""
+
+    def __init__(self, text: str, words: bool = True):
+        data = _casefolded(text)
+        starts, ends = _word_spans(data)
+        self.per_line = _words_per_line(data, starts)
+        self.keys = _line_keys(_span_hashes(_FOLD_DIGITS[data], starts, ends), self.per_line)
+        self.words = _span_hashes(data, starts, ends) if words else None
+        self.tokens = np.array([len(line.split()) for line in text.split("\n")], dtype=np.int64)
+
+    def long_keys(self, kept: np.ndarray | None = None) -> np.ndarray:
+        """`long_line_keys` of the text, or of its `kept` lines alone."""
+        long = self.tokens >= LONG_LINE_WORDS
+        if kept is not None:
+            long &= kept
+        keys = self.keys[long]
+        return np.unique(keys[keys != 0])
+
+    def kept_words(self, kept: np.ndarray) -> np.ndarray:
+        """The word hashes of the `kept` lines, in order: `hashed_words` of the text they make."""
+        return self.words[np.repeat(kept, self.per_line)]
+

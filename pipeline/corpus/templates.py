@@ -12,6 +12,7 @@ processes are given takes the template lines out of each text."""
 from __future__ import annotations
 
 import hashlib
+from itertools import compress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 
 from storysift.clean.normalize import join_paragraphs
 from storysift.corpus.keycounts import SpilledCounts
-from storysift.corpus.shingles import _fmix64, line_hashes
+from storysift.corpus.shingles import TextLines, _fmix64, line_hashes
 from storysift.document import Removal
 
 RULE_ID = "site.template"
@@ -175,26 +176,21 @@ class TemplateView:
         """Whether `line` is on most pages of its site: the site's own line, never a page's title."""
         return bool(self.mask(site, line_hashes(line.replace("\n", " ")), self.site_wide_keys).any())
 
-    def strip(self, site: str | None, text: str) -> tuple[str, list[Removal], int, int]:
-        """The text without its site's template lines, a removal per run of them, and how many
-        lines and words went."""
+    def strip(self, site: str | None, text: str, page: TextLines | None = None) -> tuple[str, list[Removal], int, int]:
+        """The text without its site's template lines, a removal per run of them (a blank line
+        between two template lines is in their run), and how many lines and words went; `page`:
+        the text's TextLines, when known."""
         if not self.qualifies(site):
             return text, [], 0, 0
-        lines = text.split("\n")
-        keys = line_hashes(text)
-        marked = self.mask(site, keys)
+        page = page or TextLines(text, words=False)
+        marked = self.mask(site, page.keys)
         if not marked.any():
             return text, [], 0, 0
-        removals: list[Removal] = []
-        start = None
-        for i in range(len(lines) + 1):
-            inside = i < len(lines) and (marked[i] or (start is not None and not lines[i].strip()
-                                                        and i + 1 < len(lines) and marked[i + 1]))
-            if inside and start is None:
-                start = i
-            elif not inside and start is not None:
-                removals.append(Removal(RULE_ID, "\n".join(l for l in lines[start:i] if l.strip()), (start + 1, i)))
-                start = None
-        words = sum(len(lines[i].split()) for i in np.flatnonzero(marked).tolist())
-        kept = [line for line, drop in zip(lines, marked.tolist()) if not drop]
-        return join_paragraphs(kept), removals, int(marked.sum()), words
+        lines = text.split("\n")
+        bridged = np.zeros_like(marked)
+        bridged[1:-1] = (page.tokens[1:-1] == 0) & marked[:-2] & marked[2:]
+        edges = np.diff(np.concatenate(([False], marked | bridged, [False])).astype(np.int8))
+        removals = [Removal(RULE_ID, "\n".join(compress(lines[start:end], marked[start:end].tolist())), (start + 1, end))
+                    for start, end in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist())]
+        kept = list(compress(lines, (~marked).tolist()))
+        return join_paragraphs(kept), removals, int(marked.sum()), int(page.tokens[marked].sum())
