@@ -33,20 +33,22 @@ _SECOND_BYTE = {lead: np.isin(np.arange(256), seconds) for lead, (_, seconds) in
 # page instead of a Python call per word.
 _P = np.uint64(0x100000001B3)  # the FNV-1a 64-bit prime
 _POWERS_SIZE = 1 << 16
-_powers = np.empty(0, dtype=np.uint64)
-_inverse_powers = np.empty(0, dtype=np.uint64)
+# The powers of _P and of its inverse, replaced as one tuple: a thread that grows them while
+# another reads must not pair a long table with a short one.
+_power_pair = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64))
 
 
 def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
-    global _powers, _inverse_powers
-    if len(_powers) < size:
+    global _power_pair
+    pair = _power_pair
+    if len(pair[0]) < size:
         size = max(size, _POWERS_SIZE)
         inverse = pow(int(_P), -1, 1 << 64)
         with np.errstate(over="ignore"):
-            _powers = np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, _P, dtype=np.uint64))))
-            _inverse_powers = np.cumprod(np.concatenate(
-                ([np.uint64(1)], np.full(size - 1, np.uint64(inverse), dtype=np.uint64))))
-    return _powers, _inverse_powers
+            pair = (np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, _P, dtype=np.uint64)))),
+                    np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, np.uint64(inverse), dtype=np.uint64)))))
+        _power_pair = pair
+    return pair
 
 
 def hashed_words(text: str, limit: int = MAX_WORDS, fold_digits: bool = False) -> tuple[np.ndarray, list[int]]:
