@@ -135,3 +135,14 @@ def test_explain_shows_the_page_block_by_block_with_each_removed_block_under_its
     assert boilerplate and boilerplate[0].startswith("- [extract.boilerplate]") and "trafilatura=" in boilerplate[0]
     kept = [line.strip() for line in lines if line.startswith("  ")]
     assert kept == PARAGRAPHS
+
+
+def test_a_heading_reads_the_votes_of_the_blocks_it_introduces_apart_from_those_above():
+    # "Most read" heads a list the voters drop, under an article they keep: its "after" columns
+    # say so, where "around" mixes the two sides.
+    blocks = text_blocks(LexborHTMLParser(PAGE))
+    heading = next(i for i, block in enumerate(blocks) if block.text == "Most read")
+    votes = {name: [1.0 if i < heading else 0.0 for i in range(len(blocks))] for name in VOTER_NAMES}
+    row = feature_rows(blocks, votes)[heading]
+    for name in VOTER_NAMES:
+        assert row[FEATURES.index(f"{name} before")] == 1.0 and row[FEATURES.index(f"{name} after")] == 0.0

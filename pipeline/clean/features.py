@@ -28,6 +28,7 @@ NEIGHBOURS = 3  # blocks on each side whose votes count as context
 FEATURES: tuple[str, ...] = (
     *VOTER_NAMES,
     *(f"{name} around" for name in VOTER_NAMES),
+    *(f"{name} {side}" for name in VOTER_NAMES for side in ("before", "after")),
     *(f"{name} parent" for name in VOTER_NAMES),
     *(f"{name} page" for name in VOTER_NAMES),
     "agreement", "log words", "link share", "sentence end", "commas", "position", "log depth",
@@ -84,6 +85,13 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         around_words = prefix_words[high] - prefix_words[low] - sizes[i]
         around = [(prefix[high] - prefix[low] - column[i] * sizes[i]) / around_words if around_words else 0.0
                   for prefix, column in zip(prefixes, columns)]
+        # Before and after apart: a heading goes with the blocks it introduces ("Related stories",
+        # "More on this topic" over a list the voters drop), a caption or a source line with the
+        # paragraph above it.
+        before_words, after_words = prefix_words[i] - prefix_words[low], prefix_words[high] - prefix_words[i + 1]
+        sides = [value for prefix in prefixes for value in (
+            (prefix[i] - prefix[low]) / before_words if before_words else 0.0,
+            (prefix[high] - prefix[i + 1]) / after_words if after_words else 0.0)]
         siblings = by_parent[block.parent]
         parent = [sum(column[j] for j in siblings) / len(siblings) for column in columns]
         own = [column[i] for column in columns]
@@ -94,7 +102,7 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         group = tag_group(block)
         container = block.container
         rows.append([
-            *own, *around, *parent, *page_share,
+            *own, *around, *sides, *parent, *page_share,
             agreement,
             math.log1p(sizes[i]),
             block.link_chars / len(text) if text else 0.0,
