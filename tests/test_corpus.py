@@ -282,6 +282,25 @@ def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
     assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub"]
 
 
+def test_teasers_with_another_byline_join_the_one_story_of_longer_texts_under_their_headline(tmp_path):
+    rng = random.Random(9)
+    headline = "Ferry budget approved by harbour council"
+    body = article(rng, 5)
+    records = [
+        {"id": "full", "title": headline, "text": "\n".join(["By Ann Lee", *body])},
+        {"id": "full-copy", "title": headline, "text": "\n".join(["By Ann Lee", *body[:4]])},
+        # Headline, byline and date: a dozen words, none of its shingles in the article's.
+        {"id": "teaser-1", "title": headline, "text": "By Bob Stone\nUpdated July 23, 2026"},
+        {"id": "teaser-2", "title": headline, "text": "By Bob Stone\nUpdated July 23, 2026, 11:57"},
+        {"id": "other", "title": "Museum reopens after the long repairs", "text": "By Bob Stone\nUpdated July 23, 2026"},
+    ]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert clean["teaser-1"]["story"] == clean["teaser-2"]["story"] == clean["full"]["story"]
+    assert clean["other"]["story"] not in (None, clean["full"]["story"])
+
+
 def test_first_person_contractions_are_no_names():
     from storysift.corpus.events import salient_terms
 

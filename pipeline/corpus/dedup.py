@@ -70,6 +70,9 @@ SITED_FILE = ".storysift-sited.jsonl"
 # Texts sharing a paragraph are checked against each other while at most this many hold it; a
 # paragraph on more pages is furniture the site step did not know (a syndication notice).
 MAX_PARAGRAPH_DOCS = 1000
+# A text this short (its headline counted) joins a story by its headline (`join_by_headline`).
+# On ../shared/devcorpus-syndication a teaser of a headline, a byline and a date has 10-16 words.
+SHORT_TEXT_WORDS = 25
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.
 SAME_SITE_THRESHOLD = 0.8
@@ -199,7 +202,7 @@ class Dedup:
                                             union, self.allowed(by_rank))
         self.pairs_proposed += proposed
         self.pairs_verified += checked
-        self.join_stubs(union, rank)
+        self.join_by_headline(union, rank)
         stories: dict[int, list[int]] = {}
         for index in self.members:
             stories.setdefault(union.find(rank[index]), []).append(index)
@@ -211,18 +214,28 @@ class Dedup:
             else:
                 self.excluded.pop(index, None)
 
-    def join_stubs(self, union: UnionFind, rank: dict[int, int]) -> None:
-        """A stub (a text of fewer than MIN_WORDS words: a teaser that is its headline and a
-        byline) joins the story whose texts carry its headline, when one story alone does: a
-        headline several stories carry ("Open thread") says nothing."""
-        stories_of: dict[bytes, set] = {}
-        for index, headline in self.headlines.items():
-            if index in self.members and index not in self.excluded:
-                stories_of.setdefault(headline, set()).add(union.find(rank[index]))
-        for index in sorted((i for i in self.excluded if i in self.members), key=rank.get):
-            stories = stories_of.get(self.headlines[index], set())
-            if len(stories) == 1:
-                union.union(rank[index], next(iter(stories)))
+    def join_by_headline(self, union: UnionFind, rank: dict[int, int]) -> None:
+        """A story made only of short texts (under SHORT_TEXT_WORDS words, headline counted: a
+        stub, a teaser that is a headline, a byline and a date) joins the story of longer texts
+        that carries its headlines, when one such story alone does: a headline several stories
+        carry ("Open thread") says nothing. Shingles cannot tell such texts apart: a teaser's
+        dozen words are within an article only if that copy has the same headline and byline."""
+        long_roots: set = set()
+        stories_of: dict[bytes, set] = {}  # headline -> the stories of longer texts that carry it
+        for index, member in self.members.items():
+            if member.words >= SHORT_TEXT_WORDS:
+                root = union.find(rank[index])
+                long_roots.add(root)
+                if index in self.headlines:
+                    stories_of.setdefault(self.headlines[index], set()).add(root)
+        short: dict = {}  # the stories of short texts only -> their members
+        for index in sorted(self.members, key=rank.get):
+            if (root := union.find(rank[index])) not in long_roots:
+                short.setdefault(root, []).append(index)
+        for root, indices in sorted(short.items()):
+            found = {union.find(story) for i in indices for story in stories_of.get(self.headlines.get(i), ())}
+            if len(found) == 1:
+                union.union(root, found.pop())
 
     def shared_key_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
         """Candidates LSH can miss: texts sharing a paragraph word for word or a headline (a
