@@ -145,8 +145,8 @@ def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray]:
 # lost their article as template. `python bench/stories.py`, txt, at 14 / 8 / 5: lost 9.3 / 6.4 /
 # 4.3 %, inferred sites' pair precision 0.981 / 0.989 / 0.985, recall 0.917 / 0.925 / 0.941; on
 # the dragnet text renderings (the "storysift run" row of `python bench/extraction.py --sets
-# dragnet-text`) recall 0.885 / 0.904 / 0.911. At 5, a site whose furniture lines are longer (the
-# three-sites fixture) is no longer found.
+# dragnet-text`) token F1 0.718 / 0.719 / 0.720. At 5, a site whose furniture lines are longer
+# (the three-sites fixture) is no longer found.
 SHORT_LINE_WORDS = 8
 
 
