@@ -34,8 +34,9 @@ BATCH_BYTES = 4 << 20
 # A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
 # clustering: it would match anything or nothing. The shortest seed has ~340 words.
 MIN_WORDS = 8
-# A headline this long is a candidate key (`candidate_keys`): shorter ones ("Home", "Photos") name
-# many stories.
+# A headline this long is a candidate key, with the text's paragraphs, and what joins short texts
+# to a story (`Headline.key`): shorter ones ("Home", "Photos") name many stories. A teaser that is
+# its headline, a byline and a date shares no paragraph with its article.
 TITLE_KEY_WORDS = 4
 # A record's title counts as already in its text when it is found this near the text's start.
 HEADLINE_REACH = 200
@@ -89,29 +90,39 @@ def signed_text(text: str, record: dict, text_field: str) -> str:
 def signed_headline(text: str, record: dict, text_field: str) -> str | None:
     """The title `signed_text` puts before the text, or None."""
     title = record.get("title") if text_field == "text" else None
-    if usable_title(title) and (title := title.strip()) not in text[:len(title) + HEADLINE_REACH]:
+    if usable_title(title) and headline_apart(title := title.strip(), text):
         return title
     return None
 
 
-def headline_of(record: dict, text_field: str) -> str | None:
-    """The record's title when it is a headline of TITLE_KEY_WORDS words or more."""
-    title = record.get("title") if text_field == "text" else None
-    return title.replace("\n", " ") if usable_title(title) and len(title.split()) >= TITLE_KEY_WORDS else None
+def headline_apart(title: str, text: str) -> bool:
+    """Whether the (stripped) title is not already at the start of the text."""
+    return title not in text[:len(title) + HEADLINE_REACH]
 
 
-def headline_key(headline: str | None) -> bytes:
-    """Its words, casefolded, digits kept ("Week 5" is not "Week 6"); b"" for no headline."""
-    if headline is None:
-        return b""
-    return hashlib.blake2b(hashed_words(headline)[0].tobytes(), digest_size=8).digest()
+@dataclass(frozen=True)
+class Headline:
+    """A record's usable title, hashed once a document: its words (`hashed_words`, digits kept)
+    for the signed text and the joins by headline, its line key as the site template holds lines."""
 
+    text: str  # stripped
+    words: np.ndarray
+    line_key: np.ndarray  # `line_hashes` of the title as one line
 
-def candidate_keys(paragraphs: np.ndarray, headline: str | None) -> np.ndarray:
-    """The keys that make two texts candidates for one story whatever MinHash says: their
-    paragraphs (`TextLines.long_keys`) and their headline. A teaser that is its headline, a
-    byline and a date shares no paragraph with its article."""
-    return np.union1d(paragraphs, line_hashes(headline)) if headline is not None else paragraphs
+    @staticmethod
+    def of(title: object) -> Headline | None:
+        if not usable_title(title):
+            return None
+        text = title.strip()
+        one_line = text.replace("\n", " ")
+        return Headline(text, hashed_words(one_line)[0], line_hashes(one_line))
+
+    def key(self) -> bytes:
+        """What joins by headline compare (dedup.py): b"" for a title under TITLE_KEY_WORDS words,
+        which names many stories ("Home", "Photos")."""
+        if len(self.text.split()) < TITLE_KEY_WORDS:
+            return b""
+        return hashlib.blake2b(self.words.tobytes(), digest_size=8).digest()
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -210,8 +221,8 @@ class Signed:
     template_words: int
     meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
     words: int
-    candidates: np.ndarray  # candidate_keys
-    headline: bytes  # headline_key
+    candidates: np.ndarray  # its paragraphs' keys (TextLines.long_keys), and its headline's line key
+    headline: bytes  # Headline.key
     excluded: str | None = None
     digest: bytes = b""
     shingles: np.ndarray | None = None
@@ -219,16 +230,20 @@ class Signed:
 
 
 def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str,
-                 page: TextLines | None = None) -> tuple[int, int, int]:
+                 page: TextLines | None = None) -> tuple[tuple[int, int, int], Headline | None]:
     """Set the record's site and take its site's template out of its text (its title too, when
-    the title is a template line; `page`: the text's TextLines when known); returns (removals,
-    lines, words) the template took."""
+    the title is on most of its site's pages; `page`: the text's TextLines when known); returns
+    (removals, lines, words) the template took, and the record's title as a Headline."""
     record["site"] = site
     text, removed, lines, words = view.strip(site, text_of(record, text_field), page)
+    headline = None
     if "title" in record or removed:
         title = record.get("title")
         title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
-        record["title"] = corpus_title(title, usable_title(title) and view.site_wide(site, title), text)
+        headline = Headline.of(title)
+        record["title"] = corpus_title(title, headline is not None and view.site_wide(site, headline.line_key), text)
+        if headline is None or record["title"] != headline.text:
+            headline = Headline.of(record["title"])
     if removed:
         set_field(record, text_field, text)
         earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
@@ -237,7 +252,7 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
         if isinstance(counts, dict):
             counts.update({"words_out": len(text.split()), "lines_out": text.count("\n") + 1 if text else 0,
                            "removed": len(record["removed"])})
-    return len(removed), lines, words
+    return (len(removed), lines, words), headline
 
 
 _signers: dict[int, Signer] = {}
@@ -249,14 +264,17 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
     for index, site, line in batch:
         record = json.loads(line)
         lines = TextLines(text_of(record, context.fields.text))
-        taken = strip_record(record, site, context.templates, context.fields.text, lines)
+        taken, headline = strip_record(record, site, context.templates, context.fields.text, lines)
+        if context.fields.text != "text":  # a title goes with the text field cleaning wrote
+            headline = None
         kept = ~context.templates.mask(site, lines.keys)  # the lines the text keeps
         written = (dumps(record) + "\n").encode("utf-8")
         text = text_of(record, context.fields.text)
-        # The words of the text as written: those of its kept lines (a line's words hash alone).
+        # The words of the text as written: those of its kept lines (a line's words hash alone),
+        # after its headline as `signed_text` puts it.
         hashes = lines.kept_words(kept)
-        if (headline := signed_headline(text, record, context.fields.text)) is not None:
-            hashes = np.concatenate((hashed_words(headline)[0], hashes))
+        if headline is not None and headline_apart(headline.text, text):
+            hashes = np.concatenate((headline.words, hashes))
         hashes = hashes[:MAX_WORDS]
         raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
         meta = (  # safe_name: a story id is a hash of an id's (and source's) UTF-8
@@ -264,9 +282,10 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             safe_name(str(record.get("source") or f"{context.source_name}:{index + 1}")),
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
-        headline = headline_of(record, context.fields.text)
-        signed = Signed(written, *taken, meta, len(hashes), candidate_keys(lines.long_keys(kept), headline),
-                        headline_key(headline))
+        key = headline.key() if headline is not None else b""
+        candidates = lines.long_keys(kept)
+        signed = Signed(written, *taken, meta, len(hashes),
+                        np.union1d(candidates, headline.line_key) if key else candidates, key)
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
         if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)

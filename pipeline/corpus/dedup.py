@@ -126,8 +126,8 @@ class Dedup:
         self.digests: dict[int, bytes] = {}  # members only: an excluded text has none
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.labels: dict[int, int] = {}
-        self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraphs and headline (batches.candidate_keys)
-        self.headlines: dict[int, bytes] = {}  # batches.headline_key, for texts with a headline
+        self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraph and headline keys (batches.Signed.candidates)
+        self.headlines: dict[int, bytes] = {}  # batches.Headline.key, for texts with a headline
         self.sets = ShingleSets(self.work_dir)
         self.pairs_proposed = 0
         self.pairs_verified = 0

@@ -21,7 +21,7 @@ import numpy as np
 
 from storysift.clean.normalize import join_paragraphs
 from storysift.corpus.keycounts import SpilledCounts
-from storysift.corpus.shingles import TextLines, _fmix64, line_hashes
+from storysift.corpus.shingles import TextLines, _fmix64
 from storysift.document import Removal
 
 RULE_ID = "site.template"
@@ -172,9 +172,10 @@ class TemplateView:
             return np.zeros(len(keys), dtype=bool)
         return sorted_holds(template, site_keys(site, keys)) & (keys != 0)
 
-    def site_wide(self, site: str | None, line: str) -> bool:
-        """Whether `line` is on most pages of its site: the site's own line, never a page's title."""
-        return bool(self.mask(site, line_hashes(line.replace("\n", " ")), self.site_wide_keys).any())
+    def site_wide(self, site: str | None, line_key: np.ndarray) -> bool:
+        """Whether the line of `line_key` (`line_hashes`) is on most pages of its site: the site's
+        own line, never a page's title."""
+        return bool(self.mask(site, line_key, self.site_wide_keys).any())
 
     def strip(self, site: str | None, text: str, page: TextLines | None = None) -> tuple[str, list[Removal], int, int]:
         """The text without its site's template lines, a removal per run of them (a blank line
