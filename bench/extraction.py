@@ -42,10 +42,11 @@ Systems, given the page only (no URL):
   storysift +title       the same records scored as `title` + newline + `text`: storysift moves
                          the page's headline to `title`, where the gold and snippets keep it in
                          the text (no time of its own: the same run).
-  storysift run +title   (text sets) `storysift run DIR --workers 1`: the whole set as one corpus,
-                         as a user cleans a crawl, so each site's template, learnt from its
-                         pages (sites inferred from the furniture they share: no URL), is
-                         removed too; scored as `title` + `text` of its clean.jsonl.
+  storysift run +title   `storysift run DIR --workers 1`: the whole set as one corpus, as a user
+                         cleans a crawl, so each site's template, learnt from its pages, is
+                         removed too (an HTML page's site is its canonical link's or og:url's
+                         host or og:site_name; text pages' sites are inferred from the furniture
+                         they share); scored as `title` + `text` of its clean.jsonl.
   trafilatura            trafilatura.extract(html, include_comments=False)
   trafilatura precision  the same with favor_precision=True
   trafilatura fast       the same with fast=True (2.3.1's name for the deprecated no_fallback)
@@ -315,7 +316,7 @@ def link_pages(files: list[Path], folder: Path) -> None:
 def html_bench(files: list[Path], tmp: Path, score: Scorer, summarise: Summariser) -> dict:
     link_pages(files, tmp / "html")
     inputs = {path.name: decode(path.read_bytes()) for path in files}
-    return bench(tmp / "html", inputs, HTML_PEERS, score, summarise)
+    return bench(tmp / "html", inputs, HTML_PEERS, score, summarise, run_corpus(tmp / "html", list(inputs)))
 
 
 def devset_bench(root: Path, limit: int | None, tmp: Path) -> dict:
