@@ -315,10 +315,11 @@ def test_a_blank_line_between_two_template_lines_goes_with_them_and_the_rest_sta
     template = ["Skip to content", "Home News Sport", "Share this", "Related stories"]
     view = TemplateView(np.sort(site_keys("a.example", line_hashes("\n".join(template)))), NO_KEYS, frozenset({"a.example"}))
     text = "Skip to content\n\nHome News Sport\n\nThe story, told in 12 words.\n \nShare this\n\n\nRelated stories"
-    stripped, removals, lines, words = view.strip("a.example", text)
+    stripped, removals, lines, words, kept = view.strip("a.example", text)
     assert stripped == "The story, told in 12 words.\n "
+    assert kept.tolist() == [False, True, False, True, True, True, False, True, True, False]
     assert [(r.rule, r.text, r.lines) for r in removals] == [
         (RULE_ID, "Skip to content\nHome News Sport", (1, 3)), (RULE_ID, "Share this", (7, 7)),
         (RULE_ID, "Related stories", (10, 10))]
     assert (lines, words) == (4, 10)
-    assert view.strip("b.example", text) == (text, [], 0, 0)
+    assert view.strip("b.example", text) == (text, [], 0, 0, None)

@@ -19,7 +19,7 @@ from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
 from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
-from storysift.corpus.templates import TemplateView, page_entry
+from storysift.corpus.templates import Stripped, TemplateView, page_entry
 from storysift.corpus.titles import corpus_title, usable_title
 from storysift.document import LONE_SURROGATE, safe_name
 from storysift.read.fields import field_value, set_field
@@ -229,30 +229,33 @@ class Signed:
     signature: np.ndarray | None = None
 
 
-def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str,
-                 page: TextLines | None = None) -> tuple[tuple[int, int, int], Headline | None]:
-    """Set the record's site and take its site's template out of its text (its title too, when
-    the title is on most of its site's pages; `page`: the text's TextLines when known); returns
-    (removals, lines, words) the template took, and the record's title as a Headline."""
+def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str, text: str,
+                 page: TextLines | None = None) -> tuple[Stripped, Headline | None]:
+    """Set the record's site and take its site's template out of its text (`text`, as `text_of`
+    read it; `page`: its TextLines, when known) and its title, when the title is on most of its
+    site's pages; returns what the template took and the record's title as a Headline (None for
+    no usable title, or a record whose text field is not cleaning's `text`)."""
     record["site"] = site
-    text, removed, lines, words = view.strip(site, text_of(record, text_field), page)
+    stripped = view.strip(site, text, page)
     headline = None
-    if "title" in record or removed:
+    if "title" in record or stripped.removals:
         title = record.get("title")
         title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
         headline = Headline.of(title)
-        record["title"] = corpus_title(title, headline is not None and view.site_wide(site, headline.line_key), text)
+        record["title"] = corpus_title(title, headline is not None and view.site_wide(site, headline.line_key),
+                                       stripped.text)
         if headline is None or record["title"] != headline.text:
             headline = Headline.of(record["title"])
-    if removed:
-        set_field(record, text_field, text)
+    if stripped.removals:
+        set_field(record, text_field, stripped.text)
         earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
-        record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in removed]
+        record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in stripped.removals]
         counts = record.get("counts")
         if isinstance(counts, dict):
-            counts.update({"words_out": len(text.split()), "lines_out": text.count("\n") + 1 if text else 0,
+            counts.update({"words_out": len(stripped.text.split()),
+                           "lines_out": stripped.text.count("\n") + 1 if stripped.text else 0,
                            "removed": len(record["removed"])})
-    return (len(removed), lines, words), headline
+    return stripped, headline if text_field == "text" else None
 
 
 _signers: dict[int, Signer] = {}
@@ -263,17 +266,14 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
     out: list[Signed] = []
     for index, site, line in batch:
         record = json.loads(line)
-        lines = TextLines(text_of(record, context.fields.text))
-        taken, headline = strip_record(record, site, context.templates, context.fields.text, lines)
-        if context.fields.text != "text":  # a title goes with the text field cleaning wrote
-            headline = None
-        kept = ~context.templates.mask(site, lines.keys)  # the lines the text keeps
-        written = (dumps(record) + "\n").encode("utf-8")
         text = text_of(record, context.fields.text)
+        lines = TextLines(text)
+        stripped, headline = strip_record(record, site, context.templates, context.fields.text, text, lines)
+        written = (dumps(record) + "\n").encode("utf-8")
         # The words of the text as written: those of its kept lines (a line's words hash alone),
         # after its headline as `signed_text` puts it.
-        hashes = lines.kept_words(kept)
-        if headline is not None and headline_apart(headline.text, text):
+        hashes = lines.kept_words(stripped.kept)
+        if headline is not None and headline_apart(headline.text, stripped.text):
             hashes = np.concatenate((headline.words, hashes))
         hashes = hashes[:MAX_WORDS]
         raw_id, removed, date = field_value(record, context.fields.id), record.get("removed"), record.get("date")
@@ -283,8 +283,8 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
         key = headline.key() if headline is not None else b""
-        candidates = lines.long_keys(kept)
-        signed = Signed(written, *taken, meta, len(hashes),
+        candidates = lines.long_keys(stripped.kept)
+        signed = Signed(written, len(stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
                         np.union1d(candidates, headline.line_key) if key else candidates, key)
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"

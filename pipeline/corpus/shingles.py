@@ -218,7 +218,8 @@ class TextLines:
         keys = self.keys[long]
         return np.unique(keys[keys != 0])
 
-    def kept_words(self, kept: np.ndarray) -> np.ndarray:
-        """The word hashes of the `kept` lines, in order: `hashed_words` of the text they make."""
-        return self.words[np.repeat(kept, self.per_line)]
+    def kept_words(self, kept: np.ndarray | None = None) -> np.ndarray:
+        """The word hashes of the `kept` lines (None: all), in order: `hashed_words` of the text
+        they make."""
+        return self.words if kept is None else self.words[np.repeat(kept, self.per_line)]
 

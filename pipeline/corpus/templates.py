@@ -12,10 +12,10 @@ processes are given takes the template lines out of each text."""
 from __future__ import annotations
 
 import hashlib
-from itertools import compress
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -152,6 +152,16 @@ class SiteTemplates:
             stats.words_removed += words
 
 
+class Stripped(NamedTuple):
+    """A text without its site's template (`TemplateView.strip`)."""
+
+    text: str
+    removals: list[Removal]
+    lines: int  # template lines taken
+    words: int  # and their words
+    kept: np.ndarray | None = None  # which of the text's lines stayed; None: all
+
+
 @dataclass(frozen=True)
 class TemplateView:
     """Every site's template as one sorted array of site-specific line keys, the part of it on
@@ -177,21 +187,22 @@ class TemplateView:
         own line, never a page's title."""
         return bool(self.mask(site, line_key, self.site_wide_keys).any())
 
-    def strip(self, site: str | None, text: str, page: TextLines | None = None) -> tuple[str, list[Removal], int, int]:
+    def strip(self, site: str | None, text: str, page: TextLines | None = None) -> Stripped:
         """The text without its site's template lines, a removal per run of them (a blank line
-        between two template lines is in their run), and how many lines and words went; `page`:
-        the text's TextLines, when known."""
+        between two template lines is in their run), how many lines and words went, and which
+        lines stayed; `page`: the text's TextLines, when known."""
         if not self.qualifies(site):
-            return text, [], 0, 0
+            return Stripped(text, [], 0, 0)
         page = page or TextLines(text, words=False)
         marked = self.mask(site, page.keys)
         if not marked.any():
-            return text, [], 0, 0
+            return Stripped(text, [], 0, 0)
         lines = text.split("\n")
         bridged = np.zeros_like(marked)
         bridged[1:-1] = (page.tokens[1:-1] == 0) & marked[:-2] & marked[2:]
         edges = np.diff(np.concatenate(([False], marked | bridged, [False])).astype(np.int8))
         removals = [Removal(RULE_ID, "\n".join(compress(lines[start:end], marked[start:end].tolist())), (start + 1, end))
                     for start, end in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist())]
-        kept = list(compress(lines, (~marked).tolist()))
-        return join_paragraphs(kept), removals, int(marked.sum()), int(page.tokens[marked].sum())
+        kept = ~marked
+        return Stripped(join_paragraphs(list(compress(lines, kept.tolist()))), removals, int(marked.sum()),
+                        int(page.tokens[marked].sum()), kept)
