@@ -42,7 +42,8 @@ Systems, given the page only (no URL):
   storysift +title       the same records scored as `title` + newline + `text`: storysift moves
                          the page's headline to `title`, where the gold and snippets keep it in
                          the text (no time of its own: the same run).
-  storysift run +title   `storysift run DIR --workers 1`: the whole set as one corpus, as a user
+  storysift run +title   (every set but syndication-text, whose stories bench/stories.py measures)
+                         `storysift run DIR --workers 1`: the whole set as one corpus, as a user
                          cleans a crawl, so each site's template, learnt from its pages, is
                          removed too (an HTML page's site is its canonical link's or og:url's
                          host or og:site_name; text pages' sites are inferred from the furniture

@@ -18,12 +18,12 @@ from storysift.corpus.events import (
 from storysift.corpus.sites import SITE_NUM_PERM, SITE_THRESHOLD
 from storysift.corpus.minhash import EMPTY, Rows, Signer
 from storysift.corpus.shingles import (
+    LONG_LINE_WORDS,
     MAX_WORDS,
     TextLines,
     hashed_words,
     jaccard,
     line_hashes,
-    long_line_keys,
     shingle_set,
     shingles,
 )
@@ -272,6 +272,13 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     assert group_events({story: term_hashes(names) for story, names in terms.items()}) == events
 
 
+def paragraph_keys(text: str) -> np.ndarray:
+    """The reference TextLines.long_keys must equal: the text's paragraphs hashed on their own."""
+    long = "\n".join(line for line in text.split("\n") if len(line.split()) >= LONG_LINE_WORDS)
+    keys = line_hashes(long)
+    return np.unique(keys[keys != 0])
+
+
 def test_text_lines_read_the_text_without_some_lines_as_hashing_that_text_again():
     text = ("Menu  Home\n\nThe first paragraph of the story runs long enough, twelve words or more, to count.\n"
             "\n \u00a0\nShare 23 times\nThe second paragraph holds \u201cquotes\u201d, 2024 figures and caf\u00e9 names in"
@@ -279,10 +286,10 @@ def test_text_lines_read_the_text_without_some_lines_as_hashing_that_text_again(
     lines = text.split("\n")
     page = TextLines(text)
     assert np.array_equal(page.keys, line_hashes(text))
-    assert np.array_equal(page.long_keys(), long_line_keys(text))
+    assert np.array_equal(page.long_keys(), paragraph_keys(text))
     assert page.tokens.tolist() == [len(line.split()) for line in lines]
     kept = np.array([i not in (0, 5) for i in range(len(lines))])
     without = "\n".join(line for line, keep in zip(lines, kept) if keep)
     assert np.array_equal(page.kept_words(kept), hashed_words(without)[0])
-    assert np.array_equal(page.long_keys(kept), long_line_keys(without))
+    assert np.array_equal(page.long_keys(kept), paragraph_keys(without))
     assert len(page.long_keys(kept)) == 2 and len(page.long_keys(~kept)) == 0

@@ -31,8 +31,9 @@ from storysift.write.outputs import dumps
 # batches per worker in flight hold little memory.
 BATCH_DOCS = 256
 BATCH_BYTES = 4 << 20
-# A text with fewer words is a stub (a teaser, an empty extraction) and is kept out of
-# clustering: it would match anything or nothing. The shortest seed has ~340 words.
+# A text with fewer words (its headline counted) is a stub (a teaser, an empty extraction): its
+# shingles would match anything or nothing, so it joins a story by its headline only
+# (dedup.join_by_headline) and is otherwise kept out. The shortest seed has ~340 words.
 MIN_WORDS = 8
 # A headline this long is a candidate key, with the text's paragraphs, and what joins short texts
 # to a story (`Headline.key`): shorter ones ("Home", "Photos") name many stories. A teaser that is
@@ -155,7 +156,7 @@ def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray]:
 # which copies of one story share: at 14, copies on different sites were inferred site-mates and
 # lost their article as template. `python bench/stories.py`, txt, at 14 / 8 / 5: lost 9.3 / 6.4 /
 # 4.3 %, inferred sites' pair precision 0.981 / 0.989 / 0.985, recall 0.917 / 0.925 / 0.941; on
-# the dragnet text renderings (the "storysift run" row of `python bench/extraction.py --sets
+# the dragnet text renderings (the "storysift run +title" row of `python bench/extraction.py --sets
 # dragnet-text`) token F1 0.718 / 0.719 / 0.720. At 5, a site whose furniture lines are longer
 # (the three-sites fixture) is no longer found.
 SHORT_LINE_WORDS = 8

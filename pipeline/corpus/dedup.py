@@ -70,8 +70,9 @@ SITED_FILE = ".storysift-sited.jsonl"
 # Texts sharing a paragraph are checked against each other while at most this many hold it; a
 # paragraph on more pages is furniture the site step did not know (a syndication notice).
 MAX_PARAGRAPH_DOCS = 1000
-# A text this short (its headline counted) joins a story by its headline (`join_by_headline`).
-# On ../shared/devcorpus-syndication a teaser of a headline, a byline and a date has 10-16 words.
+# A text this short (its headline counted) joins a story by its headline (`join_by_headline`):
+# a teaser of a headline, a byline and a date, such as the 13-word story `python bench/stories.py`
+# names as the one split the most on ../shared/devcorpus-syndication.
 SHORT_TEXT_WORDS = 25
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.

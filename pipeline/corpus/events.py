@@ -39,8 +39,8 @@ NAME_PAIR = re.compile(r"(?<![\w'’-])([^\W\d_a-z][\w'’-]*)\.? (?=([^\W\d_a-z
 FOLD_SHARE = 0.8
 # The headline and lead of a story: the first LEAD_WORDS words. Stories of one event name its
 # people and places there; stories that share names only further down share a topic, a byline
-# or a related-stories list. From 120 to 200 words the events of bench/stories.py are the same;
-# at 60 a page whose text opens with left-over furniture loses its lead.
+# or a related-stories list. From 120 to 200 words the events `python bench/stories.py --events`
+# prints are the same; at 60 a page whose text opens with left-over furniture loses its lead.
 LEAD_WORDS = 120
 LEAD_BIT = np.uint64(1 << 63)  # of a term's hash: the name is in the story's lead
 NAME_BITS = np.uint64((1 << 63) - 1)

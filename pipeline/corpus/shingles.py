@@ -187,13 +187,6 @@ def _line_keys(hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
 LONG_LINE_WORDS = 12
 
 
-def long_line_keys(text: str) -> np.ndarray:
-    """The sorted distinct keys (`line_hashes`) of the text's paragraphs of LONG_LINE_WORDS or more."""
-    long = "\n".join(line for line in text.split("\n") if len(line.split()) >= LONG_LINE_WORDS)
-    keys = line_hashes(long)
-    return np.unique(keys[keys != 0])
-
-
 class TextLines:
     """One text as the corpus stage's steps on a document read it, its bytes scanned once: the
     key of each line (`line_hashes`), each line's whitespace-separated words (`str.split`, as
@@ -211,7 +204,8 @@ class TextLines:
         self.tokens = np.array([len(line.split()) for line in text.split("\n")], dtype=np.int64)
 
     def long_keys(self, kept: np.ndarray | None = None) -> np.ndarray:
-        """`long_line_keys` of the text, or of its `kept` lines alone."""
+        """The sorted distinct keys of the text's paragraphs (lines of LONG_LINE_WORDS or more),
+        or of its `kept` lines alone."""
         long = self.tokens >= LONG_LINE_WORDS
         if kept is not None:
             long &= kept

@@ -83,7 +83,7 @@ class SiteStats:
 
 def page_entry(site: str, keys: np.ndarray, paragraphs: np.ndarray) -> tuple[bytes, np.ndarray]:
     """What `SiteTemplates.count` takes of one page of `site`: the digest that tells a page
-    from another address of it (its paragraphs, `long_line_keys`, or else all its lines), and
+    from another address of it (its paragraphs, `TextLines.long_keys`, or else all its lines), and
     its distinct line keys (`keys`: of every line, kept or removed) made specific to the site.
     Pure: worker processes compute it (pipeline/corpus/batches.py)."""
     distinct = np.unique(keys[keys != 0])

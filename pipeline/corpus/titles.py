@@ -21,10 +21,10 @@ def usable_title(title: object) -> bool:
     return isinstance(title, str) and bool(LETTER.search(title)) and not NOT_A_TITLE.search(title)
 
 
-def corpus_title(title: object, is_template: bool, text: str) -> str | None:
-    """The document's title: `title` unless it is no title or `is_template` (a line on most pages
+def corpus_title(title: object, site_wide: bool, text: str) -> str | None:
+    """The document's title: `title` unless it is no title or `site_wide` (a line on most pages
     of its site), else the first line of `text` when it reads like a headline."""
-    if usable_title(title) and not is_template:
+    if usable_title(title) and not site_wide:
         return title.strip()
     for line in [line for line in text.split("\n") if line.strip()][:HEADLINE_LINES]:
         headline = title_from_text(line)
