@@ -163,6 +163,17 @@ def test_a_name_of_several_words_counts_once_and_dates_are_no_names():
     assert not {"las", "amelia", "mr", "monday", "july"} & set(terms)
 
 
+def test_the_lead_holds_the_names_of_the_first_words_only():
+    from storysift.corpus.events import LEAD_WORDS, salient_terms
+
+    filler = " ".join(["and the council met again"] * (LEAD_WORDS // 5))
+    text = (f"Yesterday Varga spoke, and Varga left. {filler} Later Bluewave said so, and Bluewave agreed. "
+            f"{filler} Then Varga and Bluewave met.")
+    terms = salient_terms(text)
+    assert {"varga", "bluewave"} <= set(terms)
+    assert terms.lead == frozenset({"varga"})
+
+
 def test_an_event_takes_three_shared_rare_names_one_of_them_in_both_leads():
     from storysift.corpus.events import Names, term_hashes
 
@@ -175,7 +186,8 @@ def test_an_event_takes_three_shared_rare_names_one_of_them_in_both_leads():
              "s-b": Names(["harbourton", "varga", "bluewave", "gull"], lead=lead)}
     events = group_events({**event, **filler})
     assert events["s-a"] == events["s-b"]
-    assert group_events({story: term_hashes(names) for story, names in {**event, **filler}.items()}) == events
+    assert group_events({story: term_hashes(names, names.lead if isinstance(names, Names) else None)
+                         for story, names in {**event, **filler}.items()}) == events
     unled = {story: Names(list(names), lead=frozenset({"pier", "gull"})) for story, names in event.items()}
     assert group_events({**unled, **filler})["s-a"] != group_events({**unled, **filler})["s-b"]  # only further down
 

@@ -345,8 +345,8 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
             if usable_title(record.get("title")):
                 title = record["title"]
             if label.canonical:
-                terms = term_hashes(salient_terms(signed_text(text_of(record, context.text_field), record,
-                                                               context.text_field)))
+                names = salient_terms(signed_text(text_of(record, context.text_field), record, context.text_field))
+                terms = term_hashes(names, names.lead)
         if context.index:
             record["seen_before"] = label.seen_before
             record["seen_story"] = label.seen_story

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Collection
 
 import numpy as np
 
@@ -137,14 +138,14 @@ def site_names(sites: set[str]) -> list[str]:
                    for label in site.replace("-", ".").split(".") if len(label) > 2 and label not in HOST_LABELS})
 
 
-def term_hashes(terms: list[str]) -> np.ndarray:
+def term_hashes(terms: list[str], lead: Collection[str] | None = None) -> np.ndarray:
     """A story's terms as their 64-bit hashes, which `group_events` takes in place of the
     strings: 8 bytes a term instead of ~60 (20 terms a story, for every story of the corpus).
-    The top bit says whether the term is in the story's lead (`Names.lead`)."""
+    The top bit says whether the term is in the story's `lead` (`Names.lead`; None: all are)."""
     hashes = word_hashes(list(terms)) & NAME_BITS
-    lead = getattr(terms, "lead", terms)  # a plain list: no lead known, every name counts as in it
-    in_lead = np.array([term in lead for term in terms], dtype=bool)
-    return np.where(in_lead, hashes | LEAD_BIT, hashes)
+    if lead is None:
+        return hashes | LEAD_BIT
+    return np.where(np.array([term in lead for term in terms], dtype=bool), hashes | LEAD_BIT, hashes)
 
 
 def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DEFAULT_EVENT_THRESHOLD,
@@ -159,8 +160,9 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
     sets: list[set[int]] = []
     leads: list[set[int]] = []
     for story in ids:
-        held = terms[story]
-        hashed = held if isinstance(held, np.ndarray) else term_hashes(held)
+        hashed = terms[story]
+        if not isinstance(hashed, np.ndarray):
+            hashed = term_hashes(hashed, hashed.lead if isinstance(hashed, Names) else None)
         sets.append(set((hashed & NAME_BITS).tolist()) - ignore)
         leads.append(set((hashed[(hashed & LEAD_BIT) > 0] & NAME_BITS).tolist()) - ignore)
     frequency = Counter(term for held in sets for term in held)
