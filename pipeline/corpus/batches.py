@@ -19,6 +19,7 @@ from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
 from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
+from storysift.corpus.stories import MIN_WORDS
 from storysift.corpus.templates import Stripped, TemplateView, page_entry
 from storysift.corpus.titles import corpus_title, usable_title
 from storysift.document import LONE_SURROGATE, safe_name
@@ -31,10 +32,7 @@ from storysift.write.outputs import dumps
 # batches per worker in flight hold little memory.
 BATCH_DOCS = 256
 BATCH_BYTES = 4 << 20
-# A text with fewer words (its headline counted) is a stub (a teaser, an empty extraction): its
-# shingles would match anything or nothing, so it joins a story by its headline only
-# (dedup.join_by_headline) and is otherwise kept out. The shortest seed has ~340 words.
-MIN_WORDS = 8
+STUB = f"fewer than {MIN_WORDS} words"  # why a stub that joined no story is kept out
 # A headline this long is a candidate key, with the text's paragraphs, and what joins short texts
 # to a story (`Headline.key`): shorter ones ("Home", "Photos") name many stories. A teaser that is
 # its headline, a byline and a date shares no paragraph with its article.
@@ -288,7 +286,7 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
         signed = Signed(written, len(stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
                         np.union1d(candidates, headline.line_key) if key else candidates, key)
         if len(hashes) < MIN_WORDS:
-            signed.excluded = "empty text" if not len(hashes) else f"fewer than {MIN_WORDS} words"
+            signed.excluded = "empty text" if not len(hashes) else STUB
         if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)
             signed.digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
             signed.shingles = shingle_set(hashes, context.shingle_size)

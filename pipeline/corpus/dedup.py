@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from storysift.corpus.batches import (
-    MIN_WORDS,
+    STUB,
     Fields,
     Label,
     SignContext,
@@ -49,6 +49,7 @@ from storysift.corpus.stories import (
     FIRST_WITHIN,
     LSH_SLACK,
     UNRELATED,
+    MIN_WORDS,
     Member,
     Verification,
     UnionFind,
@@ -164,9 +165,9 @@ class Dedup:
                     self.candidate_keys[index] = signed.candidates
                     if signed.headline:
                         self.headlines[index] = signed.headline
-                    if signed.excluded is not None:
+                    if signed.shingles is None:
                         self.excluded[index] = signed.excluded
-                    if signed.shingles is not None:
+                    else:  # a stub too (under MIN_WORDS words): it may join a story by its headline
                         doc_id, doc_source, removals, date, doc_site = signed.meta
                         self.members[index] = Member(index, doc_id, doc_source, signed.words, removals, date, doc_site)
                         self.digests[index] = signed.digest
@@ -193,7 +194,7 @@ class Dedup:
         for root, group in representatives.items():
             for other in group[1:]:
                 union.union(root, other)
-        ranks = [r for r in sorted(representatives) if by_rank[r] not in self.excluded]  # stubs join by headline only
+        ranks = [r for r in sorted(representatives) if not self.members[by_rank[r]].stub]  # stubs join by headline only
         indices = np.array([by_rank[r] for r in ranks], dtype=np.int64)
         buckets = self.steps.buckets(np.array(ranks, dtype=np.int64),
                                      lambda start, end: self.rows.columns(start, end, indices),
@@ -207,13 +208,11 @@ class Dedup:
         stories: dict[int, list[int]] = {}
         for index in self.members:
             stories.setdefault(union.find(rank[index]), []).append(index)
-        stories = {root: group for root, group in stories.items() if any(i not in self.excluded for i in group)}
+        stories = {root: group for root, group in stories.items() if not all(self.members[i].stub for i in group)}
         self.labels = {index: min(group) for group in stories.values() for index in group}
-        for index in list(self.members):
-            if index not in self.labels:  # a stub that joined no story stays out
-                del self.members[index], self.digests[index]
-            else:
-                self.excluded.pop(index, None)
+        for index in [index for index in self.members if index not in self.labels]:  # stubs that joined no story
+            del self.members[index], self.digests[index]
+            self.excluded[index] = STUB
 
     def join_by_headline(self, union: UnionFind, rank: dict[int, int]) -> None:
         """A story made only of short texts (under SHORT_TEXT_WORDS words, headline counted: a

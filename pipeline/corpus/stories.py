@@ -15,6 +15,12 @@ import numpy as np
 from storysift.corpus.minhash import Signer
 
 
+# A text with fewer words (its headline counted) is a stub (a teaser, an empty extraction): its
+# shingles would match anything or nothing, so it joins a story by its headline only
+# (dedup.join_by_headline) and is otherwise kept out. The shortest seed has ~340 words.
+MIN_WORDS = 8
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """What story clustering knows of one document: no text, only what the rules read."""
@@ -26,6 +32,11 @@ class Member:
     removals: int
     date: str | None = None
     site: str | None = None
+
+    @property
+    def stub(self) -> bool:
+        """Too short for its shingles to say which story it is (MIN_WORDS)."""
+        return self.words < MIN_WORDS
 
 
 class UnionFind:
