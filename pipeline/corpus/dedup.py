@@ -242,7 +242,7 @@ class Dedup:
         teaser and its article), one bucket per such key that two to MAX_PARAGRAPH_DOCS texts hold."""
         holders: dict[int, list[int]] = {}
         for r in ranks:
-            for key in self.candidate_keys.get(by_rank[r], ()).tolist():
+            for key in self.candidate_keys[by_rank[r]].tolist():
                 holders.setdefault(key, []).append(r)
         buckets = {tuple(held) for held in holders.values() if 2 <= len(held) <= MAX_PARAGRAPH_DOCS}
         return [list(bucket) for bucket in sorted(buckets)]

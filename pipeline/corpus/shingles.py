@@ -188,10 +188,10 @@ LONG_LINE_WORDS = 12
 
 
 class TextLines:
-    """One text as the corpus stage's steps on a document read it, its bytes scanned once: the
-    key of each line (`line_hashes`), each line's whitespace-separated words (`str.split`, as
-    the paragraph and menu thresholds count them) and, with `words`, the hash of every word
-    (`hashed_words`). A line's key and its words' hashes do not depend on the lines around it,
+    """One text as the corpus stage's steps on a document read it, its bytes scanned once for
+    the key of each line (`line_hashes`) and, with `words`, the hash of every word; each line's
+    whitespace-separated words are counted apart (`str.split` a line, as the paragraph and menu
+    thresholds count them; `hashed_words` splits at punctuation too). A line's key and its words' hashes do not depend on the lines around it,
     so the text without some lines (a site's template) is read from here too: hashing the page
     again for each use (site keys, paragraphs, template lines, shingles) took most of the stage."""
 
