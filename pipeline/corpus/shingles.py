@@ -191,9 +191,10 @@ class TextLines:
     """One text as the corpus stage's steps on a document read it, its bytes scanned once for
     the key of each line (`line_hashes`) and, with `words`, the hash of every word; each line's
     whitespace-separated words are counted apart (`str.split` a line, as the paragraph and menu
-    thresholds count them; `hashed_words` splits at punctuation too). A line's key and its words' hashes do not depend on the lines around it,
-    so the text without some lines (a site's template) is read from here too: hashing the page
-    again for each use (site keys, paragraphs, template lines, shingles) took most of the stage."""
+    thresholds count them; `hashed_words` splits at punctuation too). A line's key and its
+    words' hashes do not depend on the lines around it, so the text without some lines (a
+    site's template) is read from here too: hashing the page again for each use (site keys,
+    paragraphs, template lines, shingles) took most of the stage."""
 
     def __init__(self, text: str, words: bool = True):
         data = _casefolded(text)
