@@ -14,10 +14,11 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Iterator, Optional
 
 import typer
 
@@ -212,6 +213,27 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def ending_on_errors(interrupted: str, progress: Progress | None = None,
+                     kept: Callable[[], str] = str) -> Iterator[None]:
+    """How a writing command ends on an error, as `storysift: error: ...` and an exit code: a
+    killed run it cannot resume, a folder another command holds or no Ray, 2; a failed write,
+    WRITE_FAILED, then what `kept()` says it left; Ctrl-C or a signal, the shell's code and
+    `interrupted`. `progress`'s line is cleared in any case, before the message."""
+    try:
+        try:
+            yield
+        finally:
+            if progress:
+                progress.close()
+    except (ResumeError, RayUnavailable, FolderLocked) as exc:
+        raise fail(str(exc)) from None
+    except OutputError as exc:
+        raise fail(f"{exc}{kept()}", WRITE_FAILED) from None
+    except KeyboardInterrupt as exc:
+        raise fail(interrupted, interrupted_code(exc)) from None
+
+
 def get_rules(extra: Optional[list[Path]]) -> RuleSet:
     try:
         return load_rules(extra or [])
@@ -267,14 +289,11 @@ def clean(
             raise fail(f"{Path(target).parent}: another storysift command ({holder}) is writing into this folder; "
                        "wait for it to end, or choose another --out")
     missing = missing_inputs(inputs)
-    try:
-        if streamed:  # records stream out as they are cleaned
-            written, rejected, stopped = clean_to_stream(inputs, out, rejects_path, ruleset, options)
-        else:
-            written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
-                                                           Progress(quiet=quiet, every=progress_every))
-    except OutputError as exc:
-        raise fail(str(exc), WRITE_FAILED) from None
+    if streamed:  # records stream out as they are cleaned
+        written, rejected, stopped = clean_to_stream(inputs, out, rejects_path, ruleset, options)
+    else:
+        written, rejected, stopped = clean_to_out_file(inputs, Path(out), rejects_path, ruleset, options,
+                                                       Progress(quiet=quiet, every=progress_every))
     if stopped:
         raise typer.Exit(1)
     check_inputs(missing, written, rejected, max_reject_share)
@@ -284,18 +303,15 @@ def clean_to_stream(inputs: list[str], out: str, rejects_path: str | None, rules
                     options: RunOptions) -> tuple[int, int, bool]:
     """`clean --out -` (or a FIFO, a device): documents, rejects and whether --strict stopped the run."""
     stopped = False
-    try:
-        with record_sink(out) as sink, RejectLog(rejects_path) as log:
-            for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
-                if isinstance(item, Reject):
-                    log.add(item)
-                    if options.strict and not item.skipped:
-                        stopped = True
-                        break
-                else:
-                    sink.write(item.as_record())
-    except KeyboardInterrupt as exc:
-        raise fail("interrupted", interrupted_code(exc)) from None
+    with ending_on_errors("interrupted"), record_sink(out) as sink, RejectLog(rejects_path) as log:
+        for item in clean_items(iter_inputs(inputs, options.read), ruleset, options):
+            if isinstance(item, Reject):
+                log.add(item)
+                if options.strict and not item.skipped:
+                    stopped = True
+                    break
+            else:
+                sink.write(item.as_record())
     log.summary()
     return sink.count, log.rejected, stopped
 
@@ -305,16 +321,10 @@ def clean_to_out_file(inputs: list[str], out: Path, rejects_path: str | None, ru
     """`clean --out FILE`, resumable: documents, rejects and whether --strict stopped the run."""
     log = RejectLog(listed_in=rejects_path)
     work = f"{out.parent / ('.' + out.name)}.storysift-work"
-    try:
+    with ending_on_errors(f"interrupted: {out} was not written; the finished shards are kept in {work}/: "
+                          "rerun with --resume to continue", progress):
         report, stop = clean_to_file(inputs, out, Path(rejects_path) if rejects_path else None, ruleset, options,
                                      progress, lambda item, _: log.add(item) if isinstance(item, Reject) else None)
-    except ResumeError as exc:
-        raise fail(str(exc)) from None
-    except KeyboardInterrupt as exc:
-        raise fail(f"interrupted: {out} was not written; the finished shards are kept in {work}/: "
-                   "rerun with --resume to continue", interrupted_code(exc)) from None
-    finally:
-        progress.close()
     log.summary(report)
     return report.written, report.rejected, stop is not None
 
@@ -368,20 +378,11 @@ def run(
     started = time.perf_counter()
     progress = Progress(quiet=quiet, every=progress_every)
     try:
-        report = run_cleaning(sources, out, ruleset, options, progress)
+        with ending_on_errors(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue",
+                              progress, lambda: kept_after_failure(out)):
+            report = run_cleaning(sources, out, ruleset, options, progress)
     except StrictStop as stop:
         raise fail(f"rejected {stop}; output so far is in {out}/", 1) from None
-    except (ResumeError, RayUnavailable, FolderLocked) as exc:
-        raise fail(str(exc)) from None
-    except OutputError as exc:
-        progress.close()
-        raise fail(f"{exc}{kept_after_failure(out)}", WRITE_FAILED) from None
-    except KeyboardInterrupt as exc:
-        progress.close()
-        raise fail(f"interrupted; the finished shards are kept in {out}/: rerun with --resume to continue",
-                   interrupted_code(exc)) from None
-    finally:
-        progress.close()
     if not quiet:
         elapsed = time.perf_counter() - started
         typer.echo(
@@ -425,7 +426,7 @@ def dedup(
     from storysift.run.pool_dedup import dedup_parallel
 
     try:
-        with output_lock(out):
+        with ending_on_errors(f"interrupted: {out}/ holds what it held before", progress), output_lock(out):
             if in_place and (out / "report.json").is_file():
                 read_complete(out, ("clean.jsonl",))  # a run's output is read only when whole
             staged = staging_folder(out)
@@ -442,14 +443,6 @@ def dedup(
     except IncompleteOutput as exc:
         raise fail(f"{exc}; run the command that wrote it again (`run --resume` finishes a killed run)",
                    BAD_INPUT) from None
-    except FolderLocked as exc:
-        raise fail(str(exc)) from None
-    except OutputError as exc:
-        raise fail(str(exc), WRITE_FAILED) from None
-    except KeyboardInterrupt as exc:
-        raise fail(f"interrupted: {out}/ holds what it held before", interrupted_code(exc)) from None
-    finally:
-        progress.close()
     log.summary()
     if not quiet:
         typer.echo(f"storysift: {summary(stats)} -> {out}/ ({time.perf_counter() - started:.1f}s)", err=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from storysift.clean.lines import FEATURES, Words, read_page, shifted, topic_share, window_sum
+from storysift.clean.model import Forest
 
 FORMAT = "storysift-line-model/1"
 BUNDLED = Path(__file__).resolve().parent / "text_model.json"
@@ -25,9 +26,6 @@ STAGES = ("first", "comment", "second")
 MAX_MODEL_BYTES = 64 * 2**20
 # Complete trees of more levels would not fit in memory: the trainer caps LightGBM's max_depth.
 MAX_DEPTH = 12
-# Lines walked through the trees at once: bounds the (trees x lines) arrays of a page of a
-# million lines to a few megabytes.
-ROWS_AT_ONCE = 4096
 # The context the second stage reads: the first stage's probability at these offsets, and
 # its token-weighted mean over these half-widths.
 CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
@@ -46,38 +44,6 @@ SECOND_FEATURES = (*FEATURES, *CONTEXT_FEATURES, *COMMENT_FEATURES)
 
 class ModelError(ValueError):
     """A model file that cannot be used; the message names the file and what is wrong."""
-
-
-@dataclass(frozen=True)
-class Forest:
-    """One stage's trees, each padded to a complete binary tree of `depth` levels: internal
-    node k (heap order, root 0) sends a row right when row[feature[t, k]] > threshold[t, k]
-    (LightGBM's `<=` goes left); a row ends at leaf `node - (2**depth - 1)`. A leaf above the
-    last level is padded with nodes of threshold +inf, which send every row left to it."""
-
-    depth: int
-    feature: np.ndarray  # (trees, 2**depth - 1) int
-    threshold: np.ndarray  # (trees, 2**depth - 1) float
-    leaf: np.ndarray  # (trees, 2**depth) float
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """The sum of the trees' leaf values for each row of X (LightGBM's raw score)."""
-        return np.concatenate([self._raw(X[start:start + ROWS_AT_ONCE]) for start in range(0, len(X), ROWS_AT_ONCE)]
-                              or [np.zeros(0)])
-
-    def _raw(self, X: np.ndarray) -> np.ndarray:
-        trees, width = self.feature.shape
-        rows, columns = X.shape
-        X = np.ascontiguousarray(X, dtype=np.float64).ravel()
-        offset = (np.arange(trees, dtype=np.int32) * width)[:, None]
-        row_start = np.arange(rows, dtype=np.int32) * columns
-        node = np.zeros((trees, rows), dtype=np.int32)  # heap position within each tree
-        for _ in range(self.depth):
-            at = node + offset
-            node = 2 * node + 1 + (np.take(X, np.take(self.feature, at) + row_start) > np.take(self.threshold, at))
-        values = np.take(self.leaf, node - width + offset + np.arange(trees, dtype=np.int32)[:, None])
-        # Summed over the first axis: tree after tree, in a fixed order, whatever numpy's build.
-        return values.sum(axis=0)
 
 
 @dataclass(frozen=True)

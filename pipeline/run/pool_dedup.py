@@ -30,7 +30,9 @@ def _init_worker(parent: int) -> None:
     die_with_parent(parent)
 
 
-def _run(work: Work, context: Any, batch: list) -> list:
+def run_work(work: Work, context: Any, batch: list) -> list:
+    """A batch of the work on each document (corpus/batches.py): reading, template removal,
+    shingling and signing, or writing; on a pool worker or, from ray_dedup.py, a Ray task."""
     return work(context, batch)
 
 
@@ -47,7 +49,7 @@ class PoolSteps(LocalSteps):
         # Results keep the batch order, so whichever worker did a batch the output is the same.
 
         def submit(batch: list) -> Future:
-            return self.executor.submit(_run, work, context, batch)
+            return self.executor.submit(run_work, work, context, batch)
 
         def collect(batch: list, future: Future) -> list[tuple[list, list]]:
             return [(batch, future.result())]

@@ -35,6 +35,7 @@ from storysift.corpus.stories import (
     lsh_params,
 )
 from storysift.run.pool import ordered
+from storysift.run.pool_dedup import run_work
 from storysift.run.ray_clean import connect
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,6 @@ def packed(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def unpacked(joined: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return np.split(joined, np.cumsum(lengths)[:-1]) if len(lengths) else []
-
-
-def run_work(work: Work, context: Any, batch: list) -> list:
-    """A batch of the work on each document (corpus/batches.py): reading, template removal,
-    shingling and signing, or writing."""
-    return work(context, batch)
 
 
 def bucket_bands(keys: np.ndarray, block: np.ndarray, rows: int) -> set[tuple[int, ...]]:

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterator
 
+from storysift.corpus.templates import RULE_ID as TEMPLATE_RULE  # a site's template: the furniture every page repeats
 from storysift.write.reportviews import MAX_VIEW_CHARS, cut, reverse_key, site_of
 from storysift.write.textdiff import text_diff
 
@@ -32,8 +33,6 @@ TOP_RULES_PER_SITE = 5
 # Samples of what each rule removed (from different sites first), each cut at SAMPLE_CHARS.
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
-# The rule whose removals are a site's template (the page furniture every page of the site repeats).
-TEMPLATE_RULE = "site.template"
 ELEMENT_TEXT_CHARS = 2000
 
 
