@@ -1053,3 +1053,13 @@ def test_a_parquet_bomb_in_any_column_is_rejected_unread(tmp_path, shape):
     refused = read_jsonl(tmp_path / "dd" / "rejects.jsonl")  # dedup names the reason too, row by row
     assert [r["source"] for r in refused] == [f"{tmp_path / 'bomb.parquet'}:{n}" for n in (1, 2, 3)]
     assert all("a decompression bomb" in r["reason"] for r in refused)
+
+
+def test_a_rule_that_names_a_field_twice_is_refused_with_the_line(tmp_path):
+    # Two rules run together (a missing "- "): the safe loader kept the second kind and pattern.
+    path = rule_file(tmp_path / "rules", "    kind: css\n", "[aaaa!]")
+    with pytest.raises(RuleError) as error:
+        load_rules([tmp_path / "rules"])
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text == "    kind: css")
+    assert str(error.value) == (f"{path}: cannot read rule file: line {line}: key 'kind' is given twice in one mapping "
+                                "(a rule's fields, or a missing '- ' between two rules)")

@@ -69,6 +69,11 @@ class AliasGrowthError(yaml.YAMLError):
     """YAML whose aliases stand for far more data than the file spells out (an alias bomb)."""
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping that names one key twice: the safe loader keeps the last value silently,
+    so a rule pasted into another took that rule's kind and pattern without a word."""
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -181,6 +186,7 @@ def load_yaml(raw: bytes) -> Any:
             raise AliasGrowthError(f"its YAML aliases (*name) repeat values to {written_out:,} values and characters, "
                             f"more than {MAX_ALIAS_GROWTH} times the {spelled:,} the file spells out: "
                             "write the values out instead")
+        refuse_duplicate_keys(root)
         return loader.construct_document(root)
     finally:
         loader.dispose()
@@ -214,6 +220,28 @@ def data_sizes(root: yaml.Node) -> tuple[int, float]:
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node))
     return spelled, written_out[id(root)]
+
+
+def refuse_duplicate_keys(root: yaml.Node) -> None:
+    """Raise DuplicateKeyError, naming the key and its line, for the first mapping that holds a
+    key twice (each node is visited once: data_sizes has refused recursive aliases)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        raise DuplicateKeyError(f"line {key.start_mark.line + 1}: key {shown(key.value)} "
+                                                "is given twice in one mapping (a rule's fields, or a missing '- ' "
+                                                "between two rules)")
+                    keys.add(key.value)
+        stack.extend(_children(node))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
