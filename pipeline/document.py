@@ -12,10 +12,24 @@ from typing import Any
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """Whether UTF-8 cannot hold `text` (encoding is several times faster than searching it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, as the reader makes text."""
+    return LONE_SURROGATE.sub("\ufffd", text) if has_lone_surrogate(text) else text
+
+
 def safe_name(name: str) -> str:
     """An id or source that UTF-8 can hold (story ids are hashes of its UTF-8 form): each lone
     surrogate written as its escape, "\\udce9", so that distinct names stay distinct."""
-    return name.encode("utf-8", "backslashreplace").decode("utf-8") if LONE_SURROGATE.search(name) else name
+    return name.encode("utf-8", "backslashreplace").decode("utf-8") if has_lone_surrogate(name) else name
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,15 @@ def paragraph_keys(text: str) -> np.ndarray:
     return np.unique(keys[keys != 0])
 
 
+def test_text_lines_count_each_lines_tokens_as_str_split_does_whatever_the_whitespace():
+    alphabet = list(" \t\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u202f\u205f\u3000\ufeff"
+                    "ab\u00df\u0130\u2014\u00e9\u4e2d\n\n")
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert TextLines(text, words=False).tokens.tolist() == [len(line.split()) for line in text.split("\n")], text
+
+
 def test_text_lines_read_the_text_without_some_lines_as_hashing_that_text_again():
     text = ("Menu  Home\n\nThe first paragraph of the story runs long enough, twelve words or more, to count.\n"
             "\n \u00a0\nShare 23 times\nThe second paragraph holds \u201cquotes\u201d, 2024 figures and caf\u00e9 names in"

@@ -81,6 +81,37 @@ def _word_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+# What str.split() splits at, as UTF-8: ASCII whitespace, and each multi-byte whitespace
+# character's bytes by its lead byte.
+_SPACE_BYTE = np.isin(np.arange(256), [9, 10, 11, 12, 13, 28, 29, 30, 31, 32])
+_SPACE_UTF8: dict[int, np.ndarray] = {}
+for _char in "\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))):
+    _encoded = _char.encode("utf-8")
+    _SPACE_UTF8.setdefault(_encoded[0], np.empty(0, dtype=np.int64))
+    _SPACE_UTF8[_encoded[0]] = np.append(_SPACE_UTF8[_encoded[0]], int.from_bytes(_encoded[1:], "big"))
+
+
+def _tokens_per_line(data: np.ndarray) -> np.ndarray:
+    """How many whitespace-separated tokens each line of UTF-8 `data` holds: the
+    `len(line.split())` of every line of `text.split("\n")`, without a Python call per line."""
+    n = len(data)
+    space = _SPACE_BYTE[data]
+    for lead, tails in _SPACE_UTF8.items():
+        width = 2 if lead < 0xE0 else 3
+        at = np.flatnonzero(data[:max(n - width + 1, 0)] == lead)
+        if not len(at):
+            continue
+        tail = data[at + 1].astype(np.int64)
+        if width == 3:
+            tail = tail * 256 + data[at + 2]
+        at = at[np.isin(tail, tails)]
+        for k in range(width):
+            space[at + k] = True
+    starts = np.flatnonzero(~space & np.concatenate(([True], space[:-1])))
+    newlines = np.flatnonzero(data == 10)
+    return np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [n]))))
+
+
 def _words_per_line(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
     newlines = np.flatnonzero(data == 10)
     return np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [len(data)]))))
@@ -202,7 +233,7 @@ class TextLines:
         self.per_line = _words_per_line(data, starts)
         self.keys = _line_keys(_span_hashes(_FOLD_DIGITS[data], starts, ends), self.per_line)
         self.words = _span_hashes(data, starts, ends) if words else None
-        self.tokens = np.array([len(line.split()) for line in text.split("\n")], dtype=np.int64)
+        self.tokens = _tokens_per_line(data)
 
     def long_keys(self, kept: np.ndarray | None = None) -> np.ndarray:
         """The sorted distinct keys of the text's paragraphs (lines of LONG_LINE_WORDS or more),

@@ -10,7 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
-from storysift.document import LONE_SURROGATE
+from storysift.document import without_lone_surrogates
 from storysift.clean.html import host_of
 from storysift.corpus.minhash import Signer
 from storysift.corpus.stories import UnionFind, join_similar, lsh_buckets, stable_id
@@ -38,9 +38,9 @@ def site_of(record: dict) -> str | None:
     page's og:site_name), else the host of its `url`."""
     site = record.get("site")
     if isinstance(site, str) and site.strip():
-        return LONE_SURROGATE.sub("\ufffd", site.strip().lower())  # hashed and written as UTF-8
+        return without_lone_surrogates(site.strip().lower())  # hashed and written as UTF-8
     url = record.get("url")
-    return host_of(LONE_SURROGATE.sub("\ufffd", url)) if isinstance(url, str) else None
+    return host_of(without_lone_surrogates(url)) if isinstance(url, str) else None
 
 
 def infer_sites(furniture: dict[int, np.ndarray], names: dict[int, str]) -> dict[int, str]:

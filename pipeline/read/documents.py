@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from storysift.document import LONE_SURROGATE, InputError, RawDocument, Reject
+from storysift.document import InputError, RawDocument, Reject, without_lone_surrogates
 from storysift.read.fields import TOO_DEEP, field_value, metadata_of, nesting_deeper_than
 
 # A page above this size is a dump or an attack, not an article (the largest devset page is
@@ -181,7 +181,7 @@ def make_document(data: bytes | str, doc_id: str, source: str, url: str | None =
         raise InputError("empty document")
     # Text from JSON may hold half of a UTF-16 pair ("\ud83d" of a cut emoji): not a character,
     # and no UTF-8 can hold it, so it becomes U+FFFD like any other broken character.
-    text = decode(data) if isinstance(data, bytes) else LONE_SURROGATE.sub("\ufffd", data)
+    text = decode(data) if isinstance(data, bytes) else without_lone_surrogates(data)
     if not text.strip():
         raise InputError("no text: only whitespace")
     kind = "html" if html_hint or looks_like_html(text) else "text"

@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Iterator, Protocol
 
 import zstandard
+
+from storysift.document import has_lone_surrogate
 
 # gzip -6 is the gzip tool's default. zstd -10: on the clean.jsonl of seeds + fixtures (39 records,
 # 207 KB) it gave 25.0 KB against 27.3 KB at -3 (gzip -6: 53.2 KB), at ~70 MB/s, thousands of
@@ -31,15 +32,14 @@ PARQUET_GROUP_ROWS = 1000
 PARQUET_GROUP_BYTES = 64 * 1024 * 1024
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-# A lone surrogate (from a file name that is not UTF-8, or a JSON "\ud83d" cut from its pair) has
-# no UTF-8 form and made the whole run fail; JSON holding one is written with \u escapes, which
-# read back to the same string.
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def dumps(record: Any, **options: Any) -> str:
+    """JSON of `record`; a lone surrogate (from a file name that is not UTF-8, or a JSON "\ud83d"
+    cut from its pair) has no UTF-8 form and made the whole run fail: JSON holding one is written
+    with \\u escapes, which read back to the same string."""
     text = json.dumps(record, ensure_ascii=False, **({"separators": (",", ":")} | options))
-    return json.dumps(record, **({"separators": (",", ":")} | options)) if LONE_SURROGATE.search(text) else text
+    return json.dumps(record, **({"separators": (",", ":")} | options)) if has_lone_surrogate(text) else text
 
 
 class OutputError(Exception):
