@@ -280,6 +280,26 @@ def test_prompts_said_to_the_reader_removed_but_reported_speech_kept(rules, rule
     assert bool(result.removed) is removed and (kept == []) is removed
 
 
+@pytest.mark.parametrize("rule_id, line, removed", [
+    ("navigation.read-also", "Lesen Sie hier: Spielabbruch in der Kreisliga nach Streit auf dem Platz", True),
+    ("navigation.read-also", "Lea: Consejo Permanente aborda este miércoles la crisis del puerto", True),
+    ("navigation.read-also", "Lea: Ich habe das nie so gesehen, ehrlich gesagt.", False),  # a transcript's speaker
+    ("navigation.read-also", "Mira: ¿y tú qué harías?", False),
+    ("navigation.category-line", "News date : 04/21/2022 Category : Press Releases", True),
+    ("navigation.category-line", "The category: a prize for first novels, open to writers under 35.", False),
+    ("social.follow-prompt", "Síguenos en Telegram, Instagram y Twitter para recibir nuestras noticias", True),
+    ("social.follow-prompt", "Follow the council's live stream from 7 pm.", False),
+    ("captions.trailing-credit", "Ein Seeadler über dem See im März. (Foto: Anna Berger)", True),
+    ("captions.trailing-credit", "“Growth is lagging behind.” (Source: Wall Street Journal, July 31, 2012.)", False),
+    ("captions.trailing-credit", "24 hours of news photos: 30 July 2012", False),
+    ("prompts.copyright-notice", "Copyright 2023 Sunbeam Television Corp. All rights reserved.", True),
+    ("prompts.copyright-notice", "The museum needs written permission from the heirs before it shows the letters.", False),
+])
+def test_multilingual_furniture_lines_removed_but_lookalike_content_kept(rules, rule_id, line, removed):
+    kept, result = run_rule(rules, rule_id, line)
+    assert bool(result.removed) is removed and (kept == []) is removed
+
+
 def test_line_rule_max_words_spares_a_long_sentence(rules):
     long_cta = "Readers who want to learn more about the plan can read the full report at the library. Learn more"
     kept, result = run_rule(rules, "ads.call-to-action", "\n".join(["New collection. Shop now »", long_cta]))
