@@ -214,7 +214,9 @@ def test_a_headline_other_pages_list_stays_its_own_pages_title(tmp_path):
     path = tmp_path / "pages.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for n, headline in enumerate(headlines):
-            listed = [headlines[(n + 1) % 8], headlines[(n + 2) % 8]]  # a rotating "more stories" list
+            # A rotating "more stories" list: each headline is a line of 5 of the 8 pages, and the
+            # title of one.
+            listed = [headlines[(n + k) % 8] for k in range(1, 5)]
             text = ["Home", "Sport", headline, *article(rng, 3), "More stories", *listed, "© Site"]
             out.write(json.dumps({"id": f"p{n}", "title": headline, "url": f"https://site.example/p{n}",
                                   "text": "\n".join(text)}) + "\n")

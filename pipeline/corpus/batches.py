@@ -20,9 +20,9 @@ from storysift.corpus.minhash import Signer
 from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
 from storysift.corpus.stories import MIN_WORDS
-from storysift.corpus.templates import Stripped, TemplateView, page_entry
+from storysift.corpus.templates import NO_KEYS, Stripped, TemplateView, page_entry
 from storysift.corpus.titles import corpus_title, usable_title
-from storysift.document import LONE_SURROGATE, safe_name
+from storysift.document import safe_name, without_lone_surrogates
 from storysift.read.fields import field_value, set_field
 from storysift.read.recordfile import check_record, reject_id
 from storysift.write.outputs import dumps
@@ -69,7 +69,7 @@ def batched(items: Iterable[Any], size_of: Callable[[Any], int], docs: int | Non
 def hashable(text: str) -> str:
     """As the reader makes text (read/documents.make_document): a lone surrogate has no UTF-8
     to hash."""
-    return LONE_SURROGATE.sub("\ufffd", text)
+    return without_lone_surrogates(text)
 
 
 def text_of(record: dict, text_field: str) -> str:
@@ -140,13 +140,15 @@ def removed_lines(record: dict) -> list[str]:
             for line in piece["text"].split("\n")]
 
 
-def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray]:
+def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray, np.ndarray]:
     """`templates.page_entry` of one page of `site`: its digest and the keys of every line of
-    the page, its clean text and what cleaning removed."""
+    the page, its clean text and what cleaning removed, and its title's line key."""
     lines = TextLines(text, words=False)
     removed = "\n".join(removed_lines(record))
     keys = np.concatenate((lines.keys, line_hashes(removed))) if removed else lines.keys
-    return page_entry(site, keys, lines.long_keys())
+    title = record.get("title")
+    headline = Headline.of(hashable(title) if isinstance(title, str) else title)
+    return page_entry(site, keys, lines.long_keys(), headline.line_key if headline is not None else NO_KEYS)
 
 
 # Kept lines of at most this many words (menus, labels the rules did not know) count as
@@ -169,7 +171,7 @@ def furniture_keys(text: str, record: dict) -> np.ndarray:
 
 
 def scan_pages(fields: Fields, batch: list[tuple[int, int, bytes]]) -> list[tuple]:
-    """For each (line number, offset, line): ("reject", why, id), ("site", site, digest, keys)
+    """For each (line number, offset, line): ("reject", why, id), ("site", site, digest, keys, title)
     (templates.page_entry) or, for a record that names no site, ("unsited", name, furniture)."""
     out = []
     for _, _, line in batch:
@@ -188,7 +190,7 @@ def scan_pages(fields: Fields, batch: list[tuple[int, int, bytes]]) -> list[tupl
     return out
 
 
-def site_entries(fields: Fields, batch: list[tuple[str, bytes]]) -> list[tuple[bytes, np.ndarray]]:
+def site_entries(fields: Fields, batch: list[tuple[str, bytes]]) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
     """templates.page_entry of each (site, line): pages whose site was inferred."""
     out = []
     for site, line in batch:
@@ -241,7 +243,7 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
         title = record.get("title")
         title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
         headline = Headline.of(title)
-        record["title"] = corpus_title(title, headline is not None and view.site_wide(site, headline.line_key),
+        record["title"] = corpus_title(title, headline is not None and view.site_title(site, headline.line_key),
                                        stripped.text)
         if headline is None or record["title"] != headline.text:
             headline = Headline.of(record["title"])

@@ -57,7 +57,7 @@ def learn_site_templates(source: RecordFile, fields: Fields, work_dir: Path | No
                     site = interned.setdefault(result[1], result[1])
                     learnt.sites.append(site)
                     learnt.given += 1
-                    learnt.templates.count(site, result[2], result[3])
+                    learnt.templates.count(site, *result[2:])
                 else:
                     learnt.sites.append(None)
                     names[index] = result[1] if result[1] is not None else f"#{index + 1}"
@@ -70,9 +70,9 @@ def learn_site_templates(source: RecordFile, fields: Fields, work_dir: Path | No
         items = ((learnt.inferred[index], line) for index, line in source.raws(order))
         done = iter(order)
         for batch, results in run(site_entries, fields, batched(items, lambda item: len(item[1])), "sites"):
-            for (site, _), (digest, keys) in zip(batch, results):
+            for (site, _), entry in zip(batch, results):
                 learnt.sites[next(done)] = site
-                learnt.templates.count(site, digest, keys)
+                learnt.templates.count(site, *entry)
         learnt.templates.finish()
     except BaseException:
         learnt.templates.close()

@@ -34,10 +34,6 @@ MIN_SITE_PAGES = 3
 # mostly template took more article than furniture (`python bench/stories.py`: txt+url junk
 # 1.6 -> 1.3 %, articles lost 2.7 -> 3.4 %; html stories F1 0.933 -> 0.910, teasers emptied).
 MIN_PAGES = 2
-# A template line on this share of its site's distinct pages is the site's own (its name, "Home",
-# "Skip to main content"); one on fewer is a line some pages list, such as another story's
-# headline in their "more stories" list, and stays that story's title on its own page.
-SITE_WIDE_SHARE = 0.5
 
 
 def site_salt(site: str) -> np.uint64:
@@ -81,15 +77,17 @@ class SiteStats:
                 **({} if qualifies else {"note": f"fewer than {MIN_SITE_PAGES} distinct pages: generic rules only"})}
 
 
-def page_entry(site: str, keys: np.ndarray, paragraphs: np.ndarray) -> tuple[bytes, np.ndarray]:
+def page_entry(site: str, keys: np.ndarray, paragraphs: np.ndarray,
+               title: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
     """What `SiteTemplates.count` takes of one page of `site`: the digest that tells a page
-    from another address of it (its paragraphs, `TextLines.long_keys`, or else all its lines), and
-    its distinct line keys (`keys`: of every line, kept or removed) made specific to the site.
-    Pure: worker processes compute it (pipeline/corpus/batches.py)."""
+    from another address of it (its paragraphs, `TextLines.long_keys`, or else all its lines), its
+    distinct line keys (`keys`: of every line, kept or removed) and its title's line key (`title`:
+    none or one), made specific to the site. Pure: worker processes compute it
+    (pipeline/corpus/batches.py)."""
     distinct = np.unique(keys[keys != 0])
     same = paragraphs if len(paragraphs) else distinct
     digest = hashlib.blake2b(site.encode("utf-8") + b"\0" + same.tobytes(), digest_size=16).digest()
-    return digest, site_keys(site, distinct)
+    return digest, site_keys(site, distinct), site_keys(site, title[title != 0])
 
 
 @dataclass
@@ -102,10 +100,11 @@ class SiteTemplates:
     stats: dict[str, SiteStats] = field(default_factory=dict)
     _codes: dict[str, int] = field(default_factory=dict)
     _counts: SpilledCounts | None = None
+    _titles: SpilledCounts | None = None
     _seen: set[bytes] = field(default_factory=set)
     view: TemplateView = field(default_factory=lambda: TemplateView(NO_KEYS, NO_KEYS, frozenset()))
 
-    def count(self, site: str, digest: bytes, keys: np.ndarray) -> None:
+    def count(self, site: str, digest: bytes, keys: np.ndarray, title: np.ndarray) -> None:
         """One page of `site`, as `page_entry` gives it."""
         stats = self.stats.setdefault(site, SiteStats())
         stats.pages += 1
@@ -114,31 +113,35 @@ class SiteTemplates:
             stats.distinct_pages += 1
             if self._counts is None:
                 self._counts = SpilledCounts(self.work_dir)
-            self._counts.add(self._codes.setdefault(site, len(self._codes)), keys)
+                self._titles = SpilledCounts(self.work_dir)
+            code = self._codes.setdefault(site, len(self._codes))
+            self._counts.add(code, keys)
+            self._titles.add(code, title)
 
     def finish(self) -> None:
         """Count every line key over each site's distinct pages and keep those on MIN_PAGES of
-        them as template; the page keys are let go."""
+        them as template, and the titles MIN_PAGES of them carry as the site's own; the page keys
+        are let go."""
         found: list[np.ndarray] = []
-        site_wide: list[np.ndarray] = []
+        site_titles: list[np.ndarray] = []
         qualifying = frozenset(site for site in self.stats if self.stats[site].distinct_pages >= MIN_SITE_PAGES)
         if self._counts is not None:
             names = sorted(self._codes, key=self._codes.get)
             wanted = np.array([name in qualifying for name in names], dtype=bool)
-            for code, keys, counts in self._counts.at_least(MIN_PAGES, wanted):
-                stats = self.stats[names[code]]
-                stats.template_keys += len(keys)
+            for code, keys, _ in self._counts.at_least(MIN_PAGES, wanted):
+                self.stats[names[code]].template_keys += len(keys)
                 found.append(keys)
-                site_wide.append(keys[counts >= SITE_WIDE_SHARE * stats.distinct_pages])
-            self._counts.close()
-        self._counts, self._seen = None, set()
-        self.view = TemplateView(sorted_keys(found), sorted_keys(site_wide), qualifying)
+            site_titles = [keys for _, keys, _ in self._titles.at_least(MIN_PAGES, wanted)]
+        self.close()
+        self._seen = set()
+        self.view = TemplateView(sorted_keys(found), sorted_keys(site_titles), qualifying)
 
     def close(self) -> None:
         """Let the page keys go (finish does, and a run that fails before it)."""
-        if self._counts is not None:
-            self._counts.close()
-            self._counts = None
+        for counts in (self._counts, self._titles):
+            if counts is not None:
+                counts.close()
+        self._counts = self._titles = None
 
     def qualifies(self, site: str | None) -> bool:
         return self.view.qualifies(site)
@@ -164,12 +167,12 @@ class Stripped(NamedTuple):
 
 @dataclass(frozen=True)
 class TemplateView:
-    """Every site's template as one sorted array of site-specific line keys, the part of it on
-    most of the site's pages, and the sites that have enough pages for one: what removing
+    """Every site's template as one sorted array of site-specific line keys, the titles two or
+    more of its pages carry, and the sites that have enough pages for one: what removing
     templates needs, small enough to send once to each worker process."""
 
     template: np.ndarray
-    site_wide_keys: np.ndarray
+    site_title_keys: np.ndarray
     qualifying: frozenset[str]
 
     def qualifies(self, site: str | None) -> bool:
@@ -182,10 +185,14 @@ class TemplateView:
             return np.zeros(len(keys), dtype=bool)
         return sorted_holds(template, site_keys(site, keys)) & (keys != 0)
 
-    def site_wide(self, site: str | None, line_key: np.ndarray) -> bool:
-        """Whether the line of `line_key` (`line_hashes`) is on most pages of its site: the site's
-        own line, never a page's title."""
-        return bool(self.mask(site, line_key, self.site_wide_keys).any())
+    def site_title(self, site: str | None, line_key: np.ndarray) -> bool:
+        """Whether the title of `line_key` (`line_hashes`) is one that distinct pages of its site
+        share: the site's own ("Skip to main content", its name), never a page's title. A headline
+        that other pages list in their "more stories" lists is a template line and stays its own
+        page's title: tested as a line on half its site's pages, it gave way on pages of
+        ../shared/devset-dragnet (`python bench/extraction.py --sets dragnet`, the "storysift run
+        +title" row) and of the syndication corpus's most listed story (`python bench/stories.py`)."""
+        return bool(self.mask(site, line_key, self.site_title_keys).any())
 
     def strip(self, site: str | None, text: str, page: TextLines | None = None) -> Stripped:
         """The text without its site's template lines, a removal per run of them (a blank line

@@ -1,5 +1,5 @@
-"""A document's title in the corpus stage: the title cleaning found stands unless it is a line on
-most pages of its site ("Skip to main content", the site's name), markup or a file name; then the
+"""A document's title in the corpus stage: the title cleaning found stands unless other stories
+of its site carry it too ("Skip to main content", the site's name), markup or a file name; then the
 first headline-like line of the text without the template takes its place. A story takes its
 canonical member's title, else the one most of its copies carry."""
 
@@ -21,10 +21,10 @@ def usable_title(title: object) -> bool:
     return isinstance(title, str) and bool(LETTER.search(title)) and not NOT_A_TITLE.search(title)
 
 
-def corpus_title(title: object, site_wide: bool, text: str) -> str | None:
-    """The document's title: `title` unless it is no title or `site_wide` (a line on most pages
-    of its site), else the first line of `text` when it reads like a headline."""
-    if usable_title(title) and not site_wide:
+def corpus_title(title: object, site_title: bool, text: str) -> str | None:
+    """The document's title: `title` unless it is no title or `site_title` (the title of other
+    stories of its site too), else the first line of `text` when it reads like a headline."""
+    if usable_title(title) and not site_title:
         return title.strip()
     for line in [line for line in text.split("\n") if line.strip()][:HEADLINE_LINES]:
         headline = title_from_text(line)
