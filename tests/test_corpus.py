@@ -231,7 +231,7 @@ def test_explain_shows_a_document_in_the_context_of_its_run(tmp_path):
     result = CliRunner().invoke(app, ["explain", str(path), "--run", str(out), "--no-color"])
     assert result.exit_code == 0, result.output
     assert "## In the corpus run: site='site1.example'" in result.output
-    assert f"- [{RULE_ID}] © 2026 Valley Media Group. All rights reserved." in result.output
+    assert f"- [{RULE_ID}] Contact Valley · Advertise · Privacy" in result.output
     missing = CliRunner().invoke(app, ["explain", str(path), "--run", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no clean.jsonl" in missing.output
 
