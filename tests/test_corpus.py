@@ -223,6 +223,7 @@ def test_a_headline_other_pages_list_stays_its_own_pages_title(tmp_path):
     _, clean = run_dedup(path, tmp_path / "out")
     assert [clean[f"p{n}"]["title"] for n in range(8)] == headlines
     assert all(headlines[(n + 1) % 8] not in clean[f"p{n}"]["text"] for n in range(8))  # the lists went
+    assert all(clean[f"p{n}"]["text"].split("\n")[0] == headline for n, headline in enumerate(headlines))  # not its own
 
 def test_explain_shows_a_document_in_the_context_of_its_run(tmp_path):
     path, _, _ = corpus(tmp_path, with_url=True)

@@ -233,18 +233,18 @@ class Signed:
 def strip_record(record: dict, site: str | None, view: TemplateView, text_field: str, text: str,
                  page: TextLines | None = None) -> tuple[Stripped, Headline | None]:
     """Set the record's site and take its site's template out of its text (`text`, as `text_of`
-    read it; `page`: its TextLines, when known) and its title, when the title is on most of its
-    site's pages; returns what the template took and the record's title as a Headline (None for
-    no usable title, or a record whose text field is not cleaning's `text`)."""
+    read it; `page`: its TextLines, when known) but for its own headline, and its title, when
+    other pages of its site carry that title too; returns what the template took and the
+    record's title as a Headline (None for no usable title, or a record whose text field is not
+    cleaning's `text`)."""
     record["site"] = site
-    stripped = view.strip(site, text, page)
-    headline = None
+    title = record.get("title")
+    title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
+    headline = Headline.of(title)
+    site_title = headline is not None and view.site_title(site, headline.line_key)
+    stripped = view.strip(site, text, page, own=None if headline is None or site_title else headline.line_key)
     if "title" in record or stripped.removals:
-        title = record.get("title")
-        title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
-        headline = Headline.of(title)
-        record["title"] = corpus_title(title, headline is not None and view.site_title(site, headline.line_key),
-                                       stripped.text)
+        record["title"] = corpus_title(title, site_title, stripped.text)
         if headline is None or record["title"] != headline.text:
             headline = Headline.of(record["title"])
     if stripped.removals:

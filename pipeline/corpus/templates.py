@@ -194,14 +194,19 @@ class TemplateView:
         +title" row) and of the syndication corpus's most listed story (`python bench/stories.py`)."""
         return bool(self.mask(site, line_key, self.site_title_keys).any())
 
-    def strip(self, site: str | None, text: str, page: TextLines | None = None) -> Stripped:
+    def strip(self, site: str | None, text: str, page: TextLines | None = None,
+              own: np.ndarray | None = None) -> Stripped:
         """The text without its site's template lines, a removal per run of them (a blank line
         between two template lines is in their run), how many lines and words went, and which
-        lines stayed; `page`: the text's TextLines, when known."""
+        lines stayed; `page`: the text's TextLines, when known; `own`: the line key of the page's
+        title, whose line stays: other pages list a story's headline in their "more stories"
+        lists, which makes it a template line, and on its own page it is the headline."""
         if not self.qualifies(site):
             return Stripped(text, [], 0, 0)
         page = page or TextLines(text, words=False)
         marked = self.mask(site, page.keys)
+        if own is not None:
+            marked &= page.keys != own[0]
         if not marked.any():
             return Stripped(text, [], 0, 0)
         lines = text.split("\n")
