@@ -279,6 +279,7 @@ def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
         {"id": "full", "title": headline, "text": "\n".join(article(rng, 5))},
         {"id": "stub", "title": headline, "text": ""},
         {"id": "stub-week", "title": headline + " 2027", "text": ""},
+        {"id": "stub-kicker", "title": "UPDATE: " + headline, "text": ""},  # the headline retitled
         {"id": "open-1", "title": shared, "text": "\n".join(article(rng, 5))},
         {"id": "open-2", "title": shared, "text": "\n".join(article(rng, 5))},
         {"id": "open-stub", "title": shared, "text": ""},
@@ -288,13 +289,14 @@ def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     stats, clean = run_dedup(path, tmp_path / "out")
     assert clean["stub"]["story"] == clean["full"]["story"] and clean["stub"]["copy_of"] == "full"
+    assert clean["stub-kicker"]["story"] == clean["full"]["story"]
     assert "excluded" not in clean["stub"] or clean["stub"]["excluded"] is None
     assert clean["open-1"]["story"] != clean["open-2"]["story"]
     for stub in ("stub-week", "open-stub", "lone-stub"):
         assert clean[stub]["story"] is None and clean[stub]["excluded"] == "fewer than 8 words", stub
     assert stats["excluded"]["documents"] == 3 and stats["distinct_stories"] == 3
     stories = [json.loads(line) for line in (tmp_path / "out" / "stories.jsonl").read_text().splitlines()]
-    assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub"]
+    assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub", "stub-kicker"]
 
 
 def test_teasers_with_another_byline_join_the_one_story_of_longer_texts_under_their_headline(tmp_path):

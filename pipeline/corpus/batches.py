@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -37,6 +38,7 @@ STUB = f"fewer than {MIN_WORDS} words"  # why a stub that joined no story is kep
 # to a story (`Headline.key`): shorter ones ("Home", "Photos") name many stories. A teaser that is
 # its headline, a byline and a date shares no paragraph with its article.
 TITLE_KEY_WORDS = 4
+FIGURES = re.compile(r"\d+")
 # A record's title counts as already in its text when it is found this near the text's start.
 HEADLINE_REACH = 200
 
@@ -224,6 +226,8 @@ class Signed:
     words: int
     candidates: np.ndarray  # its paragraphs' keys (TextLines.long_keys), and its headline's line key
     headline: bytes  # Headline.key
+    headline_words: np.ndarray  # the distinct word hashes of a headline with a key, else none
+    headline_figures: str  # and its figures ("2012 22"), which a near headline must share
     excluded: str | None = None
     digest: bytes = b""
     shingles: np.ndarray | None = None
@@ -286,7 +290,9 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
         key = headline.key() if headline is not None else b""
         candidates = lines.long_keys(stripped.kept)
         signed = Signed(written, len(stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
-                        np.union1d(candidates, headline.line_key) if key else candidates, key)
+                        np.union1d(candidates, headline.line_key) if key else candidates, key,
+                        np.unique(headline.words) if key else NO_KEYS,
+                        " ".join(sorted(set(FIGURES.findall(headline.text)))) if key else "")
         if len(hashes) < MIN_WORDS:
             signed.excluded = "empty text" if not len(hashes) else STUB
         if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)

@@ -75,6 +75,10 @@ MAX_PARAGRAPH_DOCS = 1000
 # a teaser of a headline, a byline and a date, such as the 13-word story `python bench/stories.py`
 # names as the one split the most on ../shared/devcorpus-syndication.
 SHORT_TEXT_WORDS = 25
+# A short text whose headline no story carries word for word joins the one story of longer texts
+# whose headline shares this share of each headline's distinct words: the same headline with a
+# kicker ("Report:", "UPDATE:") or a word dropped, as syndicated copies retitle it.
+HEADLINE_OVERLAP = 0.8
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.
 SAME_SITE_THRESHOLD = 0.8
@@ -130,6 +134,7 @@ class Dedup:
         self.labels: dict[int, int] = {}
         self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraph and headline keys (batches.Signed.candidates)
         self.headlines: dict[int, bytes] = {}  # batches.Headline.key, for texts with a headline
+        self.headline_words: dict[int, tuple[np.ndarray, str]] = {}  # and its distinct word hashes and figures
         self.sets = ShingleSets(self.work_dir)
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -165,6 +170,7 @@ class Dedup:
                     self.candidate_keys[index] = signed.candidates
                     if signed.headline:
                         self.headlines[index] = signed.headline
+                        self.headline_words[index] = (signed.headline_words, signed.headline_figures)
                     if signed.shingles is None:
                         self.excluded[index] = signed.excluded
                     else:  # a stub too (under MIN_WORDS words): it may join a story by its headline
@@ -222,20 +228,43 @@ class Dedup:
         dozen words are within an article only if that copy has the same headline and byline."""
         long_roots: set = set()
         stories_of: dict[bytes, set] = {}  # headline -> the stories of longer texts that carry it
+        holders: dict[int, list[int]] = {}  # headline word -> the longer texts whose headline has it
         for index, member in self.members.items():
             if member.words >= SHORT_TEXT_WORDS:
                 root = union.find(rank[index])
                 long_roots.add(root)
                 if index in self.headlines:
                     stories_of.setdefault(self.headlines[index], set()).add(root)
+                    for word in self.headline_words[index][0].tolist():
+                        holders.setdefault(word, []).append(index)
         short: dict = {}  # the stories of short texts only -> their members
         for index in sorted(self.members, key=rank.get):
             if (root := union.find(rank[index])) not in long_roots:
                 short.setdefault(root, []).append(index)
         for root, indices in sorted(short.items()):
             found = {union.find(story) for i in indices for story in stories_of.get(self.headlines.get(i), ())}
+            if not found:
+                found = {union.find(rank[other]) for i in indices if i in self.headlines
+                         for other in self.near_headlines(*self.headline_words[i], holders)}
             if len(found) == 1:
                 union.union(root, found.pop())
+
+    def near_headlines(self, words: np.ndarray, figures: str, holders: dict[int, list[int]]) -> set[int]:
+        """The longer texts whose headline and the headline of distinct `words` share
+        HEADLINE_OVERLAP of each one's words, and the same `figures` ("Week 12 recap" and "Week 13
+        recap" are two stories). Such a headline lacks at most that many of `words`, so it holds
+        one of the rarest of them past that number: those give the candidates."""
+        missing = int(len(words) * (1 - HEADLINE_OVERLAP))
+        rarest = sorted(words.tolist(), key=lambda word: (len(holders.get(word, ())), word))[:missing + 1]
+        near = set()
+        for other in sorted({other for word in rarest for other in holders.get(word, ())}):
+            theirs, their_figures = self.headline_words[other]
+            if their_figures != figures:
+                continue
+            shared = len(np.intersect1d(words, theirs, assume_unique=True))
+            if shared >= HEADLINE_OVERLAP * max(len(words), len(theirs)):
+                near.add(other)
+        return near
 
     def shared_key_buckets(self, ranks: list[int], by_rank: list[int]) -> list[list[int]]:
         """Candidates LSH can miss: texts sharing a paragraph word for word or a headline (a
