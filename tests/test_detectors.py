@@ -274,13 +274,6 @@ def test_call_to_action_must_stand_alone(rules, line, removed):
     ("prompts.paywall", "Customers who already have an account will be moved automatically, the bank said.", False),
     ("prompts.newsletter", "Get the latest news. Enter your email address", True),
     ("prompts.newsletter", "The fake page asked victims to enter your email address and password, police said.", False),
-])
-def test_prompts_said_to_the_reader_removed_but_reported_speech_kept(rules, rule_id, line, removed):
-    kept, result = run_rule(rules, rule_id, line)
-    assert bool(result.removed) is removed and (kept == []) is removed
-
-
-@pytest.mark.parametrize("rule_id, line, removed", [
     ("navigation.read-also", "Lesen Sie hier: Spielabbruch in der Kreisliga nach Streit auf dem Platz", True),
     ("navigation.read-also", "Lea: Consejo Permanente aborda este miércoles la crisis del puerto", True),
     ("navigation.read-also", "Lea: Ich habe das nie so gesehen, ehrlich gesagt.", False),  # a transcript's speaker
@@ -295,7 +288,9 @@ def test_prompts_said_to_the_reader_removed_but_reported_speech_kept(rules, rule
     ("prompts.copyright-notice", "Copyright 2023 Sunbeam Television Corp. All rights reserved.", True),
     ("prompts.copyright-notice", "The museum needs written permission from the heirs before it shows the letters.", False),
 ])
-def test_multilingual_furniture_lines_removed_but_lookalike_content_kept(rules, rule_id, line, removed):
+def test_furniture_lines_removed_but_lookalike_content_kept(rules, rule_id, line, removed):
+    """Prompts said to the reader, and furniture lines in several languages, go; reported speech
+    and content that looks like them stay."""
     kept, result = run_rule(rules, rule_id, line)
     assert bool(result.removed) is removed and (kept == []) is removed
 
