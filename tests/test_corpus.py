@@ -186,8 +186,8 @@ def test_an_event_takes_three_shared_rare_names_one_of_them_in_both_leads():
              "s-b": Names(["harbourton", "varga", "bluewave", "gull"], lead=lead)}
     events = group_events({**event, **filler})
     assert events["s-a"] == events["s-b"]
-    assert group_events({story: term_hashes(names, names.lead if isinstance(names, Names) else None)
-                         for story, names in {**event, **filler}.items()}) == events
+    unled_hashes = {story: term_hashes(names, frozenset()) for story, names in {**event, **filler}.items()}
+    assert group_events(unled_hashes)["s-a"] != group_events(unled_hashes)["s-b"]  # the lead travels in the hashes
     unled = {story: Names(list(names), lead=frozenset({"pier", "gull"})) for story, names in event.items()}
     assert group_events({**unled, **filler})["s-a"] != group_events({**unled, **filler})["s-b"]  # only further down
 
@@ -297,6 +297,21 @@ def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
     assert stats["excluded"]["documents"] == 3 and stats["distinct_stories"] == 3
     stories = [json.loads(line) for line in (tmp_path / "out" / "stories.jsonl").read_text().splitlines()]
     assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub", "stub-kicker"]
+
+
+def test_a_stub_joins_a_headline_sharing_four_fifths_of_its_words_exactly(tmp_path):
+    # 12 of 15 words is four fifths, which 0.8 * 15 (12.000000000000002 in floating point) missed;
+    # the article's headline has 14 of them.
+    words = "harbour council approves new ferry budget after long night of talks with island unions".split()
+    retitled = [*words[:12], "union", "leaders", "say"]
+    records = [{"id": "full", "title": " ".join(words), "text": "\n".join(article(random.Random(9), 5))},
+               {"id": "stub", "title": " ".join(retitled), "text": "By Ann Lee"},
+               {"id": "further", "title": " ".join(["ferry", "fares", "rise", "again", *words[4:]]), "text": "By Bo Chen"}]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert clean["stub"]["story"] == clean["full"]["story"] is not None
+    assert clean["further"]["story"] not in (None, clean["full"]["story"])  # 10 of 14 words are the article's
 
 
 def test_teasers_with_another_byline_join_the_one_story_of_longer_texts_under_their_headline(tmp_path):

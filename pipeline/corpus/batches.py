@@ -12,13 +12,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
 from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
-from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
+from storysift.corpus.shingles import MAX_WORDS, TextLines, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
 from storysift.corpus.stories import MIN_WORDS
 from storysift.corpus.templates import NO_KEYS, Stripped, TemplateView, page_entry
@@ -115,15 +115,26 @@ class Headline:
         if not usable_title(title):
             return None
         text = title.strip()
-        one_line = text.replace("\n", " ")
-        return Headline(text, hashed_words(one_line)[0], line_hashes(one_line))
+        page = TextLines(text.replace("\n", " "))  # one scan for its words and its line key
+        return Headline(text, page.words, page.keys)
 
-    def key(self) -> bytes:
-        """What joins by headline compare (dedup.py): b"" for a title under TITLE_KEY_WORDS words,
-        which names many stories ("Home", "Photos")."""
+    def keys(self) -> HeadlineKeys | None:
+        """What joins by headline compare (dedup.py); None for a title under TITLE_KEY_WORDS
+        words, which names many stories ("Home", "Photos")."""
         if len(self.text.split()) < TITLE_KEY_WORDS:
-            return b""
-        return hashlib.blake2b(self.words.tobytes(), digest_size=8).digest()
+            return None
+        return HeadlineKeys(hashlib.blake2b(self.words.tobytes(), digest_size=8).digest(), np.unique(self.words),
+                            " ".join(sorted(set(FIGURES.findall(self.text)))))
+
+
+class HeadlineKeys(NamedTuple):
+    """A headline as joins by headline compare it: its words' digest (the same headline word for
+    word, digits kept), its distinct word hashes and its figures ("2012 22"), which a near
+    headline must share."""
+
+    key: bytes
+    words: np.ndarray
+    figures: str
 
 
 # -- the site step's first pass: each page's site and line keys ----------------------------------
@@ -225,9 +236,7 @@ class Signed:
     meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
     words: int
     candidates: np.ndarray  # its paragraphs' keys (TextLines.long_keys), and its headline's line key
-    headline: bytes  # Headline.key
-    headline_words: np.ndarray  # the distinct word hashes of a headline with a key, else none
-    headline_figures: str  # and its figures ("2012 22"), which a near headline must share
+    headline: HeadlineKeys | None  # what joins by headline compare; None under TITLE_KEY_WORDS words
     excluded: str | None = None
     digest: bytes = b""
     shingles: np.ndarray | None = None
@@ -287,15 +296,13 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             safe_name(str(record.get("source") or f"{context.source_name}:{index + 1}")),
             len(removed) if isinstance(removed, list) else 0, str(date) if date else None,
             record.get("site") if isinstance(record.get("site"), str) else None)
-        key = headline.key() if headline is not None else b""
+        keys = headline.keys() if headline is not None else None
         candidates = lines.long_keys(stripped.kept)
         signed = Signed(written, len(stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
-                        np.union1d(candidates, headline.line_key) if key else candidates, key,
-                        np.unique(headline.words) if key else NO_KEYS,
-                        " ".join(sorted(set(FIGURES.findall(headline.text)))) if key else "")
-        if len(hashes) < MIN_WORDS:
+                        np.union1d(candidates, headline.line_key) if keys else candidates, keys)
+        if not len(hashes) or (len(hashes) < MIN_WORDS and not keys):
             signed.excluded = "empty text" if not len(hashes) else STUB
-        if len(hashes) >= MIN_WORDS or (len(hashes) and signed.headline):  # a stub joins by its headline (dedup.py)
+        else:  # a stub with a headline is a member too: it may join a story by its headline (dedup.py)
             signed.digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).digest()
             signed.shingles = shingle_set(hashes, context.shingle_size)
         out.append(signed)
@@ -352,7 +359,7 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
                 title = record["title"]
             if label.canonical:
                 names = salient_terms(signed_text(text_of(record, context.text_field), record, context.text_field))
-                terms = term_hashes(names, names.lead)
+                terms = term_hashes(names)
         if context.index:
             record["seen_before"] = label.seen_before
             record["seen_story"] = label.seen_story

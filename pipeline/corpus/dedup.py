@@ -9,8 +9,10 @@ offsets and a few facts a document; texts are re-read by offset and shingle sets
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -19,6 +21,7 @@ import numpy as np
 from storysift.corpus.batches import (
     STUB,
     Fields,
+    HeadlineKeys,
     Label,
     SignContext,
     Work,
@@ -78,7 +81,7 @@ SHORT_TEXT_WORDS = 25
 # A short text whose headline no story carries word for word joins the one story of longer texts
 # whose headline shares this share of each headline's distinct words: the same headline with a
 # kicker ("Report:", "UPDATE:") or a word dropped, as syndicated copies retitle it.
-HEADLINE_OVERLAP = 0.8
+HEADLINE_OVERLAP = Fraction(4, 5)  # exact: 0.8 * 15 is 12.000000000000002 in floating point
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.
 SAME_SITE_THRESHOLD = 0.8
@@ -133,8 +136,7 @@ class Dedup:
         self.rows = Rows(options.num_perm)  # signature by corpus index (EMPTY where none)
         self.labels: dict[int, int] = {}
         self.candidate_keys: dict[int, np.ndarray] = {}  # each text's paragraph and headline keys (batches.Signed.candidates)
-        self.headlines: dict[int, bytes] = {}  # batches.Headline.key, for texts with a headline
-        self.headline_words: dict[int, tuple[np.ndarray, str]] = {}  # and its distinct word hashes and figures
+        self.headlines: dict[int, HeadlineKeys] = {}  # for texts with a headline (batches.Headline.keys)
         self.sets = ShingleSets(self.work_dir)
         self.pairs_proposed = 0
         self.pairs_verified = 0
@@ -168,9 +170,8 @@ class Dedup:
                     sites.removals += signed.removals
                     sites.templates.counted(site, signed.template_lines, signed.template_words)
                     self.candidate_keys[index] = signed.candidates
-                    if signed.headline:
+                    if signed.headline is not None:
                         self.headlines[index] = signed.headline
-                        self.headline_words[index] = (signed.headline_words, signed.headline_figures)
                     if signed.shingles is None:
                         self.excluded[index] = signed.excluded
                     else:  # a stub too (under MIN_WORDS words): it may join a story by its headline
@@ -234,35 +235,34 @@ class Dedup:
                 root = union.find(rank[index])
                 long_roots.add(root)
                 if index in self.headlines:
-                    stories_of.setdefault(self.headlines[index], set()).add(root)
-                    for word in self.headline_words[index][0].tolist():
+                    stories_of.setdefault(self.headlines[index].key, set()).add(root)
+                    for word in self.headlines[index].words.tolist():
                         holders.setdefault(word, []).append(index)
         short: dict = {}  # the stories of short texts only -> their members
-        for index in sorted(self.members, key=rank.get):
+        for index in self.members:
             if (root := union.find(rank[index])) not in long_roots:
                 short.setdefault(root, []).append(index)
         for root, indices in sorted(short.items()):
-            found = {union.find(story) for i in indices for story in stories_of.get(self.headlines.get(i), ())}
+            headlines = [self.headlines[i] for i in indices if i in self.headlines]
+            found = {union.find(story) for headline in headlines for story in stories_of.get(headline.key, ())}
             if not found:
-                found = {union.find(rank[other]) for i in indices if i in self.headlines
-                         for other in self.near_headlines(*self.headline_words[i], holders)}
+                found = {union.find(rank[other]) for headline in headlines for other in self.near_headlines(headline, holders)}
             if len(found) == 1:
                 union.union(root, found.pop())
 
-    def near_headlines(self, words: np.ndarray, figures: str, holders: dict[int, list[int]]) -> set[int]:
-        """The longer texts whose headline and the headline of distinct `words` share
-        HEADLINE_OVERLAP of each one's words, and the same `figures` ("Week 12 recap" and "Week 13
-        recap" are two stories). Such a headline lacks at most that many of `words`, so it holds
-        one of the rarest of them past that number: those give the candidates."""
-        missing = int(len(words) * (1 - HEADLINE_OVERLAP))
+    def near_headlines(self, headline: HeadlineKeys, holders: dict[int, list[int]]) -> set[int]:
+        """The longer texts (of `holders`: headline word -> texts) whose headline shares
+        HEADLINE_OVERLAP of each headline's words with `headline`, and its figures ("Week 12 recap"
+        and "Week 13 recap" are two stories). Such a headline lacks at most `missing` of its
+        words, so it holds one of the `missing` + 1 rarest: those give the candidates."""
+        words = headline.words
+        missing = len(words) - math.ceil(HEADLINE_OVERLAP * len(words))
         rarest = sorted(words.tolist(), key=lambda word: (len(holders.get(word, ())), word))[:missing + 1]
         near = set()
         for other in sorted({other for word in rarest for other in holders.get(word, ())}):
-            theirs, their_figures = self.headline_words[other]
-            if their_figures != figures:
-                continue
-            shared = len(np.intersect1d(words, theirs, assume_unique=True))
-            if shared >= HEADLINE_OVERLAP * max(len(words), len(theirs)):
+            theirs = self.headlines[other]
+            shared = len(np.intersect1d(words, theirs.words, assume_unique=True))
+            if theirs.figures == headline.figures and shared >= HEADLINE_OVERLAP * max(len(words), len(theirs.words)):
                 near.add(other)
         return near
 

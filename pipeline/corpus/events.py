@@ -141,8 +141,10 @@ def site_names(sites: set[str]) -> list[str]:
 def term_hashes(terms: list[str], lead: Collection[str] | None = None) -> np.ndarray:
     """A story's terms as their 64-bit hashes, which `group_events` takes in place of the
     strings: 8 bytes a term instead of ~60 (20 terms a story, for every story of the corpus).
-    The top bit says whether the term is in the story's `lead` (`Names.lead`; None: all are)."""
+    The top bit says whether the term is in the story's `lead` (None: the terms' own `Names.lead`,
+    and for plain terms all are)."""
     hashes = word_hashes(list(terms)) & NAME_BITS
+    lead = getattr(terms, "lead", None) if lead is None else lead
     if lead is None:
         return hashes | LEAD_BIT
     return np.where(np.array([term in lead for term in terms], dtype=bool), hashes | LEAD_BIT, hashes)
@@ -162,7 +164,7 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
     for story in ids:
         hashed = terms[story]
         if not isinstance(hashed, np.ndarray):
-            hashed = term_hashes(hashed, hashed.lead if isinstance(hashed, Names) else None)
+            hashed = term_hashes(hashed)
         sets.append(set((hashed & NAME_BITS).tolist()) - ignore)
         leads.append(set((hashed[(hashed & LEAD_BIT) > 0] & NAME_BITS).tolist()) - ignore)
     frequency = Counter(term for held in sets for term in held)
