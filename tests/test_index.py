@@ -225,6 +225,27 @@ def test_sqlite_index_keeps_signatures_and_band_keys_not_texts(tmp_path):
     assert not any("text" in column[1] for column in db.execute("PRAGMA table_info(members)"))
 
 
+def test_writers_opening_a_new_sqlite_index_together_all_open_it(tmp_path):
+    # SQLite refuses the switch to WAL at once while another connection has the file open.
+    errors = []
+
+    def open_and_write(path: Path) -> None:
+        try:
+            store = SqliteStore(path)
+            store.params({"num_perm": 128})
+            store.close()
+        except Exception as exc:  # reported below: pytest does not see a thread's exception
+            errors.append(exc)
+
+    for round_ in range(50):
+        threads = [threading.Thread(target=open_and_write, args=(tmp_path / f"{round_}.db",)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors
+
+
 def test_concurrent_writers_store_every_text_once(tmp_path, index):
     pages = corpus_a() + corpus_b()
     # Four workers over overlapping slices at once, then one run over everything.

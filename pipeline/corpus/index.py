@@ -31,6 +31,8 @@ FORMAT = 1
 REDIS_PREFIX = "storysift:"
 # Band keys per SQL statement / Redis pipeline: SQLite's default limit is 32,766 variables.
 LOOKUP_BATCH = 5000
+# How long a SQLite index waits for another writer's lock.
+LOCK_TIMEOUT_S = 120
 
 
 def lookup_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -139,7 +141,7 @@ class SqliteStore:
 
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=120, isolation_level=None)
+        self.db = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT_S, isolation_level=None)
         try:
             # One transaction checks and makes the tables: a second run opening the file at the
             # same moment sees all of them or none.
@@ -151,8 +153,21 @@ class SqliteStore:
         except BaseException:
             self.db.close()
             raise
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (it stays so). SQLite refuses the switch at once, without
+        waiting, while another connection has the file open (writers starting together on a
+        new index); wait for it here."""
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _check_schema(self) -> None:
         """A new (empty) database, or one holding exactly the index's tables and columns."""
