@@ -2,7 +2,7 @@
 
     python bench/extraction.py [--sets devset,dragnet,dragnet-text,devset-text,syndication-text]
                                [--limit N] [--json OUT] [--shared DIR] [--text-cv DIR]
-                               [--render-cache DIR]
+                               [--render-cache DIR] [--rules DIR]
 
 Sets (under --shared, default ../shared from the repo root; read, never written):
   devset        devset/html/*.html with devset/expectations.json. Pooled over all snippets of
@@ -111,6 +111,8 @@ RENDER_CACHE = REPO / "bench" / "out" / "renders"
 CLASSIFIER_RULE = "text.boilerplate"
 LOW_F1 = 0.5
 STORYSIFT = shutil.which("storysift")
+# --rules: rule folders or files every storysift command of the run gets (a threshold to compare).
+EXTRA_RULES: list[Path] = []
 SPACE = re.compile(r"\s+")
 TOKEN = re.compile(r"\w+")
 JUSTEXT_STOPLIST = frozenset().union(*(justext.get_stoplist(name) for name in justext.get_stoplists()))
@@ -195,7 +197,7 @@ def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules
     `rules`: a --rules folder added to the bundled rules."""
     out = folder.parent / f"{folder.name}.jsonl"
     cpu, wall = child_cpu(), time.perf_counter()
-    extra = ["--rules", str(rules)] if rules else []
+    extra = [arg for path in [*EXTRA_RULES, *([rules] if rules else [])] for arg in ("--rules", str(path))]
     subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out), *extra], check=True)
     runs = [Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu), Run(f"{name} +title")]
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
@@ -210,7 +212,8 @@ def run_corpus(folder: Path, pages: list[str]) -> Run:
     """`storysift run` over the set's pages as one corpus (see the module docstring)."""
     out = folder.parent / f"{folder.name}-run"
     cpu, wall = child_cpu(), time.perf_counter()
-    subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet"], check=True)
+    extra = [arg for path in EXTRA_RULES for arg in ("--rules", str(path))]
+    subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet", *extra], check=True)
     run = Run("storysift run +title", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
     records = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text(encoding="utf-8").splitlines())}
     run.texts = {page: with_title(records[page]) if page in records else "" for page in pages}
@@ -219,10 +222,11 @@ def run_corpus(folder: Path, pages: list[str]) -> Run:
 
 
 def fold_rules(model: Path, folder: Path) -> Path:
-    """A --rules folder whose classifier rule is the bundled one with `model` swapped in."""
+    """A --rules folder whose classifier rule is the bundled one (or --rules' one) with `model`
+    swapped in."""
     from storysift.ruleset.load import load_rules
 
-    rule = load_rules().by_id(CLASSIFIER_RULE)
+    rule = load_rules(EXTRA_RULES).by_id(CLASSIFIER_RULE)
     entry = {"id": rule.id, "kind": rule.kind, "description": rule.description, "examples": rule.examples,
              **rule.params, "model": str(model.resolve())}
     folder.mkdir()
@@ -446,9 +450,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="fold models and folds.json of bench/train_text_model.py (dragnet-text held-out row)")
     parser.add_argument("--render-cache", type=Path, default=RENDER_CACHE,
                         help="html-text renderings of the text sets, read from and written to DIR/<set>/<id>.txt")
+    parser.add_argument("--rules", type=Path, action="append", default=[],
+                        help="a rule folder or file every storysift command gets (repeatable), e.g. "
+                             "text.boilerplate at another threshold")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
+    EXTRA_RULES[:] = [path.resolve() for path in args.rules]
 
     for name in args.sets:
         if not (args.shared / SET_FOLDERS[name]).is_dir():
