@@ -68,6 +68,20 @@ class Removal:
         return record
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A removal that cleaning proposes and the corpus stage decides on: in `storysift run`, the
+    line classifier's, applied only to pages whose site has too few pages for a template (the
+    template removes that furniture on the others, without the classifier's losses of article
+    lines). `at`: its lines in the document's `text`, 1-based."""
+
+    removal: Removal
+    at: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.removal.as_dict(), "at": list(self.at)}
+
+
 @dataclass
 class Document:
     """A cleaned document: canonical text, metadata fields and every removal."""
@@ -91,6 +105,7 @@ class Document:
     # seen_text, in order.
     blocks: list[Any] = field(default_factory=list)
     long_lines: int = 0  # lines too long for any pattern to be run on (clean/textrules.py)
+    deferred: list[Deferred] = field(default_factory=list)  # in `text` still, for the corpus stage
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -112,6 +127,7 @@ class Document:
                 "removed": len(self.removed),
             },
             **({"metadata": self.metadata} if self.metadata else {}),
+            **({"deferred": [d.as_dict() for d in self.deferred]} if self.deferred else {}),
         }
 
 

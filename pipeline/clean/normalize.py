@@ -42,12 +42,18 @@ def normalize_line(line: str, links: list[str] | None = None) -> str:
     return INNER_SPACE.sub(" ", line).strip()
 
 
-def join_paragraphs(lines: list[str]) -> str:
-    """Join kept lines, collapsing runs of blank lines into one and trimming the ends."""
+def join_paragraphs(lines: list[str], positions: list[int] | None = None) -> str:
+    """Join kept lines, collapsing runs of blank lines into one and trimming the ends;
+    `positions`, when given, gets each line's index in the result (a non-blank line's is
+    always in it)."""
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
             out.append(line)
+            if positions is not None:
+                positions.append(len(out) - 1)
+        elif positions is not None:
+            positions.append(-1)
     while out and not out[-1]:
         out.pop()
     return "\n".join(out)

@@ -55,6 +55,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         metadata=raw.metadata,
         blocks=view,
         long_lines=result.long_lines,
+        deferred=result.deferred,
     )
 
 

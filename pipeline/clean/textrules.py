@@ -12,7 +12,7 @@ import re2
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
 from storysift.clean.wholepage import PAGE_DETECTORS
-from storysift.document import Removal
+from storysift.document import Deferred, Removal
 from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
 
 # Removing a piece can make new furniture visible (two blocks become adjacent, a trailer moves
@@ -28,6 +28,7 @@ class TextResult:
     meta: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # the normalised lines the rules saw
     long_lines: int = 0  # lines past MAX_PATTERN_LINE, which no pattern was run on
+    deferred: list[Deferred] = field(default_factory=list)  # kept in `text`, for the corpus stage
 
 
 # The set's lazily built automaton (DFA) for the bundled rules outgrows RE2's default 8 MB on
@@ -117,24 +118,36 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                 changed = True
         if not changed:
             break
+    deferred_hits: list[tuple[Rule, Hit]] = []
     for rule in page_rules:
         live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
         for hit in PAGE_DETECTORS[rule.kind](rule, lines, live, set()):
             indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
+            if not indices:
+                continue
+            if rule.kind in rules.deferred and only is None:
+                deferred_hits.append((rule, Hit(indices, hit.meta, hit.score)))
+                continue
             for i in indices:
                 removed_by[i] = rule.id
-            if indices:
-                hits_by_rule.append((rule, Hit(indices, hit.meta, hit.score)))
+            hits_by_rule.append((rule, Hit(indices, hit.meta, hit.score)))
     meta: dict[str, str] = {}
     removals = []
     for rule, hit in sorted(hits_by_rule, key=lambda pair: pair[1].indices[0]):
         for key, value in hit.meta.items():
             meta.setdefault(key, value)
-        removals.append(Removal(rule.id, "\n".join(lines[i] for i in hit.indices),
-                                (hit.indices[0] + 1, hit.indices[-1] + 1),
-                                # A classifier's removal, like extract.boilerplate's: "p<=0.12".
-                                None if hit.score is None else f"p<={hit.score:.2f}"))
-    kept = [line for line, by in zip(lines, removed_by) if by is None]
+        removals.append(removal(rule, hit, lines))
+    kept = [i for i, by in enumerate(removed_by) if by is None]
+    positions: list[int] = []
+    text = join_paragraphs([lines[i] for i in kept], positions)
+    at = dict(zip(kept, positions))
+    deferred = [Deferred(removal(rule, hit, lines), tuple(at[i] + 1 for i in hit.indices)) for rule, hit in deferred_hits]
     links = list(dict.fromkeys(links))
     long_lines = sum(1 for line in lines if len(line) > MAX_PATTERN_LINE)
-    return TextResult(join_paragraphs(kept), removals, links, meta, lines, long_lines)
+    return TextResult(text, removals, links, meta, lines, long_lines, deferred)
+
+
+def removal(rule: Rule, hit: Hit, lines: list[str]) -> Removal:
+    return Removal(rule.id, "\n".join(lines[i] for i in hit.indices), (hit.indices[0] + 1, hit.indices[-1] + 1),
+                   # A classifier's removal, like extract.boilerplate's: "p<=0.12".
+                   None if hit.score is None else f"p<={hit.score:.2f}")

@@ -14,6 +14,7 @@ from storysift.ruleset.load import Rule
 
 TOKEN = re.compile(r"\w+")
 SENTENCE_END = (".", ";", ",")
+HEADLINE_MAX_WORDS = 20
 
 
 def word_set(line: str) -> set[str]:
@@ -43,14 +44,31 @@ def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     return []
 
 
+def headline(lines: list[str], live: list[int]) -> int | None:
+    """The page's headline, which the classifier leaves with the article: the live line that
+    repeats the page's first line (its <title>, which `title_line` has taken), else the first
+    live line when it reads like a headline (an article cut out of its page starts with it)."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is None or not live:
+        return None
+    title = word_set(lines[first])
+    for i in live:
+        words = word_set(lines[i])
+        if i != first and words and words <= title and 2 * len(words) >= len(title):
+            return i
+    top = lines[live[0]]
+    return live[0] if len(top.split()) <= HEADLINE_MAX_WORDS and not top.endswith(SENTENCE_END + (":",)) else None
+
+
 def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
     """Live lines the line model (`linemodel.py`) gives a probability of article text below
     the page's threshold, in runs of consecutive removed lines; each hit's score is the
     highest probability among its lines (how near the run came to being kept). The page's
     threshold is the rule's `threshold`, or `relative` times the page's best line's
     probability when that is lower: on a page where the model is sure of no line (a short
-    post among furniture), the lines nearly as likely as the best one stay too. A page is
-    never emptied: when every live line is below the threshold, the most probable one stays."""
+    post among furniture), the lines nearly as likely as the best one stay too. The page's
+    `headline` stays. A page is never emptied: when every live line is below the threshold,
+    the most probable one stays."""
     # A line past MAX_PATTERN_LINE is never read by the model (nor removed): as with the patterns,
     # one huge line would keep the page past --timeout.
     view = [line if len(line) <= MAX_PATTERN_LINE else "" for line in lines]
@@ -64,6 +82,9 @@ def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     marked = [score[i] < threshold for i in live]
     if all(marked):
         marked[max(range(len(live)), key=lambda k: score[live[k]])] = False
+    own = headline(lines, live)
+    if own is not None:
+        marked[live.index(own)] = False
     hits = group_marked(live, marked)
     for hit in hits:
         hit.score = round(max(score[i] for i in hit.indices), 3)

@@ -12,10 +12,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from storysift.clean.normalize import join_paragraphs
 from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
 from storysift.corpus.shingles import MAX_WORDS, TextLines, jaccard, line_hashes, shingle_set
@@ -23,7 +25,7 @@ from storysift.corpus.sites import site_of
 from storysift.corpus.stories import MIN_WORDS
 from storysift.corpus.templates import NO_KEYS, Stripped, TemplateView, page_entry
 from storysift.corpus.titles import corpus_title, usable_title
-from storysift.document import safe_name, without_lone_surrogates
+from storysift.document import Removal, safe_name, without_lone_surrogates
 from storysift.read.fields import field_value, set_field
 from storysift.read.recordfile import check_record, reject_id
 from storysift.write.outputs import dumps
@@ -230,7 +232,7 @@ class Signed:
     unless it is `excluded` with no headline, its word digest, shingle set and signature."""
 
     line: bytes  # as written to the sited file, newline included
-    removals: int
+    removals: tuple[str, ...]  # the rule of each removal this stage made
     template_lines: int
     template_words: int
     meta: tuple[str, str, int, str | None, str | None]  # id, source, removals, date, site
@@ -251,25 +253,65 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     record's title as a Headline (None for no usable title, or a record whose text field is not
     cleaning's `text`)."""
     record["site"] = site
+    deferred = record.pop("deferred", None)
     title = record.get("title")
     title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
     headline = Headline.of(title)
     site_title = headline is not None and view.site_title(site, headline.line_key)
     stripped = view.strip(site, text, page, own=None if headline is None or site_title else headline.line_key)
+    if deferred is not None and text_field == "text" and not view.qualifies(site):
+        stripped = apply_deferred(text, deferred) or stripped
     if "title" in record or stripped.removals:
         record["title"] = corpus_title(title, site_title, stripped.text)
         if headline is None or record["title"] != headline.text:
             headline = Headline.of(record["title"])
     if stripped.removals:
-        set_field(record, text_field, stripped.text)
-        earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
-        record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in stripped.removals]
-        counts = record.get("counts")
-        if isinstance(counts, dict):
-            counts.update({"words_out": len(stripped.text.split()),
-                           "lines_out": stripped.text.count("\n") + 1 if stripped.text else 0,
-                           "removed": len(record["removed"])})
+        take_out(record, text_field, stripped, site)
     return stripped, headline if text_field == "text" else None
+
+
+def take_out(record: dict, text_field: str, stripped: Stripped, site: str | None) -> None:
+    """Write what `stripped` took out of the record's text into the record."""
+    set_field(record, text_field, stripped.text)
+    earlier = record.get("removed") if isinstance(record.get("removed"), list) else []
+    record["removed"] = earlier + [{**r.as_dict(), "site": site} for r in stripped.removals]
+    counts = record.get("counts")
+    if isinstance(counts, dict):
+        counts.update({"words_out": len(stripped.text.split()),
+                       "lines_out": stripped.text.count("\n") + 1 if stripped.text else 0,
+                       "removed": len(record["removed"])})
+
+
+def settle_deferred(record: dict) -> dict:
+    """The record of a run that stops before its corpus stage: what cleaning deferred to that
+    stage applied, as to a page of a site too small for a template."""
+    stripped = apply_deferred(text_of(record, "text"), record.pop("deferred", None))
+    if stripped is not None:
+        take_out(record, "text", stripped, record.get("site") if isinstance(record.get("site"), str) else None)
+    return record
+
+
+def apply_deferred(text: str, entries: Any) -> Stripped | None:
+    """The text without the removals cleaning left to this stage (`Document.deferred`), for a
+    page whose site has too few pages for a template; None when `entries` holds none (an entry
+    whose lines are not lines of the text is passed over)."""
+    lines = text.split("\n")
+    marked = np.zeros(len(lines), dtype=bool)
+    removals = []
+    for entry in entries if isinstance(entries, list) else ():
+        at = entry.get("at") if isinstance(entry, dict) else None
+        if not (isinstance(at, list) and at and all(type(n) is int and 0 < n <= len(lines) for n in at)
+                and isinstance(entry.get("rule"), str)):
+            continue
+        marked[[n - 1 for n in at]] = True
+        span, votes = entry.get("lines"), entry.get("votes")
+        removals.append(Removal(entry["rule"], "\n".join(lines[n - 1] for n in at),
+                                tuple(span) if isinstance(span, list) and len(span) == 2 else None,
+                                votes if isinstance(votes, str) else None))
+    if not removals:
+        return None
+    kept = ~marked
+    return Stripped(join_paragraphs(list(compress(lines, kept.tolist()))), removals, 0, 0, kept)
 
 
 _signers: dict[int, Signer] = {}
@@ -298,7 +340,7 @@ def strip_and_sign(context: SignContext, batch: list[tuple[int, str | None, byte
             record.get("site") if isinstance(record.get("site"), str) else None)
         keys = headline.keys() if headline is not None else None
         candidates = lines.long_keys(stripped.kept)
-        signed = Signed(written, len(stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
+        signed = Signed(written, tuple(r.rule for r in stripped.removals), stripped.lines, stripped.words, meta, len(hashes),
                         np.union1d(candidates, headline.line_key) if keys else candidates, keys)
         if not len(hashes) or (len(hashes) < MIN_WORDS and not keys):
             signed.excluded = "empty text" if not len(hashes) else STUB

@@ -44,7 +44,6 @@ from storysift.corpus.options import (  # noqa: F401  (the stage's options, name
 from storysift.corpus.minhash import Rows
 from storysift.corpus.setstore import ShingleSets
 from storysift.corpus.sitepass import SitePass, learn_site_templates
-from storysift.corpus.templates import RULE_ID as TEMPLATE_RULE_ID
 from storysift.corpus.titles import story_title
 from storysift.corpus.shingles import jaccard
 from storysift.corpus.stories import (
@@ -167,7 +166,7 @@ class Dedup:
                     offsets.append(position)
                     stream.write(signed.line)
                     position += len(signed.line)
-                    sites.removals += signed.removals
+                    self.removals.update(signed.removals)
                     sites.templates.counted(site, signed.template_lines, signed.template_words)
                     self.candidate_keys[index] = signed.candidates
                     if signed.headline is not None:
@@ -453,8 +452,6 @@ def dedup_file(path: Path | str, out_dir: Path | str, options: DedupOptions = De
         progress.stage("stories", len(source.offsets))
         stage.sign(source, sites)
         source.close()
-        if sites.removals:
-            stage.removals[TEMPLATE_RULE_ID] += sites.removals
         stage.cluster()
         if stage.index is not None:
             progress.stage("stories")

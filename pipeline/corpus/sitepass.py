@@ -31,7 +31,6 @@ class SitePass:
     sites: list[str | None] = field(default_factory=list)
     given: int = 0
     inferred: dict[int, str] = field(default_factory=dict)
-    removals: int = 0
 
     def report(self) -> dict[str, Any]:
         return report_section(self.templates, self.given, self.inferred)

@@ -104,6 +104,13 @@ def _rebuild_rule(state: dict[str, Any]) -> Rule:
 @dataclass
 class RuleSet:
     rules: list[Rule]
+    # Page kinds whose removals cleaning proposes and the corpus stage decides on
+    # (Document.deferred): `storysift run` defers the line classifier to it (`deferring`).
+    deferred: tuple[str, ...] = ()
+
+    def deferring(self, kinds: Iterable[str]) -> RuleSet:
+        """The same rules, with the removals of rules of `kinds` left for the corpus stage."""
+        return RuleSet(self.rules, tuple(kinds))
 
     def by_id(self, rule_id: str) -> Rule:
         for rule in self.rules:

@@ -139,11 +139,19 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip,
                           options.report_sample, options.report_ids if options.html_report else ())
-    stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
+    # The line classifier's removals wait for the corpus stage, which applies them on the pages
+    # of sites too small for a template (Document.deferred).
+    cleaning_rules = rules.deferring(("classifier",)) if options.dedup is not None else rules
+    stop = clean_into_shards(inputs, store, skip, cleaning_rules, options, progress, views.add)
     progress.stage("writing")
     report = store.report()
     staged = staging_folder(out_dir)  # every output is written here, then switched in as a set
-    store.merge(staged / "clean.jsonl", staged / "rejects.jsonl")
+    if stop:  # no corpus stage follows: the pages keep none of what cleaning deferred to it
+        from storysift.corpus.batches import settle_deferred
+
+        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl", settle_deferred)
+    else:
+        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl")
     cleaning_removals = sum(report.rules.values())
     if stop:
         # What was written up to the stop is kept; the report says where it stopped.

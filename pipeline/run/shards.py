@@ -9,7 +9,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from storysift.document import Document, Reject
 from storysift.write.outputs import JsonlSink, atomic_text, make_folder, record_sink, write_json
@@ -91,16 +91,19 @@ class ShardStore:
             report.add_counts(json.loads((self.dir / f"{index:06d}.done").read_text(encoding="utf-8")))
         return report
 
-    def merge(self, clean_path: Path | str, rejects_path: Path | str | None) -> None:
+    def merge(self, clean_path: Path | str, rejects_path: Path | str | None,
+              settle: Callable[[dict], dict] | None = None) -> None:
         """Concatenate every finished shard into the records file (JSON Lines, compressed by its
-        suffix, or Parquet) and the rejects file (None: none written)."""
+        suffix, or Parquet) and the rejects file (None: none written); `settle`, when given,
+        rewrites each record on the way."""
         shards = range(self.finished())
-        if str(clean_path).lower().endswith(".parquet"):
+        if settle is not None or str(clean_path).lower().endswith(".parquet"):
+            settle = settle or (lambda record: record)
             with record_sink(clean_path) as sink:
                 for index in shards:
                     with (self.dir / f"clean-{index:06d}.jsonl").open(encoding="utf-8") as part:
                         for line in part:
-                            sink.write(json.loads(line))
+                            sink.write(settle(json.loads(line)))
         else:
             self._concatenate("clean", shards, clean_path)
         if rejects_path is not None:
