@@ -229,6 +229,7 @@ def test_no_pattern_runs_on_a_line_past_the_cap_so_the_timeout_can_stop_the_patt
             return self.matcher.Match(line)
 
     monkeypatch.setattr(textrules, "pattern_set", lambda patterns: Recorder(real_set(patterns)))
+    monkeypatch.setattr(textrules, "SET_AFTER_LINES", 0)
     started = time.perf_counter()
     result, clean, rejects = run(tmp_path, tmp_path / "page.txt",
                                  options=["--rules", tmp_path / "rules", "--timeout", "1", "--workers", "1"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 from storysift.clean.detectors import Hit, group_marked
-from storysift.clean.linemodel import BUNDLED, cached_model
 from storysift.clean.normalize import MAX_PATTERN_LINE
 from storysift.ruleset.load import Rule
 
@@ -75,6 +74,8 @@ def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     live = [i for i in live if view[i]]
     if not live:
         return []
+    from storysift.clean.linemodel import BUNDLED, cached_model  # numpy and the model: text pages only
+
     model = cached_model(rule.params["model"] or str(BUNDLED))
     index, probability = model.probabilities(view)
     score = dict(zip(index, probability.tolist()))
