@@ -246,6 +246,15 @@ def test_writers_opening_a_new_sqlite_index_together_all_open_it(tmp_path):
     assert not errors
 
 
+def test_a_sqlite_index_that_cannot_be_wal_opens_all_the_same():
+    # ":memory:" answers the switch to WAL with its own mode; waiting for WAL would never end.
+    counts = []
+    thread = threading.Thread(target=lambda: counts.append(SqliteStore(Path(":memory:")).counts()), daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert counts == [{"stories": 0, "members": 0}]
+
+
 def test_concurrent_writers_store_every_text_once(tmp_path, index):
     pages = corpus_a() + corpus_b()
     # Four workers over overlapping slices at once, then one run over everything.

@@ -244,9 +244,12 @@ def test_an_article_cut_out_of_its_page_keeps_its_headline(tmp_path, rules):
     threshold = rules.by_id("text.boilerplate").params["threshold"]
     model = two_level_model(tmp_path, long_line=0.6 * threshold, short_line=0.2 * threshold)
     best = load_rules([override(tmp_path, rules, "text.boilerplate", model=str(model), relative=1.0)])
-    text = page(["Ferry timetable approved"], *([line] for line in ARTICLE), ["Privacy policy", "Terms of use"])
+    text = page(["Ferry timetable approved by council"], *([line] for line in ARTICLE), ["Privacy policy", "Terms of use"])
     long_lines = [line for line in lines_of(text) if len(TOKEN.findall(line)) > 12]
-    assert lines_of(clean_text(text, best).text) == ["Ferry timetable approved", *long_lines]
+    assert lines_of(clean_text(text, best).text) == ["Ferry timetable approved by council", *long_lines]
+    # A menu's first item reads like no headline: the model decides on it.
+    menu_first = page(MENU, *([line] for line in ARTICLE))
+    assert lines_of(clean_text(menu_first, best).text) == long_lines
 
 
 @pytest.mark.parametrize("relative", [0, 1.5])
@@ -334,6 +337,18 @@ def test_a_run_stopped_before_its_corpus_stage_applies_what_cleaning_deferred(tm
     [record] = map(json.loads, (tmp_path / "out" / "clean.jsonl").read_text().splitlines())
     assert "deferred" not in record and any(r["rule"] == "text.boilerplate" for r in record["removed"])
     assert not set(MENU) & set(lines_of(record["text"]))
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["removals_per_rule"]["text.boilerplate"] == sum(r["rule"] == "text.boilerplate" for r in record["removed"])
+    assert report["removals_per_stage"]["cleaning"] == len(record["removed"])
+
+
+def test_the_resume_fingerprint_says_whether_cleaning_defers_the_classifier(tmp_path):
+    # Whether cleaning defers the classifier is part of what --resume must find the same.
+    from storysift.run.engine import RunOptions, fingerprint
+
+    rules = load_rules()
+    with_corpus = fingerprint([str(tmp_path)], rules.deferring(("classifier",)), RunOptions())
+    assert with_corpus["rules"] != fingerprint([str(tmp_path)], rules, RunOptions(dedup=None))["rules"]
 
 
 def test_deferred_entries_that_name_no_line_of_the_text_are_passed_over():

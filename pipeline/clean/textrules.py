@@ -52,8 +52,8 @@ def pattern_set(patterns: tuple[str, ...]) -> re2.Set:
 
 
 # Compiling the set costs about 35 ms, a search with each pattern about a microsecond a line:
-# a process searches line by line until it has searched this many lines (`storysift clean
-# one.html`), then compiles the set once.
+# a process searches line by line while it has searched no more than this many lines (`storysift
+# clean one.html`), and compiles the set once for the page that takes it past them.
 SET_AFTER_LINES = 20_000
 _lines_searched = 0
 
@@ -66,7 +66,7 @@ def lines_matching(rules: list[Rule], lines: list[str]) -> dict[str, set[int]]:
     searched = [(i, line) for i, line in enumerate(lines) if line and len(line) <= MAX_PATTERN_LINE]
     if not rules or not searched:
         return matching
-    if _lines_searched < SET_AFTER_LINES:
+    if _lines_searched + len(searched) <= SET_AFTER_LINES:
         _lines_searched += len(searched)
         for rule in rules:
             matching[rule.id].update(i for i, line in searched if rule.regex.search(line))

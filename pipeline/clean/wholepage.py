@@ -13,7 +13,8 @@ from storysift.ruleset.load import Rule
 
 TOKEN = re.compile(r"\w+")
 SENTENCE_END = (".", ";", ",")
-HEADLINE_MAX_WORDS = 20
+# A menu's first item ("Home", "Log in") is short too: a headline of fewer words is left to the model.
+HEADLINE_MIN_WORDS, HEADLINE_MAX_WORDS = 4, 20
 
 
 def word_set(line: str) -> set[str]:
@@ -46,7 +47,8 @@ def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int])
 def headline(lines: list[str], live: list[int]) -> int | None:
     """The page's headline, which the classifier leaves with the article: the live line that
     repeats the page's first line (its <title>, which `title_line` has taken), else the first
-    live line when it reads like a headline (an article cut out of its page starts with it)."""
+    live line when it reads like a headline, 4 to 20 words with no closing stop (an article cut
+    out of its page starts with it)."""
     first = next((i for i, line in enumerate(lines) if line), None)
     if first is None or not live:
         return None
@@ -56,7 +58,8 @@ def headline(lines: list[str], live: list[int]) -> int | None:
         if i != first and words and words <= title and 2 * len(words) >= len(title):
             return i
     top = lines[live[0]]
-    return live[0] if len(top.split()) <= HEADLINE_MAX_WORDS and not top.endswith(SENTENCE_END + (":",)) else None
+    reads_like_one = HEADLINE_MIN_WORDS <= len(top.split()) <= HEADLINE_MAX_WORDS and not top.endswith(SENTENCE_END + (":",))
+    return live[0] if reads_like_one else None
 
 
 def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import compress
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -282,12 +283,14 @@ def take_out(record: dict, text_field: str, stripped: Stripped, site: str | None
                        "removed": len(record["removed"])})
 
 
-def settle_deferred(record: dict) -> dict:
+def settle_deferred(record: dict, counts: Counter[str]) -> dict:
     """The record of a run that stops before its corpus stage: what cleaning deferred to that
-    stage applied, as to a page of a site too small for a template."""
+    stage applied, as to a page of a site too small for a template, each removal counted by
+    rule into `counts`."""
     stripped = apply_deferred(text_of(record, "text"), record.pop("deferred", None))
     if stripped is not None:
         take_out(record, "text", stripped, record.get("site") if isinstance(record.get("site"), str) else None)
+        counts.update(r.rule for r in stripped.removals)
     return record
 
 

@@ -161,9 +161,11 @@ class SqliteStore:
         waiting, while another connection has the file open (writers starting together on a
         new index); wait for it here."""
         deadline = time.monotonic() + LOCK_TIMEOUT_S
-        while self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        while True:
             try:
+                # A database that cannot be WAL (":memory:") answers with its own mode, and stays so.
                 self.db.execute("PRAGMA journal_mode=WAL")
+                return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise

@@ -88,7 +88,7 @@ def dedup_stage(clean_file: Path, out_dir: Path, options: RunOptions, progress: 
 def fingerprint(inputs: list[str], rules: RuleSet, options: RunOptions) -> dict[str, object]:
     """What must be the same for --resume to continue a run: inputs (their paths, and the size
     and modification time of every file they hold), reading options, rules."""
-    rules_state = [[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules]
+    rules_state = [[[r.id, r.kind, r.params, r.enabled, r.host] for r in rules.rules], list(rules.deferred)]
     return {
         "inputs": [os.path.realpath(name) if name != "-" else "-" for name in inputs],
         "input_states": {os.path.realpath(name): input_state(name) for name in inputs if name != "-"},
@@ -130,6 +130,9 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
 def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
                 progress: Progress) -> RunReport:
     started = now_utc()
+    # The line classifier's removals wait for the corpus stage, which applies them on the pages
+    # of sites too small for a template (Document.deferred).
+    rules = rules.deferring(("classifier",)) if options.dedup is not None else rules
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
     about = {"command": "run", "storysift": __version__, "run": output_key(store.key, options)}
@@ -139,17 +142,14 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     skip = store.start(options.resume, options.fresh) * SHARD_SIZE
     views = DocumentViews(options.report_docs if options.html_report else 0, store.dir / "views.jsonl", skip,
                           options.report_sample, options.report_ids if options.html_report else ())
-    # The line classifier's removals wait for the corpus stage, which applies them on the pages
-    # of sites too small for a template (Document.deferred).
-    cleaning_rules = rules.deferring(("classifier",)) if options.dedup is not None else rules
-    stop = clean_into_shards(inputs, store, skip, cleaning_rules, options, progress, views.add)
+    stop = clean_into_shards(inputs, store, skip, rules, options, progress, views.add)
     progress.stage("writing")
     report = store.report()
     staged = staging_folder(out_dir)  # every output is written here, then switched in as a set
     if stop:  # no corpus stage follows: the pages keep none of what cleaning deferred to it
         from storysift.corpus.batches import settle_deferred
 
-        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl", settle_deferred)
+        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl", lambda r: settle_deferred(r, report.rules))
     else:
         store.merge(staged / "clean.jsonl", staged / "rejects.jsonl")
     cleaning_removals = sum(report.rules.values())
