@@ -7,10 +7,9 @@ from typing import Iterable, Iterator
 
 from storysift.clean.html import extract_html, host_of
 from storysift.clean.textrules import apply_text_rules
+from storysift.clean.wholepage import reads_like_headline
 from storysift.document import Document, InputError, RawDocument, Reject
 from storysift.ruleset.load import RuleSet
-
-TITLE_MAX_WORDS = 20
 
 
 def title_from_text(text: str) -> str | None:
@@ -18,8 +17,7 @@ def title_from_text(text: str) -> str | None:
     for line in text.splitlines():
         line = line.strip()
         if line:
-            short = len(line.split()) <= TITLE_MAX_WORDS and not line.endswith((".", ":", ";", ","))
-            return line if short else None
+            return line if reads_like_headline(line) else None
     return None
 
 

@@ -13,53 +13,65 @@ from storysift.ruleset.load import Rule
 
 TOKEN = re.compile(r"\w+")
 SENTENCE_END = (".", ";", ",")
-# A menu's first item ("Home", "Log in") is short too: a headline of fewer words is left to the model.
-HEADLINE_MIN_WORDS, HEADLINE_MAX_WORDS = 4, 20
+HEADLINE_MAX_WORDS = 20
+# A menu's first item ("Home", "Log in") is short too: the classifier keeps a first line as the
+# headline only from this many words (a shorter headline is left to the model).
+HEADLINE_MIN_WORDS = 4
+# A line repeats the <title> when every word of it is in the title and it holds this share of
+# the title's words (text.title's `min_similarity` by default).
+REPEAT_SHARE = 0.5
 
 
 def word_set(line: str) -> set[str]:
     return {t.lower() for t in TOKEN.findall(line)}
 
 
+def reads_like_headline(line: str, min_words: int = 1) -> bool:
+    """A line short enough for a headline (up to HEADLINE_MAX_WORDS words) that ends no sentence."""
+    return min_words <= len(line.split()) <= HEADLINE_MAX_WORDS and not line.endswith(SENTENCE_END + (":",))
+
+
+def repeat_of_first(lines: list[str], live: list[int], share: float = REPEAT_SHARE) -> int | None:
+    """The first live line that repeats the page's first line: every word of it in the first
+    line, and at least `share` of that line's words. The headline is the <title> without the
+    site's name; a line that only shares words ("Opening hours during exam season:" under
+    "Library Extends Opening Hours for Exam Season") is no repeat of it."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    title = word_set(lines[first]) if first is not None else set()
+    for i in live:
+        words = word_set(lines[i]) if i != first and title else set()
+        if words and words <= title and len(words) / len(title) >= share:
+            return i
+    return None
+
+
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
-    """The page's first line, when it is a headline that a later line repeats (every word of
-    the later line in it, and at least `min_similarity` of its words): a saved page starts with its <title> ("Storm hits
-    coast | The Daily Times") and shows the headline again above the article. The first line
-    goes to the document's title; the headline stays in the text, where the article starts."""
+    """The page's first line, when it is a headline that a later line repeats (`repeat_of_first`
+    with the rule's `min_similarity`): a saved page starts with its <title> ("Storm hits coast |
+    The Daily Times") and shows the headline again above the article. The first line goes to the
+    document's title; the headline stays in the text, where the article starts."""
     first = next((i for i, line in enumerate(lines) if line), None)
     if first is None or first not in live:
         return []
     title = lines[first]
     if len(title.split()) > rule.params["max_words"] or title.endswith(SENTENCE_END):
         return []
-    words = word_set(title)
-    for i in live:
-        if i != first and words:
-            other = word_set(lines[i])
-            # The headline is the <title> without the site's name: every word of it in the title.
-            # A line that only shares words ("Opening hours during exam season:" under "Library
-            # Extends Opening Hours for Exam Season") is no repeat of it.
-            if other and other <= words and len(other) / len(words) >= rule.params["min_similarity"]:
-                return [Hit([first], {"title": title})]
-    return []
+    if repeat_of_first(lines, live, rule.params["min_similarity"]) is None:
+        return []
+    return [Hit([first], {"title": title})]
 
 
 def headline(lines: list[str], live: list[int]) -> int | None:
     """The page's headline, which the classifier leaves with the article: the live line that
     repeats the page's first line (its <title>, which `title_line` has taken), else the first
-    live line when it reads like a headline, 4 to 20 words with no closing stop (an article cut
+    live line when it reads like a headline of HEADLINE_MIN_WORDS words or more (an article cut
     out of its page starts with it)."""
-    first = next((i for i, line in enumerate(lines) if line), None)
-    if first is None or not live:
+    if not live:
         return None
-    title = word_set(lines[first])
-    for i in live:
-        words = word_set(lines[i])
-        if i != first and words and words <= title and 2 * len(words) >= len(title):
-            return i
-    top = lines[live[0]]
-    reads_like_one = HEADLINE_MIN_WORDS <= len(top.split()) <= HEADLINE_MAX_WORDS and not top.endswith(SENTENCE_END + (":",))
-    return live[0] if reads_like_one else None
+    repeat = repeat_of_first(lines, live)
+    if repeat is not None:
+        return repeat
+    return live[0] if reads_like_headline(lines[live[0]], HEADLINE_MIN_WORDS) else None
 
 
 def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
