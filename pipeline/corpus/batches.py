@@ -71,22 +71,17 @@ def batched(items: Iterable[Any], size_of: Callable[[Any], int], docs: int | Non
         yield batch
 
 
-def hashable(text: str) -> str:
-    """As the reader makes text (read/documents.make_document): a lone surrogate has no UTF-8
-    to hash."""
-    return without_lone_surrogates(text)
-
-
 def text_of(record: dict, text_field: str) -> str:
+    """The record's text as the reader makes text: a lone surrogate has no UTF-8 to hash."""
     text = field_value(record, text_field)
-    return hashable(text) if isinstance(text, str) else ""
+    return without_lone_surrogates(text) if isinstance(text, str) else ""
 
 
 def signed_text(text: str, record: dict, text_field: str) -> str:
     """What identifies a copy: its text (`text_of` the record) after its headline. HTML
     extraction moves the headline to `title` (scraped text keeps it as its first line), and a
     short story is mostly its headline: without it, copies whose text is a byline and a date
-    cannot join. `strip_record` has made the title hashable."""
+    cannot join. `strip_record` has taken lone surrogates out of the title."""
     headline = signed_headline(text, record, text_field)
     return text if headline is None else f"{headline}\n\n{text}"
 
@@ -152,7 +147,7 @@ def removed_lines(record: dict) -> list[str]:
     removed = record.get("removed")
     if not isinstance(removed, list):
         return []
-    return [hashable(line) for piece in removed if isinstance(piece, dict) and isinstance(piece.get("text"), str)
+    return [without_lone_surrogates(line) for piece in removed if isinstance(piece, dict) and isinstance(piece.get("text"), str)
             for line in piece["text"].split("\n")]
 
 
@@ -163,7 +158,7 @@ def site_entry(site: str, record: dict, text: str) -> tuple[bytes, np.ndarray, n
     removed = "\n".join(removed_lines(record))
     keys = np.concatenate((lines.keys, line_hashes(removed))) if removed else lines.keys
     title = record.get("title")
-    headline = Headline.of(hashable(title) if isinstance(title, str) else title)
+    headline = Headline.of(without_lone_surrogates(title) if isinstance(title, str) else title)
     return page_entry(site, keys, lines.long_keys(), headline.line_key if headline is not None else NO_KEYS)
 
 
@@ -256,7 +251,7 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     record["site"] = site
     deferred = record.pop("deferred", None)
     title = record.get("title")
-    title = hashable(title) if isinstance(title, str) else title  # its lines are hashed too
+    title = without_lone_surrogates(title) if isinstance(title, str) else title  # its lines are hashed too
     headline = Headline.of(title)
     site_title = headline is not None and view.site_title(site, headline.line_key)
     stripped = view.strip(site, text, page, own=None if headline is None or site_title else headline.line_key)

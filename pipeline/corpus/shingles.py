@@ -59,7 +59,7 @@ def hashed_words(text: str, limit: int = MAX_WORDS, fold_digits: bool = False) -
     data = _casefolded(text)
     starts, ends = _word_spans(data)
     starts, ends = starts[:limit], ends[:limit]
-    per_line = _words_per_line(data, starts).tolist()
+    per_line = _per_line(starts, _line_bounds(data)).tolist()
     return _span_hashes(_FOLD_DIGITS[data] if fold_digits else data, starts, ends), per_line
 
 
@@ -91,9 +91,8 @@ for _char in "\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, r
     _SPACE_UTF8[_encoded[0]] = np.append(_SPACE_UTF8[_encoded[0]], int.from_bytes(_encoded[1:], "big"))
 
 
-def _tokens_per_line(data: np.ndarray) -> np.ndarray:
-    """How many whitespace-separated tokens each line of UTF-8 `data` holds: the
-    `len(line.split())` of every line of `text.split("\n")`, without a Python call per line."""
+def _token_starts(data: np.ndarray) -> np.ndarray:
+    """Where each whitespace-separated token of UTF-8 `data` starts, as `str.split` splits."""
     n = len(data)
     space = _SPACE_BYTE[data]
     for lead, tails in _SPACE_UTF8.items():
@@ -107,14 +106,17 @@ def _tokens_per_line(data: np.ndarray) -> np.ndarray:
         at = at[np.isin(tail, tails)]
         for k in range(width):
             space[at + k] = True
-    starts = np.flatnonzero(~space & np.concatenate(([True], space[:-1])))
-    newlines = np.flatnonzero(data == 10)
-    return np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [n]))))
+    return np.flatnonzero(~space & np.concatenate(([True], space[:-1])))
 
 
-def _words_per_line(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    newlines = np.flatnonzero(data == 10)
-    return np.diff(np.searchsorted(starts, np.concatenate(([0], newlines, [len(data)]))))
+def _line_bounds(data: np.ndarray) -> np.ndarray:
+    """Where each line of UTF-8 `data` starts, and its end: 0, each newline, len(data)."""
+    return np.concatenate(([0], np.flatnonzero(data == 10), [len(data)]))
+
+
+def _per_line(starts: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """How many of the sorted `starts` fall in each line of `bounds` (`_line_bounds`)."""
+    return np.diff(np.searchsorted(starts, bounds))
 
 
 def _span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -230,10 +232,11 @@ class TextLines:
     def __init__(self, text: str, words: bool = True):
         data = _casefolded(text)
         starts, ends = _word_spans(data)
-        self.per_line = _words_per_line(data, starts)
+        bounds = _line_bounds(data)
+        self.per_line = _per_line(starts, bounds)
         self.keys = _line_keys(_span_hashes(_FOLD_DIGITS[data], starts, ends), self.per_line)
         self.words = _span_hashes(data, starts, ends) if words else None
-        self.tokens = _tokens_per_line(data)
+        self.tokens = _per_line(_token_starts(data), bounds)  # len(line.split()) of each line
 
     def long_keys(self, kept: np.ndarray | None = None) -> np.ndarray:
         """The sorted distinct keys of the text's paragraphs (lines of LONG_LINE_WORDS or more),
