@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -146,12 +147,12 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     progress.stage("writing")
     report = store.report()
     staged = staging_folder(out_dir)  # every output is written here, then switched in as a set
+    settle = None
     if stop:  # no corpus stage follows: the pages keep none of what cleaning deferred to it
         from storysift.corpus.batches import settle_deferred
 
-        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl", lambda r: settle_deferred(r, report.rules))
-    else:
-        store.merge(staged / "clean.jsonl", staged / "rejects.jsonl")
+        settle = partial(settle_deferred, counts=report.rules)
+    store.merge(staged / "clean.jsonl", staged / "rejects.jsonl", settle)
     cleaning_removals = sum(report.rules.values())
     if stop:
         # What was written up to the stop is kept; the report says where it stopped.
