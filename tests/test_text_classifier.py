@@ -252,6 +252,12 @@ def test_an_article_cut_out_of_its_page_keeps_its_headline(tmp_path, rules):
     assert lines_of(clean_text(menu_first, best).text) == long_lines
 
 
+@pytest.mark.parametrize("text", ["A", "A.", "Ab", "A\nB"])
+def test_pages_of_a_character_or_two_are_cleaned(text, rules):
+    # The model reads the character two after each one: a one-character page had none to pad.
+    assert clean_text(text, rules).text == text
+
+
 @pytest.mark.parametrize("relative", [0, 1.5])
 def test_relative_outside_zero_one_is_refused(tmp_path, rules, relative):
     with pytest.raises(RuleError, match="'relative' must be in"):

@@ -240,7 +240,8 @@ def line_shape(text_lines: list[str], stop: frozenset[str]) -> tuple[np.ndarray,
     alphabetic_count = per_line(word_line, n, alphabetic)
     stop_count = per_line(word_line, n, stops)
     # A sentence boundary inside a line: a word, sentence punctuation, a space, a capital.
-    following = np.concatenate((chars.bits[2:], np.zeros(2, np.uint8)))
+    following = np.zeros_like(chars.bits)  # the character after the space (none past the end)
+    following[:-2] = chars.bits[2:]
     inner = (chars.has(Characters.SENTENCE) & previous_word & np.concatenate((chars.codes[1:] == 32, [False]))
              & ((following & Characters.UPPER) > 0))
     separators = per_line(line_of_char, n, chars.has(Characters.SEPARATOR))
