@@ -31,6 +31,7 @@ from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
 from storysift.run.lock import FolderLocked, folder_in_use, output_lock
+from storysift.run.signals import ENDING_SIGNALS, clear_pending, interrupted_code, on_ending_signal
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -151,30 +152,6 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler ending the job) or SIGHUP (its terminal or SSH session closed):
-    handled where Ctrl-C is, so a run ends as cleanly (temporary files removed, finished shards
-    kept, the --resume hint), with exit code 143 or 129."""
-
-    def __init__(self, signum: int = signal.SIGTERM):
-        super().__init__()
-        self.signum = signum
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
-def interrupted_code(exc: KeyboardInterrupt) -> int:
-    """The shell's code for a command ended by a signal: 128 + SIGTERM's 15 (SIGHUP's 1), or
-    + SIGINT's 2."""
-    return 128 + (exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
-
-
-# Ended as Ctrl-C ends a command. SIGHUP only where it is not ignored (nohup keeps it ignored).
-ENDING_SIGNALS = (signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
-
-
 @app.callback()
 def callback(
     ctx: typer.Context,
@@ -183,9 +160,10 @@ def callback(
 ) -> None:
     """Clean scraped web pages into canonical text, every removal attributed to a rule."""
     if threading.current_thread() is threading.main_thread():
+        clear_pending()
         for ending in ENDING_SIGNALS:
             if signal.getsignal(ending) is not signal.SIG_IGN:
-                previous = signal.signal(ending, _on_sigterm)
+                previous = signal.signal(ending, on_ending_signal)
                 ctx.call_on_close(lambda ending=ending, previous=previous: signal.signal(ending, previous))
 
 

@@ -210,3 +210,22 @@ def test_sighup_of_a_closed_terminal_ends_a_run_as_sigterm_does(tmp_path):
     assert process.stderr.read().endswith("rerun with --resume to continue\n")
     assert gone_within(workers, 10) == []
     assert list(out.rglob("*.tmp")) == [] and not (out / "clean.jsonl").exists()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowing is the point
+def test_a_signal_whose_exception_a_finalizer_swallowed_still_ends_the_run():
+    from storysift.run.progress import Progress
+    from storysift.run.signals import Terminated, clear_pending, interrupted_code, on_ending_signal
+
+    class SignalledInFinalizer:
+        def __del__(self):
+            on_ending_signal(signal.SIGHUP, None)  # Python prints "Exception ignored" and goes on
+
+    clear_pending()
+    SignalledInFinalizer()
+    progress = Progress(quiet=True)
+    with pytest.raises(Terminated) as caught:
+        progress.update(1)
+    assert interrupted_code(caught.value) == 128 + signal.SIGHUP
+    clear_pending()
+    progress.update(2)

@@ -28,6 +28,7 @@ from storysift.run.pool import DEFAULT_TIMEOUT_S
 from storysift.run.progress import Progress
 from storysift.run.safety import RUN_OUTPUTS
 from storysift.run.shards import SHARD_SIZE, WORK_DIR, ShardStore
+from storysift.run.signals import raise_pending
 from storysift.write.complete import IncompleteOutput, publish, read_complete, staging_folder
 from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import remove_output, write_json
@@ -171,6 +172,7 @@ def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOp
     progress.close()
     report.run = run_info(inputs, options, prints["rules"], started, progress.timings())
     write_json(staged / "report.json", report.as_dict())
+    raise_pending()
     publish(staged, out_dir, RUN_OUTPUTS, about)  # a previous run's report.html goes when none is written
     store.remove()
     if stop:

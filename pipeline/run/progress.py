@@ -11,6 +11,8 @@ import sys
 import time
 from typing import TextIO
 
+from storysift.run.signals import raise_pending
+
 # Redrawing more often than this costs time on fast runs and shows nothing a reader can use.
 REDRAW_EVERY_S = 0.25
 # A log line every this many seconds when stderr is not a terminal (--progress-every).
@@ -42,6 +44,7 @@ class Progress:
         self.name, self.total, self.done, self.stage_started = name, total, 0, now
 
     def update(self, done: int) -> None:
+        raise_pending()
         self.done = done
         if self.mode is None:
             return
