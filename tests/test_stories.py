@@ -37,6 +37,7 @@ from storysift.corpus.stories import (
     components,
     exact_groups,
     join_buckets,
+    join_similar,
     lsh_buckets,
     lsh_params,
     member_keys,
@@ -225,6 +226,21 @@ def test_a_candidate_that_fails_verification_is_not_joined():
     union = UnionFind(range(2))
     candidates, checks = join_buckets([[0, 1]], sets.__getitem__, Verification(0.5), union)  # Jaccard 0.25
     assert checks == 1 and union.find(0) != union.find(1)
+
+
+def test_a_pair_that_failed_is_checked_once_whatever_the_buckets_holding_it():
+    sets = {0: np.arange(0, 100, dtype=np.uint32), 1: np.arange(60, 160, dtype=np.uint32),
+            2: np.arange(0, 100, dtype=np.uint32)}
+    checked = []
+
+    def similar(a, b):
+        checked.append((a, b))
+        return Verification(0.5).kind(sets[a], sets[b]) != 0
+
+    union = UnionFind(range(3))
+    candidates, checks = join_similar([[0, 1], [1, 0], [0, 1, 2]], similar, union)  # three bands' buckets
+    assert checks == 2 and checked == [(0, 1), (0, 2)]
+    assert union.find(0) == union.find(2) != union.find(1) and candidates == 7
 
 
 def member(index, id, words=100, removals=0, date=None, source="s"):

@@ -178,6 +178,10 @@ def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float
 # join the first set they are checked against; the cap keeps a bucket of thousands of near
 # copies (or of unrelated pages colliding by chance) linear instead of quadratic.
 MAX_CHECKS_PER_KEY = 3
+# Failed pairs remembered (about 70 bytes each): a pair of texts shares a bucket in several
+# bands, and on a corpus of 10,000 real-text pages (`python bench/dedup_speed.py --sizes 10000`)
+# 30 % of the checks were of pairs already checked. Past this many, pairs are checked again.
+MAX_FAILED_PAIRS = 1_000_000
 
 
 # A text whose shingles the other holds at this share or more is a part of it: a teaser of
@@ -222,10 +226,15 @@ def join_buckets(buckets: list[list[int]], shingles_of: Callable[[int], np.ndarr
     return join_similar(buckets, lambda a, b: allow(a, b, verification.kind(shingles_of(a), shingles_of(b))), union)
 
 
-def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], union: UnionFind) -> tuple[int, int]:
+def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], union: UnionFind,
+                 failed: set[int] | None = None) -> tuple[int, int]:
     """`join_buckets` with the verification as `similar(head, key)`. Which pairs are checked
     depends on the joins made before, so buckets must come in order; running a list of buckets
-    in consecutive parts with one `union` gives the same sets and counts as running it whole."""
+    in consecutive parts with one `union` and one `failed` gives the same sets and counts as
+    running it whole. A pair that failed is not checked again when another band's bucket holds
+    it too (it counts as a try, not as a check): its texts, and whether their sets may join
+    (`Dedup.allowed`), do not change."""
+    failed = set() if failed is None else failed
     candidates = checks = 0
     for bucket in buckets:
         heads: list[int] = []  # the first key of each set met in this bucket
@@ -240,11 +249,16 @@ def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], 
                     break
                 if tried < MAX_CHECKS_PER_KEY:
                     tried += 1
+                    pair = (min(head, key) << 32) | max(head, key)
+                    if pair in failed:
+                        continue
                     checks += 1
                     if similar(head, key):
                         union.union(head, key)
                         joined = True
                         break
+                    if len(failed) < MAX_FAILED_PAIRS:
+                        failed.add(pair)
             if not joined:
                 heads.append(key)
     return candidates, checks

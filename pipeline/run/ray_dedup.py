@@ -157,6 +157,7 @@ class RaySteps(LocalSteps):
     def join(self, buckets: list[list[int]], shingles_of: Callable[[int], np.ndarray], verification: Verification,
              union: UnionFind, allow: Callable[[int, int, int], bool] | None = None) -> tuple[int, int]:
         allow = allow or (lambda head, key, kind: kind != UNRELATED)
+        failed: set[int] = set()  # across the parts, as one join_similar over all buckets
 
         def submit(part: list[list[int]]) -> Any:
             keys = sorted({key for bucket in part for key in bucket})
@@ -173,7 +174,7 @@ class RaySteps(LocalSteps):
                     kind = verification.kind(shingles_of(head), shingles_of(key))
                 return allow(head, key, kind)
 
-            return [join_similar(part, similar, union)]
+            return [join_similar(part, similar, union, failed)]
 
         counts = list(ordered(bucket_parts(buckets, self.chunks.bucket_keys), submit, replay, self.in_flight))
         return sum(candidates for candidates, _ in counts), sum(checks for _, checks in counts)
