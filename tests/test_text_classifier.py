@@ -367,17 +367,3 @@ def test_deferred_entries_that_name_no_line_of_the_text_are_passed_over():
     assert stripped.text == "The council approved the budget."
     assert [(r.rule, r.text, r.lines, r.votes) for r in stripped.removals] == [
         ("text.boilerplate", "Home\nNews", (3, 4), "p<=0.05")]
-
-
-def test_a_page_gets_the_same_title_whether_cleaning_applies_or_defers_the_classifier():
-    # The fallback title is the first line that reads like a headline; a line the classifier
-    # removes ("Accessibility links") is no title, applied now (`clean`) or later (`run`).
-    from storysift.clean.page import clean_document
-    from storysift.read.documents import RawDocument
-
-    rules = load_rules()
-    raw = RawDocument(id="p", source="p.txt", kind="text",
-                      content=page(["Accessibility links"], ["Ferry timetable approved"], *([line] for line in ARTICLE)))
-    deferred = clean_document(raw, rules.deferring(("classifier",)))
-    assert deferred.deferred and lines_of(deferred.text)[0] == "Accessibility links"
-    assert deferred.title == clean_document(raw, rules).title == "Ferry timetable approved"

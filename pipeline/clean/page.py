@@ -21,15 +21,6 @@ def title_from_text(text: str) -> str | None:
     return None
 
 
-def settled_text(text: str, deferred: list) -> str:
-    """`text` without the lines of its `deferred` removals: the text a page has when they apply
-    (`storysift clean`), from which its fallback title comes in `storysift run` too."""
-    if not deferred:
-        return text
-    dropped = {n for entry in deferred for n in entry.at}
-    return "\n".join(line for n, line in enumerate(text.split("\n"), 1) if n not in dropped)
-
-
 def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
     removed = []
     title = author = date = name = None
@@ -51,7 +42,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         kind=raw.kind,
         url=url,
         site=host_of(url) or name,
-        title=title or result.meta.get("title") or title_from_text(settled_text(result.text, result.deferred)),
+        title=title or result.meta.get("title") or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
         date=date or result.meta.get("date") or raw.meta.get("date"),
