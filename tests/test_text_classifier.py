@@ -64,6 +64,18 @@ def test_title_line_goes_to_title_and_the_headline_stays_where_the_article_start
     assert [r.text for r in saved.removed if r.rule == "text.title"] == [saved.title]
 
 
+def test_no_list_rule_takes_a_short_posts_title_and_headline(rules):
+    # Title, credit, headline, byline and date are a run of short Title Case lines: the
+    # headline-list rule took them all, and the page lost its title and its only article line.
+    post = page(["Ferry Timetable Approved By Harbour Board"],
+                ["By World News, harbourtimes.com", "Originally published on harbourtimes.com",
+                 "Ferry Timetable Approved By Harbour Board"], ["Adam Garber"], ["July 22, 2012"])
+    cleaned = clean_text(post, rules)
+    assert cleaned.title == "Ferry Timetable Approved By Harbour Board"
+    assert lines_of(cleaned.text)[0] == "Ferry Timetable Approved By Harbour Board"
+    assert any(r.rule == "navigation.headline-list" for r in cleaned.removed)  # the rest of the run still goes
+
+
 def test_every_removed_line_is_attributed_and_kept_plus_removed_is_the_page(saved):
     removed = [line for r in saved.removed for line in r.text.splitlines()]
     assert all(r.rule and r.lines for r in saved.removed)

@@ -11,7 +11,7 @@ import re2
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
-from storysift.clean.wholepage import PAGE_DETECTORS
+from storysift.clean.wholepage import PAGE_DETECTORS, title_and_headline
 from storysift.document import Deferred, Removal
 from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
 
@@ -101,6 +101,9 @@ def line_run(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -
 DETECTORS: dict[str, Detector] = {"line": line_pattern, "run": line_run, **STRUCTURAL_DETECTORS}
 
 
+PATTERN_KINDS = ("line", "run")
+
+
 def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                      only: list[Rule] | None = None, whole_page: bool = False) -> TextResult:
     """Clean `text` with the rules that apply to `host` (or with `only` these rules). A
@@ -117,6 +120,9 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     protectors = [] if only is not None else rules.for_host(host, ("protect",))
     matching = lines_matching([*active, *protectors], lines)
     protected = {i for r in protectors for i in matching[r.id]}
+    headline = title_and_headline(lines) if whole_page else set()
+    if any(i in matching.get(r.id, ()) for r in active if r.kind in PATTERN_KINDS for i in headline):
+        headline = set()  # a line a pattern names ("Learn More" prompt) is no headline
     removed_by: list[str | None] = [None] * len(lines)
     hits_by_rule: list[tuple[Rule, Hit]] = []
     for _ in range(MAX_PASSES):
@@ -124,7 +130,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         for rule in active:
             live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
             for hit in DETECTORS[rule.kind](rule, lines, live, matching.get(rule.id, set())):
-                indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
+                indices = [i for i in hit.indices if i not in protected and i not in headline and removed_by[i] is None]
                 if not indices:
                     continue
                 for i in indices:
