@@ -31,7 +31,7 @@ from storysift.read.files import iter_inputs
 from storysift.ruleset.load import RuleError, RuleSet, load_rules
 from storysift.run.engine import RunOptions, StrictStop, clean_items, clean_to_file, now_utc, run_cleaning
 from storysift.run.lock import FolderLocked, folder_in_use, output_lock
-from storysift.run.signals import ENDING_SIGNALS, clear_pending, interrupted_code, on_ending_signal
+from storysift.run.signals import ENDING_SIGNALS, clear_pending, interrupted_code, on_ending_signal, raise_pending
 from storysift.run.pool import DEFAULT_TIMEOUT_S, default_workers
 from storysift.run.progress import LOG_EVERY_S, Progress
 from storysift.run.ray_clean import RayUnavailable
@@ -165,6 +165,7 @@ def callback(
             if signal.getsignal(ending) is not signal.SIG_IGN:
                 previous = signal.signal(ending, on_ending_signal)
                 ctx.call_on_close(lambda ending=ending, previous=previous: signal.signal(ending, previous))
+        ctx.call_on_close(clear_pending)  # a signal of this command is not the next one's
 
 
 def configure_logging(verbose: int, level: LevelName | None) -> None:
@@ -290,6 +291,7 @@ def clean_to_stream(inputs: list[str], out: str, rejects_path: str | None, rules
                     break
             else:
                 sink.write(item.as_record())
+            raise_pending()
     log.summary()
     return sink.count, log.rejected, stopped
 
@@ -417,6 +419,7 @@ def dedup(
             # In place, the run's report keeps its figures; "run" then says what this command did.
             write_json(staged / "report.json", {**(earlier_report(out) if in_place else {}), "run": run, "dedup": stats})
             outputs = DEDUP_OUTPUTS if rejects else (*DEDUP_OUTPUTS, rejects_name)
+            raise_pending()
             publish(staged, out, outputs, {"command": "dedup", "storysift": __version__})
     except IncompleteOutput as exc:
         raise fail(f"{exc}; run the command that wrote it again (`run --resume` finishes a killed run)",

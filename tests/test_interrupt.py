@@ -212,8 +212,17 @@ def test_sighup_of_a_closed_terminal_ends_a_run_as_sigterm_does(tmp_path):
     assert list(out.rglob("*.tmp")) == [] and not (out / "clean.jsonl").exists()
 
 
+@pytest.fixture
+def no_pending_signal():
+    from storysift.run.signals import clear_pending
+
+    clear_pending()
+    yield
+    clear_pending()
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowing is the point
-def test_a_signal_whose_exception_a_finalizer_swallowed_still_ends_the_run():
+def test_a_signal_whose_exception_a_finalizer_swallowed_still_ends_the_run(no_pending_signal):
     from storysift.run.progress import Progress
     from storysift.run.signals import Terminated, clear_pending, interrupted_code, on_ending_signal
 
@@ -221,7 +230,6 @@ def test_a_signal_whose_exception_a_finalizer_swallowed_still_ends_the_run():
         def __del__(self):
             on_ending_signal(signal.SIGHUP, None)  # Python prints "Exception ignored" and goes on
 
-    clear_pending()
     SignalledInFinalizer()
     progress = Progress(quiet=True)
     with pytest.raises(Terminated) as caught:
@@ -229,3 +237,32 @@ def test_a_signal_whose_exception_a_finalizer_swallowed_still_ends_the_run():
     assert interrupted_code(caught.value) == 128 + signal.SIGHUP
     clear_pending()
     progress.update(2)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_swallowed_signal_ends_dedup_before_its_outputs_are_switched_in(tmp_path, monkeypatch, no_pending_signal):
+    from typer.testing import CliRunner
+
+    from storysift import cli
+    from storysift.run.signals import on_ending_signal
+
+    corpus = tmp_path / "clean.jsonl"
+    write_corpus(corpus, 20)
+    real_write_json = cli.write_json
+
+    def write_json_then_signal(path, data):
+        real_write_json(path, data)
+
+        class SignalledInFinalizer:
+            def __del__(self):
+                on_ending_signal(signal.SIGTERM, None)
+
+        SignalledInFinalizer()
+
+    monkeypatch.setattr(cli, "write_json", write_json_then_signal)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.app, ["dedup", str(corpus), "--out", str(out), "-q"])
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert not (out / "stories.jsonl").exists() and not (out / "complete.json").exists()
+    from storysift.run.signals import raise_pending
+    raise_pending()  # the command's end cleared it: nothing is left for the next caller

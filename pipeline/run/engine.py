@@ -192,6 +192,7 @@ def clean_to_file(inputs: list[str], out: Path, rejects_path: Path | None, rules
     stop = clean_into_shards(inputs, store, skip, rules, options, progress, on_item)
     progress.stage("writing")
     report = store.report()
+    raise_pending()
     store.merge(out, rejects_path if report.rejected else None)
     if rejects_path is not None and not report.rejected:
         remove_output(rejects_path)  # a previous run's rejects must not sit beside these records

@@ -2,8 +2,9 @@
 closed): as Ctrl-C ends it, through the same cleanup (temporary files removed, finished shards
 kept, the --resume hint). The handler raises `Terminated` where the main thread is; Python
 swallows an exception raised inside a finalizer or a weakref callback, so the signal is also
-kept, and `raise_pending` (called by every stage's progress and before outputs are switched in)
-raises it again."""
+kept, and `raise_pending` raises it again: at each progress update (cleaning, signing, writing),
+per record streamed to stdout, and before outputs are merged or switched into place. Ctrl-C's
+KeyboardInterrupt is Python's own and is not kept."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def on_ending_signal(signum: int, frame: object) -> None:
+    """The handler of ENDING_SIGNALS that the CLI installs for the length of a command."""
     _pending.append(signum)
     raise Terminated(signum)
 
