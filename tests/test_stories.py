@@ -238,7 +238,7 @@ def test_a_pair_that_failed_is_checked_once_whatever_the_buckets_holding_it():
         return Verification(0.5).kind(sets[a], sets[b]) != 0
 
     union = UnionFind(range(3))
-    candidates, checks = join_similar([[0, 1], [1, 0], [0, 1, 2]], similar, union)  # three bands' buckets
+    candidates, checks = join_similar([[0, 1], [0, 1], [0, 1, 2]], similar, union)  # three bands' buckets
     assert checks == 2 and checked == [(0, 1), (0, 2)]
     assert union.find(0) == union.find(2) != union.find(1) and candidates == 7
 

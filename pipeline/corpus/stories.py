@@ -231,9 +231,10 @@ def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], 
     """`join_buckets` with the verification as `similar(head, key)`. Which pairs are checked
     depends on the joins made before, so buckets must come in order; running a list of buckets
     in consecutive parts with one `union` and one `failed` gives the same sets and counts as
-    running it whole. A pair that failed is not checked again when another band's bucket holds
-    it too (it counts as a try, not as a check): its texts, and whether their sets may join
-    (`Dedup.allowed`), do not change."""
+    running it whole. A (head, key) pair that failed is not checked again when another band's
+    bucket holds it too (it counts as a try, not as a check): a refusal is final, as its texts do
+    not change and `Dedup.allowed` only comes to refuse more. Ordered, since which text counts as
+    the one contained may depend on the order."""
     failed = set() if failed is None else failed
     candidates = checks = 0
     for bucket in buckets:
@@ -249,7 +250,7 @@ def join_similar(buckets: list[list[int]], similar: Callable[[int, int], bool], 
                     break
                 if tried < MAX_CHECKS_PER_KEY:
                     tried += 1
-                    pair = (min(head, key) << 32) | max(head, key)
+                    pair = (head << 32) | key
                     if pair in failed:
                         continue
                     checks += 1
