@@ -79,6 +79,8 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
     by_parent: dict[int, list[int]] = {}
     for i, block in enumerate(blocks):
         by_parent.setdefault(block.parent, []).append(i)
+    parent_votes = {parent: [sum(column[j] for j in siblings) / len(siblings) for column in columns]
+                    for parent, siblings in by_parent.items()}
     rows = []
     for i, block in enumerate(blocks):
         low, high = max(0, i - NEIGHBOURS), min(count, i + NEIGHBOURS + 1)
@@ -92,8 +94,7 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         sides = [value for prefix in prefixes for value in (
             (prefix[i] - prefix[low]) / before_words if before_words else 0.0,
             (prefix[high] - prefix[i + 1]) / after_words if after_words else 0.0)]
-        siblings = by_parent[block.parent]
-        parent = [sum(column[j] for j in siblings) / len(siblings) for column in columns]
+        parent = parent_votes[block.parent]
         own = [column[i] for column in columns]
         agreement = 1.0 - (max(own) - min(own))
         text = block.text
