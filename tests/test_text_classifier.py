@@ -76,6 +76,13 @@ def test_no_list_rule_takes_a_short_posts_title_and_headline(rules):
     assert any(r.rule == "navigation.headline-list" for r in cleaned.removed)  # the rest of the run still goes
 
 
+def test_a_footer_repeating_the_first_line_after_the_article_is_not_kept_for_it(rules):
+    footer = ["About Us", "Privacy Policy", "The Harbour Times", "Terms Of Use", "Advertise With Us"]
+    cleaned = clean_text(page(["The Harbour Times Online", "Home", "News", "Sport", "Weather"],
+                              ["Ferry timetable approved"], *([line] for line in ARTICLE), footer), rules)
+    assert "The Harbour Times" not in lines_of(cleaned.text)
+
+
 def test_every_removed_line_is_attributed_and_kept_plus_removed_is_the_page(saved):
     removed = [line for r in saved.removed for line in r.text.splitlines()]
     assert all(r.rule and r.lines for r in saved.removed)

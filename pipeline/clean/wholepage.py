@@ -46,17 +46,19 @@ def repeat_of_first(lines: list[str], live: list[int], share: float = REPEAT_SHA
 
 
 def title_and_headline(lines: list[str]) -> set[int]:
-    """The page's first line and the first later line that repeats it (`repeat_of_first`),
-    when the first reads like a headline of HEADLINE_MIN_WORDS words or more: the <title> and
-    the headline above the article. No structural text rule takes them (a pattern rule that
-    matches one of them does: then they are no headline): a list rule saw a run of short Title
-    Case lines in a short post's title, headline, byline and date, and the page lost its title
-    and headline. `title_line` then takes the first line as the title."""
-    first = next((i for i, line in enumerate(lines) if line), None)
-    if first is None or not reads_like_headline(lines[first], HEADLINE_MIN_WORDS):
+    """The page's first line and the first later line that repeats it (`repeat_of_first`)
+    before the first line of prose (over HEADLINE_MAX_WORDS words), when the first reads like a
+    headline of HEADLINE_MIN_WORDS words or more: the <title> and the headline above the article
+    (a footer repeating the site's name comes after the prose). No structural text rule takes
+    them, unless a pattern rule matches one of them (then they are no headline): a list rule saw
+    a run of short Title Case lines in a short post's title, headline, byline and date, and the
+    page lost its title and headline. `title_line` may then take the first line as the title."""
+    live = [i for i, line in enumerate(lines) if line]
+    if not live or not reads_like_headline(lines[live[0]], HEADLINE_MIN_WORDS):
         return set()
-    repeat = repeat_of_first(lines, [i for i, line in enumerate(lines) if line])
-    return {first, repeat} if repeat is not None else set()
+    prose = next((i for i in live if len(lines[i].split()) > HEADLINE_MAX_WORDS), len(lines))
+    repeat = repeat_of_first(lines, [i for i in live if i < prose])
+    return {live[0], repeat} if repeat is not None else set()
 
 
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
