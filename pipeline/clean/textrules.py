@@ -123,6 +123,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     headline = title_and_headline(lines) if whole_page else set()
     if any(i in matching.get(r.id, ()) for r in active if r.kind in PATTERN_KINDS for i in headline):
         headline = set()  # a line a pattern names ("Learn More" prompt) is no headline
+    kept = protected | headline
     removed_by: list[str | None] = [None] * len(lines)
     hits_by_rule: list[tuple[Rule, Hit]] = []
     for _ in range(MAX_PASSES):
@@ -130,28 +131,30 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         for rule in active:
             live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
             for hit in DETECTORS[rule.kind](rule, lines, live, matching.get(rule.id, set())):
-                indices = [i for i in hit.indices if i not in protected and i not in headline and removed_by[i] is None]
-                if not indices:
-                    continue
-                for i in indices:
-                    removed_by[i] = rule.id
-                hits_by_rule.append((rule, Hit(indices, hit.meta)))
-                changed = True
+                for part in runs_without(hit.indices, kept):
+                    indices = [i for i in part if removed_by[i] is None]
+                    if not indices:
+                        continue
+                    for i in indices:
+                        removed_by[i] = rule.id
+                    hits_by_rule.append((rule, Hit(indices, hit.meta)))
+                    changed = True
         if not changed:
             break
     deferred_hits: list[tuple[Rule, Hit]] = []
     for rule in page_rules:
         live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
         for hit in PAGE_DETECTORS[rule.kind](rule, lines, live, set()):
-            indices = [i for i in hit.indices if i not in protected and removed_by[i] is None]
-            if not indices:
-                continue
-            if rule.kind in rules.deferred and only is None:
-                deferred_hits.append((rule, Hit(indices, hit.meta, hit.score)))
-                continue
-            for i in indices:
-                removed_by[i] = rule.id
-            hits_by_rule.append((rule, Hit(indices, hit.meta, hit.score)))
+            for part in runs_without(hit.indices, protected):
+                indices = [i for i in part if removed_by[i] is None]
+                if not indices:
+                    continue
+                if rule.kind in rules.deferred and only is None:
+                    deferred_hits.append((rule, Hit(indices, hit.meta, hit.score)))
+                    continue
+                for i in indices:
+                    removed_by[i] = rule.id
+                hits_by_rule.append((rule, Hit(indices, hit.meta, hit.score)))
     meta: dict[str, str] = {}
     removals = []
     for rule, hit in sorted(hits_by_rule, key=lambda pair: pair[1].indices[0]):
@@ -166,6 +169,18 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     links = list(dict.fromkeys(links))
     long_lines = sum(1 for line in lines if len(line) > MAX_PATTERN_LINE)
     return TextResult(text, removals, links, meta, lines, long_lines, deferred)
+
+
+def runs_without(indices: list[int], kept: set[int]) -> list[list[int]]:
+    """A hit's lines without those that must stay, in the runs they leave: a removal's line span
+    never holds a line that stayed."""
+    runs: list[list[int]] = [[]]
+    for i in indices:
+        if i in kept:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    return [run for run in runs if run]
 
 
 def removal(rule: Rule, hit: Hit, lines: list[str]) -> Removal:
