@@ -76,6 +76,16 @@ def test_no_list_rule_takes_a_short_posts_title_and_headline(rules):
     assert any(r.rule == "navigation.headline-list" for r in cleaned.removed)  # the rest of the run still goes
 
 
+def test_a_headline_shown_twice_under_a_menu_is_kept_from_a_list_rule(rules):
+    # No <title> line first (a menu is), but the headline stands twice in a row, amid other short
+    # Title Case lines that a list rule takes.
+    headline = "Ferry Timetable Approved By Harbour Board"
+    cleaned = clean_text(page(["Home", "News", "Sport", "Weather"],
+                              ["Supported By", "Subscribers Via Rss", headline, headline, "Adam Garber"],
+                              ["July 22, 2012"]), rules)
+    assert headline in lines_of(cleaned.text)
+
+
 def test_a_footer_repeating_the_first_line_after_the_article_is_not_kept_for_it(rules):
     footer = ["About Us", "Privacy Policy", "The Harbour Times", "Terms Of Use", "Advertise With Us"]
     cleaned = clean_text(page(["The Harbour Times Online", "Home", "News", "Sport", "Weather"],

@@ -46,19 +46,27 @@ def repeat_of_first(lines: list[str], live: list[int], share: float = REPEAT_SHA
 
 
 def title_and_headline(lines: list[str]) -> set[int]:
-    """The page's first line and the first later line that repeats it (`repeat_of_first`)
-    before the first line of prose (over HEADLINE_MAX_WORDS words), when the first reads like a
-    headline of HEADLINE_MIN_WORDS words or more: the <title> and the headline above the article
-    (a footer repeating the site's name comes after the prose). No structural text rule takes
-    them, unless a pattern rule matches one of them (then they are no headline): a list rule saw
-    a run of short Title Case lines in a short post's title, headline, byline and date, and the
-    page lost its title and headline. `title_line` may then take the first line as the title."""
+    """The lines no structural text rule may take, unless a pattern rule matches one of them
+    (then they are no headline): the page's first line and the first later line that repeats it
+    (`repeat_of_first`), when the first reads like a headline of HEADLINE_MIN_WORDS words or more:
+    the <title> and the headline; else the first line reading so that the next line or the one
+    after repeats (a headline shown twice under a menu). Only before the first line of prose
+    (over HEADLINE_MAX_WORDS words): a footer repeating the site's name comes after. A list rule
+    saw a run of short Title Case lines in a short post's title, headline, byline and date, and
+    the page lost its title and headline. `title_line` may then take the first line as the title."""
     live = [i for i, line in enumerate(lines) if line]
-    if not live or not reads_like_headline(lines[live[0]], HEADLINE_MIN_WORDS):
+    if not live:
         return set()
     prose = next((i for i in live if len(lines[i].split()) > HEADLINE_MAX_WORDS), len(lines))
-    repeat = repeat_of_first(lines, [i for i in live if i < prose])
-    return {live[0], repeat} if repeat is not None else set()
+    head = [i for i in live if i < prose]
+    if reads_like_headline(lines[live[0]], HEADLINE_MIN_WORDS):
+        repeat = repeat_of_first(lines, head)
+        if repeat is not None:
+            return {live[0], repeat}
+    for at, i in enumerate(head):
+        if reads_like_headline(lines[i], HEADLINE_MIN_WORDS) and lines[i] in (lines[j] for j in head[at + 1:at + 3]):
+            return {i}
+    return set()
 
 
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
