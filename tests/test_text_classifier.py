@@ -340,10 +340,21 @@ def corpus_run(tmp_path_factory):
     for n, story in enumerate(SITE_STORIES):
         (folder / f"site-{n}.txt").write_text(corpus_page(*story), encoding="utf-8")
     (folder / "lone.txt").write_text(SAVED_PAGE, encoding="utf-8")
+    (folder / "untitled.txt").write_text(UNTITLED_PAGE, encoding="utf-8")
     out = tmp_path_factory.mktemp("run")
     report = run_cleaning([str(folder)], out, load_rules())
     records = {Path(r["source"]).name: r for r in map(json.loads, (out / "clean.jsonl").read_text().splitlines())}
     return report.as_dict(), records
+
+
+# No <title> line: the fallback title is the first line that stays, and the classifier removes
+# the first ("Accessibility links").
+UNTITLED_PAGE = page(["Accessibility links"], ["Ferry timetable approved"], *([line] for line in ARTICLE))
+
+
+def test_a_lone_page_gets_the_title_in_a_run_that_clean_gives_it(corpus_run):
+    _, records = corpus_run
+    assert records["untitled.txt"]["title"] == clean_text(UNTITLED_PAGE, load_rules()).title == "Ferry timetable approved"
 
 
 def test_in_a_run_the_template_cleans_a_sites_pages_and_the_classifier_the_lone_page(corpus_run):
@@ -366,15 +377,18 @@ def test_a_run_stopped_before_its_corpus_stage_applies_what_cleaning_deferred(tm
 
     (tmp_path / "a.txt").write_text(SAVED_PAGE, encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"")
+    (tmp_path / "untitled.txt").write_text(UNTITLED_PAGE, encoding="utf-8")
     with pytest.raises(StrictStop):
-        run_cleaning([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")], tmp_path / "out", load_rules(),
-                     RunOptions(strict=True))
-    [record] = map(json.loads, (tmp_path / "out" / "clean.jsonl").read_text().splitlines())
+        run_cleaning([str(tmp_path / "a.txt"), str(tmp_path / "untitled.txt"), str(tmp_path / "b.txt")],
+                     tmp_path / "out", load_rules(), RunOptions(strict=True))
+    record, untitled = map(json.loads, (tmp_path / "out" / "clean.jsonl").read_text().splitlines())
+    assert untitled["title"] == "Ferry timetable approved"  # as storysift clean gives it
     assert "deferred" not in record and any(r["rule"] == "text.boilerplate" for r in record["removed"])
     assert not set(MENU) & set(lines_of(record["text"]))
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["removals_per_rule"]["text.boilerplate"] == sum(r["rule"] == "text.boilerplate" for r in record["removed"])
-    assert report["removals_per_stage"]["cleaning"] == len(record["removed"])
+    removed = record["removed"] + untitled["removed"]
+    assert report["removals_per_rule"]["text.boilerplate"] == sum(r["rule"] == "text.boilerplate" for r in removed)
+    assert report["removals_per_stage"]["cleaning"] == len(removed)
 
 
 def test_the_resume_fingerprint_says_whether_cleaning_defers_the_classifier(tmp_path):

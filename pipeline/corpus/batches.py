@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 import numpy as np
 
 from storysift.clean.normalize import join_paragraphs
+from storysift.clean.page import title_from_text
 from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
 from storysift.corpus.shingles import MAX_WORDS, TextLines, jaccard, line_hashes, shingle_set
@@ -256,7 +257,10 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     site_title = headline is not None and view.site_title(site, headline.line_key)
     stripped = view.strip(site, text, page, own=None if headline is None or site_title else headline.line_key)
     if deferred is not None and text_field == "text" and not view.qualifies(site):
-        stripped = apply_deferred(text, deferred) or stripped
+        settled = apply_deferred(text, deferred)
+        if settled is not None:
+            stripped = settled
+            title = settled_title(title, text, settled.text)
     if "title" in record or stripped.removals:
         record["title"] = corpus_title(title, site_title, stripped.text)
         if headline is None or record["title"] != headline.text:
@@ -282,11 +286,21 @@ def settle_deferred(record: dict, counts: Counter[str]) -> dict:
     """The record of a run that stops before its corpus stage: what cleaning deferred to that
     stage applied, as to a page of a site too small for a template, each removal counted by
     rule into `counts`."""
-    stripped = apply_deferred(text_of(record, "text"), record.pop("deferred", None))
+    text = text_of(record, "text")
+    stripped = apply_deferred(text, record.pop("deferred", None))
     if stripped is not None:
+        if "title" in record:
+            record["title"] = settled_title(record["title"], text, stripped.text)
         take_out(record, "text", stripped, record.get("site") if isinstance(record.get("site"), str) else None)
         counts.update(r.rule for r in stripped.removals)
     return record
+
+
+def settled_title(title: object, text: str, settled: str) -> object:
+    """A page's title once its deferred removals apply: cleaning's fallback title (the first line
+    of `text` that reads like a headline) is taken again from the `settled` text, as `storysift
+    clean` takes it; any other title stays."""
+    return title_from_text(settled) if isinstance(title, str) and title == title_from_text(text) else title
 
 
 def apply_deferred(text: str, entries: Any) -> Stripped | None:
