@@ -179,8 +179,9 @@ def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float
 # copies (or of unrelated pages colliding by chance) linear instead of quadratic.
 MAX_CHECKS_PER_KEY = 3
 # Failed pairs remembered (about 70 bytes each): a pair of texts shares a bucket in several
-# bands, and on a corpus of 10,000 real-text pages (`python bench/dedup_speed.py --sizes 10000`)
-# 30 % of the checks were of pairs already checked. Past this many, pairs are checked again.
+# bands. On bench/dedup_speed.py's 10,000-document corpus, `storysift dedup` made 64,976 checks
+# without the memo and 45,819 with it (`jaccard_checks` in report.json; set this to 0 to see the
+# first). Past this many, pairs are checked again.
 MAX_FAILED_PAIRS = 1_000_000
 
 
