@@ -86,6 +86,33 @@ def test_a_headline_shown_twice_under_a_menu_is_kept_from_a_list_rule(rules):
     assert headline in lines_of(cleaned.text)
 
 
+def test_a_headline_shown_twice_under_a_site_name_title_is_kept_too(rules):
+    # The first line is the site's name, which a menu item repeats (the <title> and "headline" of
+    # the title rule); the article's headline, shown twice lower down, stays from the list rule too.
+    headline = "Ferry Timetable Approved By Harbour Board"
+    cleaned = clean_text(page(["Harbour Times, island news"], ["Home", "Island news", "Sport", "Weather"],
+                              ["Supported By", "Subscribers Via Rss", headline, "By Adam Garber", headline,
+                               "Adam Garber"], ["July 22, 2012"]), rules)
+    assert headline in lines_of(cleaned.text)
+    assert cleaned.title == headline  # the first line's repeat stands in the menu, above it
+
+
+def test_a_headline_shown_twice_is_the_title_when_the_first_line_is_a_sites_short_name(rules):
+    headline = "Ferry Timetable Approved By Harbour Board"
+    cleaned = clean_text(page(["WSJ"], MENU, ["WSJ", "Blogs"], [headline, "By Adam Garber", headline],
+                              *([line] for line in ARTICLE), FOOTER), rules)
+    assert cleaned.title == headline
+    assert headline in lines_of(cleaned.text)
+
+
+def test_a_line_shown_under_each_item_of_a_list_is_no_headline(rules):
+    label = "WorldViews By Max Fisher"
+    items = ["Haiti video: It is misery...", "Global implications of the vote...", "Saudi Arabia faces a choice..."]
+    listing = [line for item in items for line in (item, label)]
+    cleaned = clean_text(page(["Home", "News", "Sport", "Weather"], listing, *([line] for line in ARTICLE)), rules)
+    assert cleaned.title != label
+
+
 def test_a_footer_repeating_the_first_line_after_the_article_is_not_kept_for_it(rules):
     footer = ["About Us", "Privacy Policy", "The Harbour Times", "Terms Of Use", "Advertise With Us"]
     cleaned = clean_text(page(["The Harbour Times Online", "Home", "News", "Sport", "Weather"],

@@ -42,7 +42,7 @@ def clean_document(raw: RawDocument, rules: RuleSet) -> Document:
         kind=raw.kind,
         url=url,
         site=host_of(url) or name,
-        title=title or result.meta.get("title") or title_from_text(result.text),
+        title=title or result.meta.get("headline") or result.meta.get("title") or title_from_text(result.text),
         author=author or result.meta.get("author"),
         # raw.meta["date"] is a fallback from the input (a WARC capture date), never preferred to the page's own.
         date=date or result.meta.get("date") or raw.meta.get("date"),

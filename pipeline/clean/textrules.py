@@ -11,7 +11,7 @@ import re2
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
-from storysift.clean.wholepage import PAGE_DETECTORS, title_and_headline
+from storysift.clean.wholepage import HEADLINE_MIN_WORDS, NO_HEADLINES, PAGE_DETECTORS, Headlines, title_and_headline
 from storysift.document import Deferred, Removal
 from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
 
@@ -120,10 +120,13 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     protectors = [] if only is not None else rules.for_host(host, ("protect",))
     matching = lines_matching([*active, *protectors], lines)
     protected = {i for r in protectors for i in matching[r.id]}
-    headline = title_and_headline(lines) if whole_page else set()
-    if any(i in matching.get(r.id, ()) for r in active if r.kind in PATTERN_KINDS for i in headline):
-        headline = set()  # a line a pattern names ("Learn More" prompt) is no headline
-    kept = protected | headline
+    headlines = title_and_headline(lines) if whole_page else NO_HEADLINES
+    named = {i for r in active if r.kind in PATTERN_KINDS for i in matching.get(r.id, ())}
+    # A line a pattern names ("Learn More" prompt) is no headline.
+    headlines = Headlines(frozenset() if headlines.title_pair & named else headlines.title_pair,
+                          None if headlines.shown in named else headlines.shown)
+    shown = headlines.shown
+    kept = protected | headlines.lines()
     removed_by: list[str | None] = [None] * len(lines)
     hits_by_rule: list[tuple[Rule, Hit]] = []
     for _ in range(MAX_PASSES):
@@ -142,10 +145,11 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         if not changed:
             break
     deferred_hits: list[tuple[Rule, Hit]] = []
+    stays = protected if shown is None else protected | {shown}
     for rule in page_rules:
         live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
         for hit in PAGE_DETECTORS[rule.kind](rule, lines, live, set()):
-            for part in runs_without(hit.indices, protected):
+            for part in runs_without(hit.indices, stays):
                 indices = [i for i in part if removed_by[i] is None]
                 if not indices:
                     continue
@@ -161,6 +165,9 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         for key, value in hit.meta.items():
             meta.setdefault(key, value)
         removals.append(removal(rule, hit, lines))
+    if shown is not None and removed_by[shown] is None and (len(meta.get("title", "").split()) < HEADLINE_MIN_WORDS
+                                                            or max(headlines.title_pair, default=-1) < shown):
+        meta["headline"] = lines[shown]
     kept = [i for i, by in enumerate(removed_by) if by is None]
     positions: list[int] = []
     text = join_paragraphs([lines[i] for i in kept], positions)

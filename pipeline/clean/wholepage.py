@@ -6,6 +6,8 @@ rules, and like them return the lines they remove (`textrules.apply_text_rules` 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from typing import NamedTuple
 
 from storysift.clean.detectors import Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE
@@ -45,28 +47,54 @@ def repeat_of_first(lines: list[str], live: list[int], share: float = REPEAT_SHA
     return None
 
 
-def title_and_headline(lines: list[str]) -> set[int]:
-    """The lines no structural text rule may take, unless a pattern rule matches one of them
-    (then they are no headline): the page's first line and the first later line that repeats it
-    (`repeat_of_first`), when the first reads like a headline of HEADLINE_MIN_WORDS words or more:
-    the <title> and the headline; else the first line reading so that the next line or the one
-    after repeats (a headline shown twice under a menu). Only before the first line of prose
-    (over HEADLINE_MAX_WORDS words): a footer repeating the site's name comes after. A list rule
-    saw a run of short Title Case lines in a short post's title, headline, byline and date, and
-    the page lost its title and headline. `title_line` may then take the first line as the title."""
+class Headlines(NamedTuple):
+    """The lines of a whole page no structural text rule may take (`title_and_headline`)."""
+
+    title_pair: frozenset[int]  # the page's first line and the line that repeats it: <title> and headline
+    # The first headline shown twice above the prose: the line classifier leaves it too, and it is
+    # the page's title when the first line is none or shorter than HEADLINE_MIN_WORDS words (a
+    # site's name), or when the line repeating the first stands above it (in the site's header).
+    shown: int | None
+
+    def lines(self) -> set[int]:
+        return set(self.title_pair) | ({self.shown} if self.shown is not None else set())
+
+
+NO_HEADLINES = Headlines(frozenset(), None)
+
+
+def title_and_headline(lines: list[str]) -> Headlines:
+    """The lines no structural text rule may take: the page's first line and the first later
+    line that repeats it (`repeat_of_first`), when the first reads like a headline of
+    HEADLINE_MIN_WORDS words or more (the <title> and the headline), and the first line reading
+    so that the next line or the one after repeats (a headline shown twice under a menu, whose
+    first line may be the site's name). Only before the first line of prose (over
+    HEADLINE_MAX_WORDS words): a footer repeating the site's name comes after. A list rule saw a
+    run of short Title Case lines in a short post's title, headline, byline and date, and the
+    page lost its title and headline. `title_line` may then take the first line as the title."""
     live = [i for i, line in enumerate(lines) if line]
     if not live:
-        return set()
+        return NO_HEADLINES
     prose = next((i for i in live if len(lines[i].split()) > HEADLINE_MAX_WORDS), len(lines))
     head = [i for i in live if i < prose]
+    pair: frozenset[int] = frozenset()
     if reads_like_headline(lines[live[0]], HEADLINE_MIN_WORDS):
         repeat = repeat_of_first(lines, head)
         if repeat is not None:
-            return {live[0], repeat}
+            pair = frozenset((live[0], repeat))
+    return Headlines(pair, shown_twice(lines, head))
+
+
+def shown_twice(lines: list[str], head: list[int]) -> int | None:
+    """The first of `head` (live lines above the prose) reading like a headline that the next
+    line or the one after repeats: a headline shown twice under a menu, a byline between. A
+    line shown more than twice (a column's name under each item of a list) is no headline."""
+    shows = Counter(lines[i] for i in head)
     for at, i in enumerate(head):
-        if reads_like_headline(lines[i], HEADLINE_MIN_WORDS) and lines[i] in (lines[j] for j in head[at + 1:at + 3]):
-            return {i}
-    return set()
+        if shows[lines[i]] == 2 and reads_like_headline(lines[i], HEADLINE_MIN_WORDS) \
+                and lines[i] in (lines[j] for j in head[at + 1:at + 3]):
+            return i
+    return None
 
 
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
