@@ -105,12 +105,34 @@ def test_a_headline_shown_twice_is_the_title_when_the_first_line_is_a_sites_shor
     assert headline in lines_of(cleaned.text)
 
 
+def test_a_headline_shown_again_past_a_byline_and_credit_with_a_comment_count_is_the_title(rules):
+    headline = "Ferry Timetable Approved By Harbour Board"
+    cleaned = clean_text(page(["Home", "News", "Sport", "Weather"],
+                              [headline, "By Adam Garber", "Originally published on harbourtimes.com",
+                               f"{headline} 427", "Posted by timothy on Tuesday July 24"]), rules)
+    assert cleaned.title == headline and headline in lines_of(cleaned.text)
+
+
+def test_a_first_line_shown_again_at_once_is_still_taken_as_the_title(rules):
+    headline = "Ferry Timetable Approved By Harbour Board"
+    cleaned = clean_text(page([headline], ["By Adam Garber", headline], *([line] for line in ARTICLE)), rules)
+    assert cleaned.title == headline and lines_of(cleaned.text).count(headline) == 1
+
+
 def test_a_line_shown_under_each_item_of_a_list_is_no_headline(rules):
     label = "WorldViews By Max Fisher"
     items = ["Haiti video: It is misery...", "Global implications of the vote...", "Saudi Arabia faces a choice..."]
     listing = [line for item in items for line in (item, label)]
     cleaned = clean_text(page(["Home", "News", "Sport", "Weather"], listing, *([line] for line in ARTICLE)), rules)
     assert cleaned.title != label
+
+
+def test_a_sites_name_shown_again_past_two_headlines_of_a_list_is_no_headline(rules):
+    name = "Hatch: The Harbour Times Blog"
+    listing = ["You may also like", "Storm Thwarted By Harbour Wall", name, "Council Opens New Ferry Terminal",
+               "Timeline: Now Available Worldwide", name, "About Becky"]
+    cleaned = clean_text(page(["Home", "News", "Sport", "Weather"], listing), rules)
+    assert cleaned.title != name
 
 
 def test_a_footer_repeating_the_first_line_after_the_article_is_not_kept_for_it(rules):

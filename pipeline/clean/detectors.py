@@ -88,13 +88,13 @@ def is_title_like(line: str, max_words: int, min_title_ratio: float) -> bool:
     tokens = words(line)
     if not 2 <= len(tokens) <= max_words or line.endswith(SENTENCE_END) or "|" in line:
         return False
-    if is_data_line(line):
-        return False
+    return not is_data_line(line) and capitalised_share(tokens) >= min_title_ratio
+
+
+def capitalised_share(tokens: list[str]) -> float:
+    """The share of words over three letters that start with a capital (0 when there are none)."""
     significant = [t for t in tokens if len(t) > 3 and t[0].isalpha()]
-    if not significant:
-        return False
-    capitalised = sum(1 for t in significant if t[0].isupper())
-    return capitalised / len(significant) >= min_title_ratio
+    return sum(1 for t in significant if t[0].isupper()) / len(significant) if significant else 0.0
 
 
 def is_name_like(line: str) -> bool:

@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from storysift.clean.detectors import Hit, group_marked
+from storysift.clean.detectors import Hit, capitalised_share, group_marked, words
 from storysift.clean.normalize import MAX_PATTERN_LINE
 from storysift.ruleset.load import Rule
 
@@ -22,6 +22,12 @@ HEADLINE_MIN_WORDS = 4
 # A line repeats the <title> when every word of it is in the title and it holds this share of
 # the title's words (text.title's `min_similarity` by default).
 REPEAT_SHARE = 0.5
+# A headline shown twice stands again within this many lines, and the two show the same words but
+# for this share of the longer.
+SHOWN_AGAIN_WITHIN = 3
+SAME_HEADLINE_SHARE = 0.8
+# A list's item is a Title Case line: navigation.headline-list's `min_title_ratio` (rules/navigation.yaml).
+LIST_ITEM_TITLE_RATIO = 0.6
 
 
 def word_set(line: str) -> set[str]:
@@ -86,15 +92,32 @@ def title_and_headline(lines: list[str]) -> Headlines:
 
 
 def shown_twice(lines: list[str], head: list[int]) -> int | None:
-    """The first of `head` (live lines above the prose) reading like a headline that the next
-    line or the one after repeats: a headline shown twice under a menu, a byline between. A
-    line shown more than twice (a column's name under each item of a list) is no headline."""
+    """The first of `head` (live lines above the prose) reading like a headline that one of the
+    next SHOWN_AGAIN_WITHIN lines shows again (`same_headline`): a headline shown twice under a
+    menu, a byline and a credit line between. A line shown more than twice (a column's name under
+    each item of a list) or again past two items of a list (the site's name among the headlines
+    of a "more stories" list) is no headline."""
     shows = Counter(lines[i] for i in head)
     for at, i in enumerate(head):
-        if shows[lines[i]] == 2 and reads_like_headline(lines[i], HEADLINE_MIN_WORDS) \
-                and lines[i] in (lines[j] for j in head[at + 1:at + 3]):
-            return i
+        if at == 0 or shows[lines[i]] > 2 or not reads_like_headline(lines[i], HEADLINE_MIN_WORDS):
+            continue  # the first line shown again is the <title> (`title_line`)
+        for gap, j in enumerate(head[at + 1:at + 1 + SHOWN_AGAIN_WITHIN]):
+            between = [lines[k] for k in head[at + 1:at + 1 + gap]]
+            if same_headline(lines[i], lines[j]) and sum(map(is_list_item, between)) < 2:
+                return i
     return None
+
+
+def is_list_item(line: str) -> bool:
+    """A headline of a list: HEADLINE_MIN_WORDS words or more in Title Case."""
+    return reads_like_headline(line, HEADLINE_MIN_WORDS) and capitalised_share(words(line)) >= LIST_ITEM_TITLE_RATIO
+
+
+def same_headline(line: str, other: str) -> bool:
+    """Whether two lines show one headline: the words of one are all in the other, and are most
+    of its words (SAME_HEADLINE_SHARE): a copy may drop a word or add a comment count."""
+    fewer, more = sorted((word_set(line), word_set(other)), key=len)
+    return bool(fewer) and fewer <= more and len(fewer) >= SAME_HEADLINE_SHARE * len(more)
 
 
 def title_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
