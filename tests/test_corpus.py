@@ -299,6 +299,21 @@ def test_a_stub_joins_the_one_story_that_carries_its_headline(tmp_path):
     assert sorted(m["id"] for s in stories for m in s["members"]) == ["full", "open-1", "open-2", "stub", "stub-kicker"]
 
 
+def test_a_stub_joins_the_story_most_texts_carrying_its_headline_belong_to(tmp_path):
+    # Five copies of an article carry the headline, and so does one page of another story (a
+    # page that kept the headline of its "more stories" list as its own): the stub is the article's.
+    rng = random.Random(10)
+    headline = "Ferry budget approved by harbour council"
+    body = article(rng, 5)
+    records = [{"id": f"copy-{n}", "title": headline, "text": "\n".join(body)} for n in range(5)]
+    records += [{"id": "other", "title": headline, "text": "\n".join(article(rng, 5))},
+                {"id": "stub", "title": headline, "text": "By Ann Lee"}]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert clean["stub"]["story"] == clean["copy-0"]["story"] != clean["other"]["story"]
+
+
 def test_a_stub_joins_a_headline_sharing_four_fifths_of_its_words_exactly(tmp_path):
     # 12 of 15 words is four fifths, which 0.8 * 15 (12.000000000000002 in floating point) missed;
     # the article's headline has 14 of them.

@@ -81,6 +81,10 @@ SHORT_TEXT_WORDS = 25
 # whose headline shares this share of each headline's distinct words: the same headline with a
 # kicker ("Report:", "UPDATE:") or a word dropped, as syndicated copies retitle it.
 HEADLINE_OVERLAP = Fraction(4, 5)  # exact: 0.8 * 15 is 12.000000000000002 in floating point
+# When several stories of longer texts carry a short text's headline, it joins the one that holds
+# this share of the longer texts carrying it: a teaser's headline is its story's on most of
+# its copies, while "Open thread" stands on many stories alike.
+HEADLINE_MAJORITY = Fraction(4, 5)
 # Two pages of one site join only this alike: the same page under two addresses, not two
 # stories that share what the site prints around them.
 SAME_SITE_THRESHOLD = 0.8
@@ -223,18 +227,19 @@ class Dedup:
     def join_by_headline(self, union: UnionFind, rank: dict[int, int]) -> None:
         """A story made only of short texts (under SHORT_TEXT_WORDS words, headline counted: a
         stub, a teaser that is a headline, a byline and a date) joins the story of longer texts
-        that carries its headlines, when one such story alone does: a headline several stories
-        carry ("Open thread") says nothing. Shingles cannot tell such texts apart: a teaser's
-        dozen words are within an article only if that copy has the same headline and byline."""
+        that carries its headlines, when one such story alone does or holds HEADLINE_MAJORITY of
+        the longer texts that carry them: a headline several stories carry alike ("Open thread")
+        says nothing. Shingles cannot tell such texts apart: a teaser's dozen words are within an
+        article only if that copy has the same headline and byline."""
         long_roots: set = set()
-        stories_of: dict[bytes, set] = {}  # headline -> the stories of longer texts that carry it
+        stories_of: dict[bytes, list] = {}  # headline -> the story of each longer text that carries it
         holders: dict[int, list[int]] = {}  # headline word -> the longer texts whose headline has it
         for index, member in self.members.items():
             if member.words >= SHORT_TEXT_WORDS:
                 root = union.find(rank[index])
                 long_roots.add(root)
                 if index in self.headlines:
-                    stories_of.setdefault(self.headlines[index].key, set()).add(root)
+                    stories_of.setdefault(self.headlines[index].key, []).append(index)
                     for word in self.headlines[index].words.tolist():
                         holders.setdefault(word, []).append(index)
         short: dict = {}  # the stories of short texts only -> their members
@@ -243,11 +248,14 @@ class Dedup:
                 short.setdefault(root, []).append(index)
         for root, indices in sorted(short.items()):
             headlines = [self.headlines[i] for i in indices if i in self.headlines]
-            found = {union.find(story) for headline in headlines for story in stories_of.get(headline.key, ())}
-            if not found:
-                found = {union.find(rank[other]) for headline in headlines for other in self.near_headlines(headline, holders)}
-            if len(found) == 1:
-                union.union(root, found.pop())
+            carriers = {other for headline in headlines for other in stories_of.get(headline.key, ())}
+            if not carriers:
+                carriers = {other for headline in headlines for other in self.near_headlines(headline, holders)}
+            if carriers:
+                held = Counter(union.find(rank[other]) for other in carriers)
+                story, most = min(held.items(), key=lambda item: (-item[1], item[0]))
+                if most >= HEADLINE_MAJORITY * len(carriers):
+                    union.union(root, story)
 
     def near_headlines(self, headline: HeadlineKeys, holders: dict[int, list[int]]) -> set[int]:
         """The longer texts (of `holders`: headline word -> texts) whose headline shares
