@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode as Node
 
@@ -51,8 +52,9 @@ class Block:
     in_heading: bool = False
     in_list: bool = False
 
-    @property
+    @cached_property
     def words(self) -> list[str]:
+        """The block's word tokens, lower-cased; read by every step of the consensus, found once."""
         return WORD.findall(self.text.lower())
 
 
