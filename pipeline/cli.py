@@ -8,6 +8,7 @@ the file and the reason), 130, 143 and 129 interrupted by Ctrl-C, SIGTERM or SIG
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -220,6 +221,21 @@ def get_rules(extra: Optional[list[Path]]) -> RuleSet:
         raise fail(str(exc)) from None
 
 
+def load_cleaning_stage() -> None:
+    """Import the cleaning stage (the extractors, the parsers, numpy) before the first page, with
+    the cyclic GC off while it loads, and freeze what start-up made out of the GC's scans: those
+    objects live as long as the process, yet the collections during the imports and the first
+    full one after them walk them all. Forked workers inherit them loaded and frozen."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import storysift.clean.page  # noqa: F401
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def read_options(text_field: str, html_field: str, id_field: str, url_field: str, max_bytes: int) -> ReadOptions:
     return ReadOptions(text_field, html_field, id_field, url_field, max_bytes)
 
@@ -268,6 +284,7 @@ def clean(
             raise fail(f"{Path(target).parent}: another storysift command ({holder}) is writing into this folder; "
                        "wait for it to end, or choose another --out")
     missing = missing_inputs(inputs)
+    load_cleaning_stage()
     if streamed:  # records stream out as they are cleaned
         written, rejected, stopped = clean_to_stream(inputs, out, rejects_path, ruleset, options)
     else:
@@ -355,6 +372,7 @@ def run(
         report_ids=tuple(report_doc or ()),
     )
     missing = missing_inputs(sources)
+    load_cleaning_stage()
     started = time.perf_counter()
     progress = Progress(quiet=quiet, every=progress_every)
     try:

@@ -16,10 +16,8 @@ import re
 import unicodedata
 from collections import Counter
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from storysift.clean import textrules
 from storysift.clean.page import clean_text
 from storysift.clean.textrules import apply_text_rules, lines_matching
 from storysift.document import InputError
@@ -331,14 +329,7 @@ RULE_EXAMPLES = [str(e) for r in PATTERN_RULES for key in ("match", "keep") for 
 
 @SETTINGS
 @given(st.lists(st.one_of(st.sampled_from(RULE_EXAMPLES), st.text(max_size=80)), max_size=20))
-def test_the_pattern_set_finds_the_lines_each_rule_finds_alone(lines):
-    # One RE2 set pass per line stands in for a search per rule per line: the same lines.
-    # (A process searches line by line first, until SET_AFTER_LINES lines: here, the set at once.)
+def test_the_search_of_each_line_in_utf8_finds_the_lines_a_search_of_the_str_finds(lines):
+    # lines_matching hands RE2 each line's UTF-8 bytes, encoded once for all the rules.
     alone = {r.id: {i for i, line in enumerate(lines) if line and r.regex.search(line)} for r in PATTERN_RULES}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(textrules, "SET_AFTER_LINES", 0)
-        assert lines_matching(PATTERN_RULES, lines) == alone
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(textrules, "_lines_searched", 0)
-        patch.setattr(textrules, "pattern_set", None)  # the first lines of a process need no set
-        assert lines_matching(PATTERN_RULES, lines) == alone
+    assert lines_matching(PATTERN_RULES, lines) == alone

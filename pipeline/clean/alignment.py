@@ -108,7 +108,7 @@ def coverage(blocks: Sequence[Sequence[str]], output: str) -> list[float]:
             block_grams = grams_of(blocks[index])
             found = 0
             for gram in block_grams:
-                if grams[gram] > 0:
+                if grams.get(gram, 0) > 0:  # not grams[gram]: Counter's __missing__ is a Python call
                     grams[gram] -= 1
                     found += 1
             result[index] = found / len(block_grams)

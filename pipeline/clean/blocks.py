@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode as Node
 
@@ -51,8 +52,9 @@ class Block:
     in_heading: bool = False
     in_list: bool = False
 
-    @property
+    @cached_property
     def words(self) -> list[str]:
+        """The block's word tokens, lower-cased; read by every step of the consensus, found once."""
         return WORD.findall(self.text.lower())
 
 
@@ -68,8 +70,9 @@ def element_blocks(node: Node) -> list[Block]:
     owner = None
     if node.tag not in BLOCK_TAGS:  # an inline element alone: its text is one block
         owner = builder.owner = (node.tag or "", 0, "", node.mem_id, False, False)
-    builder.walk(node, 0, "", False, False, owner)
-    builder.flush()
+    builder.walk(node, node.tag, 0, "", False, False, owner)
+    if builder.parts:
+        builder.flush()
     return builder.blocks
 
 
@@ -91,8 +94,10 @@ class _Builder:
         self.owner: tuple[str, int, str, int, bool, bool] | None = None
 
     def flush(self) -> None:
-        if self.parts and self.owner is not None:
-            text = SPACE.sub(" ", INVISIBLE.sub("", unicodedata.normalize("NFC", "".join(self.parts)))).strip()
+        """End the run of text in `parts` (the caller checks that there is one)."""
+        if self.owner is not None:
+            # " ".join(split()): the whitespace collapsed and stripped, as one call.
+            text = " ".join(INVISIBLE.sub("", unicodedata.normalize("NFC", "".join(self.parts))).split())
             if text:
                 tag, depth, container, parent, in_heading, in_list = self.owner
                 self.blocks.append(Block(len(self.blocks), text, tag, min(self.link_chars, len(text)), depth,
@@ -100,10 +105,9 @@ class _Builder:
         self.parts = []
         self.link_chars = 0
 
-    def walk(self, node: Node, depth: int, container: str, in_heading: bool, in_list: bool,
+    def walk(self, node: Node, tag: str | None, depth: int, container: str, in_heading: bool, in_list: bool,
              owner: tuple[str, int, str, int, bool, bool] | None = None, in_link: bool = False,
              in_row: bool = False) -> None:
-        tag = node.tag
         is_block = tag in BLOCK_TAGS
         if in_row and tag in CELLS:
             is_block = False
@@ -111,7 +115,8 @@ class _Builder:
                 self.parts.append(CELL_JOIN)
         row = tag == "tr" and node.css_first(NESTED_BLOCK) is None
         if is_block:
-            self.flush()
+            if self.parts:
+                self.flush()
             attributes = node.attributes
             tokens = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".strip().lower()
             container = f"{tokens} {container}".strip() if tokens else container
@@ -123,10 +128,11 @@ class _Builder:
         for child in node.iter(include_text=True):
             child_tag = child.tag
             if child_tag == "-text":
-                text = child.text_content or ""
+                text = child.text_content
                 if text:
                     if self.owner is not owner:
-                        self.flush()
+                        if self.parts:
+                            self.flush()
                         self.owner = owner
                     self.parts.append(text)
                     if in_link:
@@ -134,7 +140,8 @@ class _Builder:
             elif child_tag in HIDDEN_TAGS or child_tag == "-comment" or child_tag is None:
                 continue
             else:
-                self.walk(child, depth + 1, container, in_heading, in_list, owner, in_link, row)
+                self.walk(child, child_tag, depth + 1, container, in_heading, in_list, owner, in_link, row)
         if is_block:
-            self.flush()
+            if self.parts:
+                self.flush()
             self.owner = None

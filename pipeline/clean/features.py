@@ -24,6 +24,8 @@ CONTAINER_WORDS = {
 TAGS = ("p", "h", "li", "td", "div", "br", "pre", "blockquote")
 SENTENCE_END = re.compile(r"[.!?…:\"”’)]$")
 NEIGHBOURS = 3  # blocks on each side whose votes count as context
+# Each tag group's one-hot columns, in TAGS order.
+TAG_COLUMNS = {group: [1.0 if group == tag else 0.0 for tag in TAGS] for group in TAGS}
 
 FEATURES: tuple[str, ...] = (
     *VOTER_NAMES,
@@ -81,6 +83,7 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         by_parent.setdefault(block.parent, []).append(i)
     parent_votes = {parent: [sum(column[j] for j in siblings) / len(siblings) for column in columns]
                     for parent, siblings in by_parent.items()}
+    container_flags: dict[str, list[float]] = {}  # many blocks share their containers' tokens
     rows = []
     for i, block in enumerate(blocks):
         low, high = max(0, i - NEIGHBOURS), min(count, i + NEIGHBOURS + 1)
@@ -100,8 +103,11 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         text = block.text
         around_chars = char_prefix[high] - char_prefix[low] - len(text)
         around_links = link_prefix[high] - link_prefix[low] - block.link_chars
-        group = tag_group(block)
         container = block.container
+        flags = container_flags.get(container)
+        if flags is None:
+            flags = container_flags[container] = [1.0 if pattern.search(container) else 0.0
+                                                  for pattern in CONTAINER_WORDS.values()]
         rows.append([
             *own, *around, *sides, *parent, *page_share,
             agreement,
@@ -111,10 +117,10 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
             min(text.count(","), 10) / 10,
             i / count,
             math.log1p(block.depth),
-            *(1.0 if group == tag else 0.0 for tag in TAGS),
+            *TAG_COLUMNS[tag_group(block)],
             1.0 if block.in_heading else 0.0,
             1.0 if block.in_list else 0.0,
-            *(1.0 if pattern.search(container) else 0.0 for pattern in CONTAINER_WORDS.values()),
+            *flags,
             math.log1p(around_words / (high - low - 1 or 1)),
             around_links / around_chars if around_chars > 0 else 0.0,
         ])

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import trafilatura
-from lxml.html import HtmlElement, fromstring
+from lxml.etree import ElementDefaultClassLookup
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
 from selectolax.lexbor import LexborHTMLParser, LexborNode as Node
 from trafilatura.settings import CUT_EMPTY_ELEMS
-from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS
+from trafilatura.utils import INVALID_XML_CHARS
 
 from storysift.clean.alignment import words
 from storysift.clean.blocks import Block, element_text, text_blocks
@@ -168,13 +169,24 @@ def prune(tree: LexborHTMLParser, rules: RuleSet, host: str | None) -> list[Remo
     return removals
 
 
+# trafilatura's parser (trafilatura.utils.HTML_PARSER, the same settings), but every element an
+# HtmlElement, chosen in C: lxml.html's own class lookup calls back into Python for each element
+# it hands out (1.1 million calls on the first 300 dragnet pages, most in trafilatura and
+# htmldate: python -m cProfile -m storysift.cli clean DIR --workers 1), only to give <form>, <input>, <select>, <textarea> and <label> their form methods,
+# which neither calls.
+PAGE_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                         remove_pis=True)
+PAGE_PARSER.set_element_class_lookup(ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+
+
 def lxml_tree(html: str) -> HtmlElement | None:
     """lexbor's serialisation parsed by lxml with trafilatura's parser settings. trafilatura's
     load_html also repairs raw pages (doctype, self-closed <html/>, encodings), which lexbor's
     output never needs, and that costs a third of the parse; only the control characters
     libxml2 refuses are removed here."""
     try:
-        return fromstring(INVALID_XML_CHARS.sub("", html), parser=HTML_PARSER)
+        return fromstring(INVALID_XML_CHARS.sub("", html), parser=PAGE_PARSER)
     except Exception:  # what load_html recovers from, such as an encoding declaration lxml refuses
         return trafilatura.load_html(html)
 

@@ -5,15 +5,12 @@ HTML documents reach this stage as the text their main content was extracted to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-import re2
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
 from storysift.clean.wholepage import HEADLINE_MIN_WORDS, NO_HEADLINES, PAGE_DETECTORS, Headlines, title_and_headline
 from storysift.document import Deferred, Removal
-from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet, re2_options
+from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet
 
 # Removing a piece can make new furniture visible (two blocks become adjacent, a trailer moves
 # into the tail), so the rules run again until nothing changes; real pages settle in two passes.
@@ -31,50 +28,16 @@ class TextResult:
     deferred: list[Deferred] = field(default_factory=list)  # kept in `text`, for the corpus stage
 
 
-# The set's lazily built automaton (DFA) for the bundled rules outgrows RE2's default 8 MB on
-# the devset's lines and is rebuilt again and again: 19 µs a line, against 1.9 µs with 32 MB
-# (of which it used about 6 MB).
-SET_MEMORY = 32 << 20
-
-
-@lru_cache(maxsize=256)
-def pattern_set(patterns: tuple[str, ...]) -> re2.Set:
-    """The patterns compiled as one RE2 set: one pass over a line tells which of them match.
-    Each call into RE2 from Python costs about a microsecond whatever the pattern, and most
-    lines match no rule, so one set pass replaces a search per rule per line."""
-    options = re2_options()
-    options.max_mem = SET_MEMORY
-    matcher = re2.Set.SearchSet(options)
-    for pattern in patterns:
-        matcher.Add(pattern)
-    matcher.Compile()
-    return matcher
-
-
-# Compiling the set costs about 35 ms, a search with each pattern about a microsecond a line:
-# a process searches line by line while it has searched no more than this many lines (`storysift
-# clean one.html`), and compiles the set once for the page that takes it past them.
-SET_AFTER_LINES = 20_000
-_lines_searched = 0
-
-
 def lines_matching(rules: list[Rule], lines: list[str]) -> dict[str, set[int]]:
-    """For each rule with a pattern, the indices of the lines it matches."""
-    global _lines_searched
+    """For each rule with a pattern, the indices of the lines it matches. Each line is encoded
+    to UTF-8 once and RE2 searches the bytes: given a str, its wrapper encodes it again for
+    every rule. (One RE2 set of all the patterns is slower than the searches: its automaton for
+    the bundled rules outgrows any memory RE2 is given.)"""
     rules = [r for r in rules if r.regex is not None]
     matching: dict[str, set[int]] = {r.id: set() for r in rules}
-    searched = [(i, line) for i, line in enumerate(lines) if line and len(line) <= MAX_PATTERN_LINE]
-    if not rules or not searched:
-        return matching
-    if _lines_searched + len(searched) <= SET_AFTER_LINES:
-        _lines_searched += len(searched)
-        for rule in rules:
-            matching[rule.id].update(i for i, line in searched if rule.regex.search(line))
-        return matching
-    matcher = pattern_set(tuple(r.regex.pattern for r in rules))
-    for i, line in searched:
-        for k in matcher.Match(line) or ():
-            matching[rules[k].id].add(i)
+    searched = [(i, line.encode("utf-8")) for i, line in enumerate(lines) if line and len(line) <= MAX_PATTERN_LINE]
+    for rule in rules:
+        matching[rule.id].update(i for i, line in searched if rule.regex.search(line))
     return matching
 
 
