@@ -58,7 +58,7 @@ def main() -> None:
               "txt/); pass --corpus DIR", file=sys.stderr)
         raise SystemExit(2)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="storysift-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
         for size in args.sizes:
             corpus = cached_corpus(args.cache, size, args.corpus)
             corpus_mb = corpus.stat().st_size / 2**20
