@@ -14,7 +14,8 @@ article paragraph (its `clean_body` texts) or a real furniture line of a real pa
   not its article, above, between and below the new paragraphs (menus, headline lists, footers).
 - Records: `{"id", "title", "url": "https://<site>/<id>", "text"}`, in shuffled order.
 
-`write_corpus(path, size, corpus_dir)` is deterministic (seeded): the same size gives the same file.
+`write_corpus(path, size, corpus_dir)` is deterministic (seeded): the same size gives the same file;
+`cached_corpus(cache, size, corpus_dir)` builds it once into `cache` as realcorpus-SIZE.jsonl.
 """
 
 from __future__ import annotations
@@ -160,3 +161,15 @@ def write_corpus(path: Path, size: int, corpus_dir: Path, seed: int = 15) -> Non
             page = rng.choice(source.pages[site])
             record = {"id": doc_id, "title": body[0], "url": f"https://{site}/{doc_id}", "text": wrap(body, page)}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def cached_corpus(cache: Path, size: int, corpus_dir: Path) -> Path:
+    """The corpus of `size` documents in `cache`, built on first use."""
+    path = cache / f"realcorpus-{size}.jsonl"
+    if not path.is_file():
+        print(f"building {path.name} from {corpus_dir} ...", flush=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        write_corpus(partial, size, corpus_dir)
+        partial.rename(path)
+    return path

@@ -54,6 +54,7 @@ from pathlib import Path
 
 from _devdata import SHARED
 from _process import load_average, measure, median
+from _realcorpus import cached_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = SHARED / "devcorpus-syndication"
@@ -68,19 +69,6 @@ SYSTEMS = ("storysift w1", "storysift w2", "storysift run w2", "before", "datatr
 
 
 # -- the corpus ------------------------------------------------------------------------------
-def corpus_file(cache: Path, corpus: Path, size: int) -> Path:
-    """The corpus of `size` documents, built once; and its first STEADY_BASE and two halves."""
-    from _realcorpus import write_corpus
-
-    path = cache / f"realcorpus-{size}.jsonl"
-    if not path.is_file():
-        print(f"building {path.name} from {corpus} ...", flush=True)
-        partial = path.with_suffix(".partial")
-        write_corpus(partial, size, corpus)
-        partial.rename(path)
-    return path
-
-
 def parts_dir(path: Path) -> Path:
     """The corpus as two files (datatrove's reader gives each task whole files)."""
     folder = path.with_suffix(".parts")
@@ -267,7 +255,7 @@ def main() -> None:
     results: dict[int, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="storysift-dedup-speed-") as tmp:
         for size in args.sizes:
-            corpus = corpus_file(args.cache, args.corpus, size)
+            corpus = cached_corpus(args.cache, size, args.corpus)
             base = head_file(corpus, STEADY_BASE)
             chosen = [s for s in systems if wanted(s, size, args, largest)]
             print(f"\n{size:,} documents, {corpus.stat().st_size / 2**20:,.0f} MB ({corpus.name}); "

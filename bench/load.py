@@ -1,103 +1,80 @@
-"""Load benchmark: the whole pipeline (`storysift run`) on generated corpora of growing size.
+"""Load benchmark: the whole pipeline as a user runs it, `storysift run CORPUS --out DIR -q
+--workers 2` (cleaning, then the corpus stage and report.html), on corpora of real text of growing size.
 
-Prints documents per second, peak memory (RSS summed over the storysift process and its
-workers, sampled every 0.05 s: bench/_process.py) and how both grow from the smallest to the largest corpus. The
-corpus is synthetic but shaped like a scrape: articles of 4-9 paragraphs, a fifth of them
-republished copies in another site's furniture (headline lists, share lines, newsletter
-prompts, footers), so cleaning and dedup both do real work.
+The corpus (bench/_realcorpus.py): `../shared/devcorpus-syndication` scaled up to each size, real
+article paragraphs recombined into new stories, each published on 1-8 real sites and wrapped in
+the furniture of a real page of that site. The input is what a scrape gives `run`: JSON Lines
+records `{"id", "title", "url", "text"}`, the text of the whole page (furniture included) with its
+URL and headline. Built once per size into --cache (bench/out/; bench/dedup_speed.py shares it).
 
-    python bench/load.py --sizes 10000 100000 --workers 2
+Prints, per size: wall time (start-up included), docs/s, peak RSS (summed over the storysift process
+and its workers, sampled every 0.05 s: bench/_process.py), stories found, the seconds of each stage
+that report.json gives, and the load average; then the growth of time, memory and corpus bytes from the
+smallest to the largest size.
+
+    python bench/load.py [--sizes 10000 100000] [--workers 2] [--cache DIR] [--corpus DIR]
+                         [--storysift CMD] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
+import shlex
 import sys
 import tempfile
 from pathlib import Path
 
+from _devdata import SHARED
 from _process import load_average, measure as measure_command
+from _realcorpus import cached_corpus
 
-WORDS = ("harbour council ferry budget minister report election union school hospital river bridge "
-         "market price energy storm police court museum festival library railway airport factory "
-         "farmers students teachers workers voters residents officials analysts engineers doctors "
-         "approved rejected announced delayed expanded reduced opened closed funded criticised "
-         "quickly slowly finally again today yesterday recently nearly almost openly quietly").split()
-SITES = [
-    {"footer": f"© 2026 Site {n} Media. All rights reserved.",
-     "headlines": [f"{w.title()} {v.title()} Plans Move Ahead In {c.title()}" for w, v, c in
-                   zip(WORDS[n:n + 6], WORDS[n + 10:n + 16], WORDS[n + 20:n + 26])]}
-    for n in range(12)
-]
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(9, 22))]
-    return " ".join(words).capitalize() + "."
-
-
-def article(rng: random.Random, n: int) -> list[str]:
-    title = f"Story {n}: " + " ".join(rng.choice(WORDS) for _ in range(6)).title()
-    return [title] + [" ".join(sentence(rng) for _ in range(rng.randint(2, 5))) for _ in range(rng.randint(4, 9))]
-
-
-def page(rng: random.Random, body: list[str], site: dict) -> str:
-    headlines = rng.sample(site["headlines"], 5)
-    lines = [body[0], "Share on Facebook", *body[1:], "Sign up for our daily newsletter", "", *headlines, site["footer"]]
-    return "\n".join(lines)
-
-
-def write_corpus(path: Path, size: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    bodies: list[list[str]] = []
-    with path.open("w", encoding="utf-8") as out:
-        for n in range(size):
-            if bodies and rng.random() < 0.2:
-                body = list(rng.choice(bodies))
-                body[0] = body[0] + " (updated)"
-            else:
-                body = article(rng, n)
-                if len(bodies) < 5000:
-                    bodies.append(body)
-            text = page(rng, body, rng.choice(SITES))
-            out.write(json.dumps({"id": f"doc-{n:07d}", "text": text}) + "\n")
-
-
-def measure(corpus: Path, out: Path, workers: int) -> dict[str, float]:
-    command = [sys.executable, "-m", "storysift.cli", "run", str(corpus), "--out", str(out), "-q",
-               "--workers", str(workers)]
+def measure(storysift: list[str], corpus: Path, out: Path, workers: int) -> dict:
+    command = [*storysift, "run", str(corpus), "--out", str(out), "-q", "--workers", str(workers)]
     result = measure_command(command)
     if result.returncode:
         raise SystemExit(f"storysift run failed with exit code {result.returncode}:\n{result.stderr}")
     report = json.loads((out / "report.json").read_text())
     return {"seconds": result.seconds, "peak_rss_mb": result.peak_rss_mb,
-            "docs_per_s": report["inputs"]["read"] / result.seconds, "stories": report["dedup"]["distinct_stories"]}
+            "docs_per_s": report["inputs"]["read"] / result.seconds, "stories": report["dedup"]["distinct_stories"],
+            "stage_seconds": report["run"]["seconds"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--corpus", type=Path, default=SHARED / "devcorpus-syndication",
+                        help="the labelled corpus the real text comes from")
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out", help="where the built corpora are kept")
+    parser.add_argument("--storysift", default=f"{shlex.quote(sys.executable)} -m storysift.cli")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
+    if not (args.corpus / "labels.json").is_file():
+        print(f"load.py: no labelled corpus at {args.corpus} (the ../shared data beside the repo: labels.json and "
+              "txt/); pass --corpus DIR", file=sys.stderr)
+        raise SystemExit(2)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
         for size in args.sizes:
-            corpus = Path(tmp) / f"corpus-{size}.jsonl"
-            write_corpus(corpus, size)
+            corpus = cached_corpus(args.cache, size, args.corpus)
             corpus_mb = corpus.stat().st_size / 2**20
-            figures = measure(corpus, Path(tmp) / f"out-{size}", args.workers)
-            rows.append({"documents": size, "corpus_mb": corpus_mb, **figures})
+            before = load_average()
+            figures = measure(shlex.split(args.storysift), corpus, Path(tmp) / f"out-{size}", args.workers)
+            rows.append({"documents": size, "corpus_mb": corpus_mb, "load_before": before, "load_after": load_average(),
+                         **figures})
+            stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in figures["stage_seconds"].items())
             print(f"{size:>9,} docs  {corpus_mb:8.1f} MB in  {figures['seconds']:8.1f} s  "
                   f"{figures['docs_per_s']:8.1f} docs/s  peak RSS {figures['peak_rss_mb']:7.1f} MB  "
-                  f"{figures['stories']:,} stories  ({load_average()})", flush=True)
+                  f"{figures['stories']:,} stories\n          stage seconds: {stages}\n"
+                  f"          before: {before}; after: {rows[-1]['load_after']}", flush=True)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         print(f"x{last['documents'] / first['documents']:.0f} documents: time x{last['seconds'] / first['seconds']:.2f}, "
-              f"peak RSS x{last['peak_rss_mb'] / first['peak_rss_mb']:.2f}, corpus text x{last['corpus_mb'] / first['corpus_mb']:.2f}")
+              f"peak RSS x{last['peak_rss_mb'] / first['peak_rss_mb']:.2f}, corpus bytes x{last['corpus_mb'] / first['corpus_mb']:.2f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -1,4 +1,4 @@
-"""The dedup stage on the local engine and on a local Ray, on bench/load.py's generated corpus.
+"""The dedup stage on the local engine and on a local Ray, on generated words (bench/_wordcorpus.py).
 
     python bench/ray_dedup.py [--documents 20000] [--cpus 2] [--repeat 2]
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import write_corpus  # noqa: E402
+from _wordcorpus import write_corpus  # noqa: E402
 
 from storysift.corpus.dedup import dedup_file  # noqa: E402
 from storysift.run.ray_dedup import RaySteps  # noqa: E402

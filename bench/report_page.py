@@ -1,4 +1,4 @@
-"""report.html at scale, and its screenshots: a generated corpus (bench/load.py's articles and site
+"""report.html at scale, and its screenshots: a generated corpus (bench/_wordcorpus.py's articles and site
 furniture, each page with a URL on one of 12 sites, a fifth of them copies) is run through
 `storysift run`; the page's size is printed and it is opened in headless Chromium, driven over
 the DevTools protocol on a pipe (no extra package): the time to its load event and to the end of
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import SITES, article, page  # noqa: E402  (the load bench's corpus generator)
+from _wordcorpus import SITES, article, page  # noqa: E402
 
 HOSTS = [f"site{n}.example" for n in range(len(SITES))]
 
