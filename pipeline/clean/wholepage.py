@@ -72,9 +72,9 @@ NO_HEADLINES = Headlines(frozenset(), None)
 def title_and_headline(lines: list[str]) -> Headlines:
     """The lines no structural text rule may take: the page's first line and the first later
     line that repeats it (`repeat_of_first`), when the first reads like a headline of
-    HEADLINE_MIN_WORDS words or more (the <title> and the headline), and the first line reading
-    so that the next line or the one after repeats (a headline shown twice under a menu, whose
-    first line may be the site's name). Only before the first line of prose (over
+    HEADLINE_MIN_WORDS words or more (the <title> and the headline), and the headline shown
+    twice under a menu (`shown_twice`; the first line may be the site's name). Only before the
+    first line of prose (over
     HEADLINE_MAX_WORDS words): a footer repeating the site's name comes after. A list rule saw a
     run of short Title Case lines in a short post's title, headline, byline and date, and the
     page lost its title and headline. `title_line` may then take the first line as the title."""
