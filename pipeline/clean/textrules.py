@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from storysift.clean.detectors import STRUCTURAL_DETECTORS, Detector, Hit, group_marked
 from storysift.clean.normalize import MAX_PATTERN_LINE, join_paragraphs, normalize_line
-from storysift.clean.wholepage import HEADLINE_MIN_WORDS, NO_HEADLINES, PAGE_DETECTORS, Headlines, title_and_headline
+from storysift.clean.wholepage import NO_HEADLINES, PAGE_DETECTORS, title_and_headline
 from storysift.document import Deferred, Removal
 from storysift.ruleset.load import PAGE_KINDS, TEXT_KINDS, Rule, RuleSet
 
@@ -83,11 +83,10 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     protectors = [] if only is not None else rules.for_host(host, ("protect",))
     matching = lines_matching([*active, *protectors], lines)
     protected = {i for r in protectors for i in matching[r.id]}
-    headlines = title_and_headline(lines) if whole_page else NO_HEADLINES
-    named = {i for r in active if r.kind in PATTERN_KINDS for i in matching.get(r.id, ())}
-    # A line a pattern names ("Learn More" prompt) is no headline.
-    headlines = Headlines(frozenset() if headlines.title_pair & named else headlines.title_pair,
-                          None if headlines.shown in named else headlines.shown)
+    headlines = NO_HEADLINES
+    if whole_page:
+        named = {i for r in active if r.kind in PATTERN_KINDS for i in matching.get(r.id, ())}
+        headlines = title_and_headline(lines).without(named)
     shown = headlines.shown
     kept = protected | headlines.lines()
     removed_by: list[str | None] = [None] * len(lines)
@@ -128,8 +127,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         for key, value in hit.meta.items():
             meta.setdefault(key, value)
         removals.append(removal(rule, hit, lines))
-    if shown is not None and removed_by[shown] is None and (len(meta.get("title", "").split()) < HEADLINE_MIN_WORDS
-                                                            or max(headlines.title_pair, default=-1) < shown):
+    if headlines.shown_is_title(meta.get("title")) and removed_by[shown] is None:
         meta["headline"] = lines[shown]
     kept = [i for i, by in enumerate(removed_by) if by is None]
     positions: list[int] = []

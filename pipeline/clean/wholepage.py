@@ -65,6 +65,17 @@ class Headlines(NamedTuple):
     def lines(self) -> set[int]:
         return set(self.title_pair) | ({self.shown} if self.shown is not None else set())
 
+    def without(self, named: set[int]) -> Headlines:
+        """These headlines but those a pattern rule names (a "Learn More" prompt is no headline)."""
+        return Headlines(frozenset() if self.title_pair & named else self.title_pair,
+                         None if self.shown in named else self.shown)
+
+    def shown_is_title(self, title: str | None) -> bool:
+        """Whether the headline shown twice is the page's title rather than `title`, the title
+        rule's first line (see `shown`)."""
+        return self.shown is not None and (len((title or "").split()) < HEADLINE_MIN_WORDS
+                                           or max(self.title_pair, default=-1) < self.shown)
+
 
 NO_HEADLINES = Headlines(frozenset(), None)
 

@@ -227,19 +227,18 @@ class Dedup:
     def join_by_headline(self, union: UnionFind, rank: dict[int, int]) -> None:
         """A story made only of short texts (under SHORT_TEXT_WORDS words, headline counted: a
         stub, a teaser that is a headline, a byline and a date) joins the story of longer texts
-        that carries its headlines, when one such story alone does or holds HEADLINE_MAJORITY of
-        the longer texts that carry them: a headline several stories carry alike ("Open thread")
-        says nothing. Shingles cannot tell such texts apart: a teaser's dozen words are within an
+        that holds HEADLINE_MAJORITY of the longer texts carrying its headlines: a headline
+        several stories carry alike ("Open thread") says nothing. Shingles cannot tell such texts apart: a teaser's dozen words are within an
         article only if that copy has the same headline and byline."""
         long_roots: set = set()
-        stories_of: dict[bytes, list] = {}  # headline -> the story of each longer text that carries it
+        carriers_of: dict[bytes, list[int]] = {}  # headline -> the longer texts that carry it
         holders: dict[int, list[int]] = {}  # headline word -> the longer texts whose headline has it
         for index, member in self.members.items():
             if member.words >= SHORT_TEXT_WORDS:
                 root = union.find(rank[index])
                 long_roots.add(root)
                 if index in self.headlines:
-                    stories_of.setdefault(self.headlines[index].key, []).append(index)
+                    carriers_of.setdefault(self.headlines[index].key, []).append(index)
                     for word in self.headlines[index].words.tolist():
                         holders.setdefault(word, []).append(index)
         short: dict = {}  # the stories of short texts only -> their members
@@ -248,7 +247,7 @@ class Dedup:
                 short.setdefault(root, []).append(index)
         for root, indices in sorted(short.items()):
             headlines = [self.headlines[i] for i in indices if i in self.headlines]
-            carriers = {other for headline in headlines for other in stories_of.get(headline.key, ())}
+            carriers = {other for headline in headlines for other in carriers_of.get(headline.key, ())}
             if not carriers:
                 carriers = {other for headline in headlines for other in self.near_headlines(headline, holders)}
             if carriers:
