@@ -352,11 +352,12 @@ def test_a_page_saved_without_blank_lines_is_cleaned_like_one_with_them(saved, r
     assert not set(MENU) & set(kept) and len(set(FOOTER) & set(kept)) < len(FOOTER) / 2
 
 
-def test_a_line_past_the_cap_is_never_read_by_the_model_and_stays(rules):
+def test_a_line_past_the_cap_is_never_read_by_the_model_and_stays(tmp_path, rules):
     from storysift.clean.normalize import MAX_PATTERN_LINE
 
     huge = " ".join(["Home"] * (MAX_PATTERN_LINE // 4))  # a menu word, repeated past the cap
-    doc = clean_text(SAVED_PAGE + "\n\n" + huge, rules)
+    without_lists = load_rules([override(tmp_path, rules, "text.flattened-list", enabled=False)])  # it is one
+    doc = clean_text(SAVED_PAGE + "\n\n" + huge, without_lists)
     assert huge in doc.text and not set(MENU) & set(lines_of(doc.text))
 
 
@@ -459,3 +460,21 @@ def test_deferred_entries_that_name_no_line_of_the_text_are_passed_over():
     assert stripped.text == "The council approved the budget."
     assert [(r.rule, r.text, r.lines, r.votes) for r in stripped.removals] == [
         ("text.boilerplate", "Home\nNews", (3, 4), "p<=0.05")]
+
+
+def test_a_list_the_rendering_ran_into_one_line_goes_as_a_flattened_list(rules):
+    archive = "Archives " + " ".join(f"{month} 2012" for month in ("October", "September", "August", "July", "June",
+                                                                    "May", "April", "March", "February", "January",
+                                                                    "December", "November", "October"))
+    headlines = ("More from the Harbour Times Harbour Board Elects New Chair Island Councils Sign Water Deal "
+                 "Fishermen Welcome Early Crossing Storm Closes Northern Pier Museum Opens Maritime Wing")
+    cleaned = clean_text(page(["Ferry timetable approved | The Harbour Times"], ["Ferry timetable approved"],
+                              *([line] for line in ARTICLE), [headlines], [archive]), rules)
+    removed = [line for r in cleaned.removed if r.rule == "text.flattened-list" for line in r.text.split("\n")]
+    assert sorted(removed) == sorted([archive, headlines])
+    assert all(line in lines_of(cleaned.text) for line in ARTICLE)
+
+
+def test_a_flattened_list_share_outside_zero_one_is_refused(tmp_path, rules):
+    with pytest.raises(RuleError, match="'max_lowercase_share' must be in"):
+        load_rules([override(tmp_path, rules, "text.flattened-list", max_lowercase_share=1.5)])

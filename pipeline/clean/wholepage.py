@@ -1,6 +1,6 @@
 """Detectors for a whole page saved as text (html-text, a browser's "save as text", a scraper's
-.txt): the page's <title> line, and the line classifier that removes what the text rules left
-of menus, link lists, footers and comments. They run on text documents only, after the text
+.txt): the page's <title> line, lists the rendering flattened into one line, and the line
+classifier that removes what the text rules left of menus, link lists, footers and comments. They run on text documents only, after the text
 rules, and like them return the lines they remove (`textrules.apply_text_rules` runs them)."""
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ REPEAT_SHARE = 0.5
 # for this share of the longer.
 SHOWN_AGAIN_WITHIN = 3
 SAME_HEADLINE_SHARE = 0.8
+# A sentence ends where one of these follows a word (a quote or bracket may close it first).
+SENTENCE_STOP = re.compile(r"\w[.!?][\"”’)]?(?:\s|$)")
+# The share of a line's words starting with a letter whose letter has a case, for its case to tell.
+CASED_SHARE = 0.8
 # A list's item is a Title Case line: navigation.headline-list's `min_title_ratio` (rules/navigation.yaml).
 LIST_ITEM_TITLE_RATIO = 0.6
 
@@ -193,4 +197,29 @@ def classifier(rule: Rule, lines: list[str], live: list[int], matched: set[int])
     return hits
 
 
-PAGE_DETECTORS = {"title_line": title_line, "classifier": classifier}
+def is_flattened_list(line: str, min_words: int, max_lowercase_share: float, max_sentence_share: float) -> bool:
+    """A long line that is a list run together: a page's rendering joins the options of a
+    drop-down, an inline archive or a row of links into one line ("Select Month October 2012
+    September 2012 ...", "Blog Archive 10/28/12 - 11/04/12 (11) ...", a run of other stories'
+    headlines or tags). It has `min_words` words or more, ends hardly a sentence (at most
+    `max_sentence_share` of its words end one), its words that start with a letter are in a
+    script with case (Latin, Greek, Cyrillic: Chinese or Bengali says nothing by case), and at
+    most `max_lowercase_share` of them start in lower case: prose has its articles, prepositions
+    and verbs in lower case, in German too, where every noun is capitalised."""
+    tokens = line.split()
+    if len(tokens) < min_words or len(SENTENCE_STOP.findall(line)) > max_sentence_share * len(tokens):
+        return False
+    lettered = [t[0] for t in tokens if t[0].isalpha()]
+    lower = sum(1 for c in lettered if c.islower())
+    cased = lower + sum(1 for c in lettered if c.isupper())
+    return cased >= CASED_SHARE * len(lettered) and lower <= max_lowercase_share * len(lettered)
+
+
+def list_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:
+    """Live lines that are flattened lists (`is_flattened_list`), in runs."""
+    params = rule.params
+    return group_marked(live, [is_flattened_list(lines[i], params["min_words"], params["max_lowercase_share"],
+                                                 params["max_sentence_share"]) for i in live])
+
+
+PAGE_DETECTORS = {"title_line": title_line, "list_line": list_line, "classifier": classifier}

@@ -26,7 +26,7 @@ from storysift.read.folders import special_file_kind
 TEXT_KINDS = ("repeated_block", "run", "line", "byline", "headline_list", "author_bio", "trailer")
 # Kinds that read a whole page as a scraper saved it (its <title> first, then menus, article,
 # comments and footer): they run on text documents only, after the text rules, in this order.
-PAGE_KINDS = ("title_line", "classifier")
+PAGE_KINDS = ("title_line", "list_line", "classifier")
 KINDS = ("css", "protect", *TEXT_KINDS, *PAGE_KINDS)
 
 COMMON_FIELDS = {"id", "kind", "description", "examples", "enabled"}
@@ -42,9 +42,13 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "author_bio": {"pattern": None, "max_words": 80},
     "trailer": {"pattern": None, "max_words": 25, "tail_share": 0.5},
     "title_line": {"max_words": 20, "min_similarity": 0.5},
+    "list_line": {"min_words": 25, "max_lowercase_share": 0.2, "max_sentence_share": 0.02},
     # model: a file written by bench/train_text_model.py, relative to the rule file; "" = the bundled one.
     "classifier": {"threshold": 0.5, "relative": 1.0, "model": ""},
 }
+# Fields of a kind that are shares of a line's or a page's words.
+SHARES = {"title_line": ("min_similarity",),
+          "list_line": ("max_lowercase_share", "max_sentence_share")}
 # libyaml's safe loader when built (4x faster on a 6,000-filter EasyList import), else PyYAML's.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FILE_FIELDS = {"concern", "host", "description", "rules"}
@@ -298,8 +302,9 @@ def _parse_rule(entry: Any, path: Path, host: str | None, index: int) -> Rule:
         params[name] = value
     if kind == "classifier":
         params["model"] = _check_classifier(params, path, where)
-    if kind == "title_line" and not 0 < params["min_similarity"] <= 1:
-        raise RuleError(f"{where}: 'min_similarity' must be in (0, 1], got {shown(params['min_similarity'])}")
+    for share in SHARES.get(kind, ()):
+        if not 0 < params[share] <= 1:
+            raise RuleError(f"{where}: '{share}' must be in (0, 1], got {shown(params[share])}")
     regex = None
     if "pattern" in params:
         regex = compile_pattern(params["pattern"], where)
