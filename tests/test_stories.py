@@ -291,6 +291,16 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     assert events["s-a"] == events["s-b"] != events["s-c"]
 
 
+def test_an_event_is_named_after_its_smallest_story_whichever_pair_joined_first():
+    filler = {f"s-x{n}": [f"name{n}-{k}" for k in range(5)] for n in range(60)}
+    terms = {"s-b": ["varga", "gull", "pier", "bluewave", "harbourton"],
+             "s-c": ["varga", "gull", "pier", "bluewave", "harbourton"],  # joins s-b first: all names shared
+             "s-a": ["varga", "gull", "pier", "morsi", "cairo"]}
+    events = group_events({**terms, **filler})
+    assert events["s-a"] == events["s-b"] == events["s-c"] == stable_id("e-", "s-a")
+    assert events["s-x0"] == stable_id("e-", "s-x0")
+
+
 def test_event_pair_checks_in_numpy_agree_with_the_checks_set_by_set():
     rng = random.Random(4)
     sets = [set(rng.sample(range(40), rng.randint(0, 12))) for _ in range(60)]

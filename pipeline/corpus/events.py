@@ -20,7 +20,7 @@ import numpy as np
 from storysift.corpus.minhash import Signer
 from storysift.corpus.options import DEFAULT_EVENT_THRESHOLD  # defined with the stage's other options
 from storysift.corpus.shingles import word_hashes
-from storysift.corpus.stories import UnionFind, lsh_candidates, stable_id
+from storysift.corpus.stories import lsh_candidates, stable_id
 
 # A word (names are the capitalised ones: OpenAI, Wall, AI). Figures are matched as tokens of
 # their own but are not terms: shared years and counts joined unrelated devset stories.
@@ -190,23 +190,23 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
                 related[x].add(y)
                 related[y].add(x)
                 edges.append((round(value, SIMILARITY_DIGITS), x, y))
-    union = UnionFind(range(len(ids)))
+    # Each story's group so far, named by one of its members; a merge relabels the smaller group.
+    group_of = list(range(len(ids)))
     members = {i: [i] for i in range(len(ids))}
+    smallest = list(range(len(ids)))  # each group's smallest story (ids are sorted): the event's name
     for _, a, b in sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2])):
-        ra, rb = union.find(a), union.find(b)
-        if ra == rb:
+        ga, gb = group_of[a], group_of[b]
+        if ga == gb:
             continue
-        linked = sum(1 for x in members[ra] for y in members[rb] if y in related[x])
-        if linked >= LINKAGE * len(members[ra]) * len(members[rb]):
-            union.union(ra, rb)
-            root = union.find(ra)
-            members[root] = members.pop(ra if root == rb else rb) + members[root]
-    events = {}
-    for root, group in union.groups().items():
-        event = stable_id("e-", ids[root])
-        for member in group:
-            events[ids[member]] = event
-    return events
+        small, large = (ga, gb) if len(members[ga]) <= len(members[gb]) else (gb, ga)
+        linked = sum(1 for x in members[small] for y in related[x] if group_of[y] == large)
+        if linked >= LINKAGE * len(members[small]) * len(members[large]):
+            for x in members[small]:
+                group_of[x] = large
+            members[large] += members.pop(small)
+            smallest[large] = min(smallest[large], smallest[small])
+    names = {group: stable_id("e-", ids[smallest[group]]) for group in members}
+    return {story: names[group_of[i]] for i, story in enumerate(ids)}
 
 
 class NameTable:
