@@ -11,6 +11,10 @@ from storysift.corpus.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD
 from storysift.corpus.events import (
     DEFAULT_EVENT_THRESHOLD,
     EVENT_NUM_PERM,
+    MIN_LEAD_SHARED,
+    MIN_RARE_SHARED,
+    MIN_SHARED_TERMS,
+    NameTable,
     group_events,
     salient_terms,
 )
@@ -39,6 +43,7 @@ from storysift.corpus.stories import (
     join_buckets,
     join_similar,
     lsh_buckets,
+    lsh_candidates,
     lsh_params,
     member_keys,
     stable_id,
@@ -284,6 +289,44 @@ def test_events_join_stories_sharing_names_and_keep_others_apart():
     }
     events = group_events(terms)
     assert events["s-a"] == events["s-b"] != events["s-c"]
+
+
+def test_an_event_is_named_after_its_smallest_story_whichever_pair_joined_first():
+    filler = {f"s-x{n}": [f"name{n}-{k}" for k in range(5)] for n in range(60)}
+    terms = {"s-b": ["varga", "gull", "pier", "bluewave", "harbourton"],
+             "s-c": ["varga", "gull", "pier", "bluewave", "harbourton"],  # joins s-b first: all names shared
+             "s-a": ["varga", "gull", "pier", "morsi", "cairo"]}
+    events = group_events({**terms, **filler})
+    assert events["s-a"] == events["s-b"] == events["s-c"] == stable_id("e-", "s-a")
+    assert events["s-x0"] == stable_id("e-", "s-x0")
+
+
+def test_event_pair_checks_in_numpy_agree_with_the_checks_set_by_set():
+    rng = random.Random(4)
+    sets = [set(rng.sample(range(40), rng.randint(0, 12))) for _ in range(60)]
+    leads = [set(rng.sample(sorted(held), len(held) // 2)) for held in sets]
+    weight = {name: rng.uniform(0.1, 3.0) for name in range(40)}
+    rare = set(range(0, 40, 3))
+    a, b = np.array([[x, y] for x in range(60) for y in range(x + 1, 60)]).T
+    overlap, passed = NameTable(sets, leads, weight, rare).related(a, b, 0.3)
+    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+        shared = sets[x] & sets[y]
+        expected = (sum(weight[t] for t in shared) / min(sum(weight[t] for t in sets[x]), sum(weight[t] for t in sets[y]))
+                    if shared else 0.0)
+        assert overlap[i] == pytest.approx(expected)
+        assert passed[i] == (len(shared) >= MIN_SHARED_TERMS and len(shared & rare) >= MIN_RARE_SHARED
+                             and len(shared & rare & leads[x] & leads[y]) >= MIN_LEAD_SHARED and expected >= 0.3)
+    assert passed.any() and not passed.all()
+
+
+def test_lsh_candidates_are_the_distinct_pairs_of_every_bucket():
+    rng = np.random.default_rng(5)
+    signer = Signer(EVENT_NUM_PERM)
+    rows = dict(zip(range(3, 90, 2), signer.sign([rng.integers(0, 30, 6, dtype=np.uint32) for _ in range(3, 90, 2)])))
+    left, right = lsh_candidates(signer, rows, DEFAULT_EVENT_THRESHOLD)
+    expected = sorted({(x, y) for bucket in lsh_buckets(signer, rows, DEFAULT_EVENT_THRESHOLD)
+                       for i, x in enumerate(bucket) for y in bucket[i + 1:]})
+    assert list(zip(left.tolist(), right.tolist())) == expected and len(expected) > 10
 
 
 def paragraph_keys(text: str) -> np.ndarray:

@@ -19,7 +19,7 @@ DEFAULT_NUM_PERM = 128
 # (precision 0.987, one same-site merge); 0.6 and 0.7 miss edited copies (recall 0.981, 0.908).
 DEFAULT_THRESHOLD = 0.5
 # Two stories are related when the rarity-weighted names they share make up this share of the
-# names of the one with fewer (events.weighted_overlap). Seeds (five reports of one event): pairs
+# names of the one with fewer (events.NameTable.related). Seeds (five reports of one event): pairs
 # score 0.30 .. 1.0 and form one event; at 0.4 they split in three.
 DEFAULT_EVENT_THRESHOLD = 0.3
 

@@ -167,11 +167,24 @@ def components(size: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float,
-                   slack: float = LSH_SLACK) -> list[tuple[int, int]]:
-    """Every pair (i < j) that shares a bucket: for small inputs (events) and for tests."""
-    pairs = {(a, b) for bucket in lsh_buckets(signer, rows, threshold, slack)
-             for i, a in enumerate(bucket) for b in bucket[i + 1:]}
-    return sorted(pairs)
+                   slack: float = LSH_SLACK) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (left[i] < right[i]) that shares a bucket, in ascending order, as two arrays:
+    a bucket of k keys gives its k(k-1)/2 pairs in one numpy step (events: up to a million pairs)."""
+    codes = [np.empty(0, dtype=np.int64)]
+    span = max(rows, default=0) + 1
+    for bucket in lsh_buckets(signer, rows, threshold, slack):
+        keys = np.array(bucket, dtype=np.int64)
+        first, second = pair_indices(len(keys))
+        codes.append(keys[first] * span + keys[second])
+    pairs = np.sort(np.concatenate(codes))
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    return pairs // span, pairs % span
+
+
+@lru_cache(maxsize=1024)
+def pair_indices(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positions (i < j) of every pair among `size` keys."""
+    return np.triu_indices(size, 1)
 
 
 # In one bucket a key is checked against at most this many sets already formed there. Copies
