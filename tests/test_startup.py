@@ -20,8 +20,9 @@ sys.stdout.flush()
 print(json.dumps(sorted(sys.modules)))
 """
 
-# Never needed to show help or to clean a page: the dedup stack, Parquet, rich, Ray.
-NEVER_FOR_CLEANING = ("datasketch", "scipy", "pyarrow", "rich", "ray", "storysift.corpus.dedup",
+# Never needed to show help or to clean a page: the dedup stack, Parquet, rich, Ray, and the
+# process pool (multiprocessing) that one worker does without.
+NEVER_FOR_CLEANING = ("datasketch", "scipy", "pyarrow", "rich", "ray", "multiprocessing", "storysift.corpus.dedup",
                       "storysift.corpus.batches", "storysift.write.htmlreport")
 # Loaded only when a page is cleaned: the extractors, the HTML parsers and numpy (the model).
 EXTRACTION = ("numpy", "trafilatura", "lxml", "resiliparse", "readability", "selectolax", "storysift.clean.page")
