@@ -2,7 +2,7 @@
 resiliparse scripts doing the same job, in one run, on real pages.
 
     python bench/cleaning_speed.py [--pages DIR] [--limit N] [--repeat 2] [--per-extractor 200]
-                                   [--startup 5]
+                                   [--startup 5] [--startup-bytecode]
 
 Every system gets the same job, timed as a whole process from start to exit (imports, reading
 every file, extraction, writing one JSON Lines record a page): `storysift clean DIR --out FILE`
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,8 +67,23 @@ def storysift_command(pages: Path, out: Path, workers: int) -> list[str]:
 STARTUP_PEER = "import sys\nfrom trafilatura import extract\nprint(extract(open(sys.argv[1], 'rb').read()))\n"
 
 
-def startup(work: Path, page: Path, runs: int) -> None:
-    """Whole-process seconds of the light commands, storysift's beside trafilatura's."""
+def timed_run(command: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one run, to its exit. Not `measure`: its 50 ms polling for memory rounds
+    a start-up of 0.4 s up to the next sample, up to an eighth of it."""
+    started = time.perf_counter()
+    run = subprocess.run(command, check=False, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({run.returncode}):\n{run.stderr}")
+    return seconds
+
+
+def startup(work: Path, page: Path, runs: int, bytecode: bool) -> None:
+    """Whole-process seconds of the light commands, storysift's beside trafilatura's. With
+    `bytecode`, every command runs with its modules' bytecode cached (in a folder of its own,
+    after a first run that is not timed), as an installed package has it: storysift installed
+    in editable mode, under PYTHONDONTWRITEBYTECODE=1, compiles its own modules from source at
+    every start, and trafilatura's come compiled from its wheel."""
     script = work / "peer_one_page.py"
     script.write_text(STARTUP_PEER, encoding="utf-8")
     bin_dir = Path(sys.executable).parent
@@ -75,14 +91,20 @@ def startup(work: Path, page: Path, runs: int) -> None:
              ("trafilatura --help", [str(bin_dir / "trafilatura"), "--help"]),
              ("storysift clean one.html --out -", [str(bin_dir / "storysift"), "clean", str(page), "--out", "-"]),
              ("trafilatura extract one.html (script)", [sys.executable, str(script), str(page)])]
+    env = dict(os.environ)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(work / "bytecode")
+        for _, command in pairs:
+            timed_run(command, env)
     times: dict[str, list[float]] = {name: [] for name, _ in pairs}
     for _ in range(runs):
         for name, command in pairs:
-            run = measure(command)
-            if run.returncode != 0:
-                raise SystemExit(f"{name} failed ({run.returncode}):\n{run.stderr}")
-            times[name].append(run.seconds)
-    print(f"start-up, median of {runs} runs ({load_average()}):")
+            times[name].append(timed_run(command, env))
+    source = "bytecode cached" if bytecode else (
+        "storysift compiled from source (PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else
+        "bytecode as found")
+    print(f"start-up, median of {runs} runs, {source} ({load_average()}):")
     for (name, _), (peer, _) in zip(pairs[::2], pairs[1::2]):
         ours, theirs = median(times[name]), median(times[peer])
         print(f"  {name:34} {ours:6.3f} s   {peer:38} {theirs:6.3f} s   x{ours / theirs:.2f}")
@@ -128,6 +150,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--per-extractor", type=int, default=200, help="pages for the per-extractor costs (0: skip)")
     parser.add_argument("--startup", type=int, default=5, help="runs of each start-up command (0: skip)")
+    parser.add_argument("--startup-bytecode", action="store_true",
+                        help="time the start-up with every module's bytecode cached, as an installed package has it")
     args = parser.parse_args()
     require(args.pages)
     pages = sorted(args.pages.glob("*.html"))
@@ -149,7 +173,7 @@ def main() -> None:
             commands[f"storysift clean --workers {workers}"] = storysift_command(folder, work / f"storysift{workers}.jsonl",
                                                                              workers)
         if args.startup:
-            startup(work, pages[0], args.startup)
+            startup(work, pages[0], args.startup, args.startup_bytecode)
         print(f"{len(pages)} pages, {size / 2**20:.1f} MB; {load_average()}", flush=True)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_ in range(args.repeat):

@@ -6,8 +6,8 @@ than --max-reject-share of them was rejected; what could be written was written)
 output could not be written (disk full, read-only or unwritable folder: the message names
 the file and the reason), 130, 143 and 129 interrupted by Ctrl-C, SIGTERM or SIGHUP."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every command's parameters at each
+# start, and a string annotation costs it an eval (building the commands took 2.5x as long).
 import gc
 import json
 import os

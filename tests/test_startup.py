@@ -20,8 +20,9 @@ sys.stdout.flush()
 print(json.dumps(sorted(sys.modules)))
 """
 
-# Never needed to show help or to clean a page: the dedup stack, Parquet, rich, Ray.
-NEVER_FOR_CLEANING = ("datasketch", "scipy", "pyarrow", "rich", "ray", "storysift.corpus.dedup",
+# Never needed to show help or to clean a page: the dedup stack, Parquet, rich, Ray, and the
+# process pool (multiprocessing) that one worker does without.
+NEVER_FOR_CLEANING = ("datasketch", "scipy", "pyarrow", "rich", "ray", "multiprocessing", "storysift.corpus.dedup",
                       "storysift.corpus.batches", "storysift.write.htmlreport")
 # Loaded only when a page is cleaned: the extractors, the HTML parsers and numpy (the model).
 EXTRACTION = ("numpy", "trafilatura", "lxml", "resiliparse", "readability", "selectolax", "storysift.clean.page")
@@ -53,3 +54,12 @@ def test_cleaning_one_page_loads_the_extractors_but_not_the_dedup_stack(tmp_path
     modules = loaded("clean", str(page), "--out", str(tmp_path / "out.jsonl"), "-q")
     assert "trafilatura" in modules and "storysift.clean.page" in modules
     assert not modules & set(NEVER_FOR_CLEANING), sorted(modules & set(NEVER_FOR_CLEANING))
+
+
+def test_command_parameters_are_annotated_with_objects_typer_need_not_eval():
+    from storysift.cli import app, rules_app
+
+    commands = [info.callback for typer_app in (app, rules_app) for info in typer_app.registered_commands]
+    strings = {f"{command.__name__}.{name}" for command in commands
+               for name, annotation in command.__annotations__.items() if isinstance(annotation, str)}
+    assert commands and not strings, sorted(strings)

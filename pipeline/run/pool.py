@@ -8,14 +8,15 @@ import os
 import signal
 import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from storysift.document import Document, RawDocument, Reject
 from storysift.ruleset.load import RuleSet
 from storysift.run.lifeline import die_with_parent
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Seconds of cleaning per document before it is rejected: the slowest devset page takes under
 # 1 s; trafilatura needs minutes only on multi-MB pages of inline tags (bench/fuzz.py).
@@ -106,12 +107,18 @@ class _Pool:
         self.executor = self._new(workers)
 
     def _new(self, workers: int) -> ProcessPoolExecutor:
+        # Imported here: multiprocessing's import is a twentieth of `storysift --help`, which
+        # needs no pool, nor does `clean --workers 1`.
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(self.rules, self.timeout, os.getpid()))
 
     def submit(self, batch: Batch) -> Future:
         return self.executor.submit(_clean_in_worker, [item for item in batch if isinstance(item, RawDocument)])
 
     def collect(self, batch: Batch, future: Future) -> list[Document | Reject]:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return in_order(batch, future.result())
         except BrokenProcessPool:
@@ -122,6 +129,8 @@ class _Pool:
             return in_order(batch, [self._isolated(raw) for raw in batch if isinstance(raw, RawDocument)])
 
     def _isolated(self, raw: RawDocument) -> Document | Reject:
+        from concurrent.futures.process import BrokenProcessPool
+
         with self._new(1) as single:
             try:
                 return single.submit(_clean_in_worker, [raw]).result()[0]
