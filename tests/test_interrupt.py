@@ -125,13 +125,20 @@ def alive(pids: list[int]) -> list[int]:
     return running
 
 
+def hangup_not_ignored() -> None:
+    """A run started from a terminal: SIGHUP at its default, even when the tests run under nohup
+    (whose ignored SIGHUP a run keeps ignoring, as it should)."""
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def signal_run_with_workers(tmp_path: Path, sent: signal.Signals) -> tuple[subprocess.Popen, list[int], Path, Path]:
     """Start a run on two worker processes, send it `sent` once it has finished a shard and
     wait for it: the process, its workers, the corpus and the output folder."""
     corpus, out = tmp_path / "corpus.jsonl", tmp_path / "out"
     write_corpus(corpus, RECORDS * 2)
     process = subprocess.Popen(command(corpus, out) + ["--workers", "2"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=hangup_not_ignored)
     deadline = time.monotonic() + 60
     while not list(out.rglob("*.done")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.005)

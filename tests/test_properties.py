@@ -197,7 +197,8 @@ def test_clean_text_never_adds_words_and_is_idempotent(text):
     if doc is None:
         return
     assert_no_new_words(text, doc.text)
-    # Idempotent under the line rules. The page kinds (text.title, text.boilerplate) read a text
+    # Idempotent under the line rules. The page kinds (text.title, text.flattened-list,
+    # text.boilerplate) read a text
     # as a whole saved page, its first line the <title> and a line model over every line: the
     # clean text is another page to them, and they may take more from it.
     once = clean_text(text, LINE_RULES)

@@ -202,17 +202,19 @@ def is_flattened_list(line: str, min_words: int, max_lowercase_share: float, max
     drop-down, an inline archive or a row of links into one line ("Select Month October 2012
     September 2012 ...", "Blog Archive 10/28/12 - 11/04/12 (11) ...", a run of other stories'
     headlines or tags). It has `min_words` words or more, ends hardly a sentence (at most
-    `max_sentence_share` of its words end one), its words that start with a letter are in a
+    `max_sentence_share` of its words end one), it has words that start with a letter (a row of
+    bare figures is left to the classifier: a table's row may be article), these are in a
     script with case (Latin, Greek, Cyrillic: Chinese or Bengali says nothing by case), and at
     most `max_lowercase_share` of them start in lower case: prose has its articles, prepositions
     and verbs in lower case, in German too, where every noun is capitalised."""
     tokens = line.split()
     if len(tokens) < min_words or len(SENTENCE_STOP.findall(line)) > max_sentence_share * len(tokens):
         return False
-    lettered = [t[0] for t in tokens if t[0].isalpha()]
+    firsts = [next((c for c in t if c.isalnum()), "") for t in tokens]  # past an opening quote or bracket
+    lettered = [c for c in firsts if c.isalpha()]
     lower = sum(1 for c in lettered if c.islower())
     cased = lower + sum(1 for c in lettered if c.isupper())
-    return cased >= CASED_SHARE * len(lettered) and lower <= max_lowercase_share * len(lettered)
+    return bool(lettered) and cased >= CASED_SHARE * len(lettered) and lower <= max_lowercase_share * len(lettered)
 
 
 def list_line(rule: Rule, lines: list[str], live: list[int], matched: set[int]) -> list[Hit]:

@@ -74,8 +74,9 @@ LINKAGE = 0.5
 # A story with fewer salient names than this (a recipe, a how-to) is an event of its own.
 MIN_TERMS = 3
 EVENT_NUM_PERM = 64
-# Candidate pairs checked in one numpy pass (some 50 bytes for each name of the story with fewer).
-PAIRS_PER_PASS = 200_000
+# Candidate pairs checked in one numpy pass: some 50 bytes for each name of the story with fewer
+# (at most MAX_TERMS), so at most about 50 MB a pass.
+PAIRS_PER_PASS = 50_000
 # Related pairs join events from the most similar down; similarities equal to this many digits are
 # ties, taken in story order, whatever order the sums of their weights were taken in.
 SIMILARITY_DIGITS = 9
@@ -213,15 +214,15 @@ class NameTable:
     """Every story's names, one after the other (each story's ascending), as indices into the
     corpus's names, with their weights, rarity and lead marks: `related` checks a candidate pair
     by looking the names of its story with fewer up among the other's, for many pairs in one
-    numpy pass. In Python, set by set, the checks took 20 of the 39 s of group_events (cProfile) on
-    the stories of bench/load.py's 100,000 documents: 1.3 million candidate pairs."""
+    numpy pass. Checked set by set in Python, the candidate pairs of bench/load.py's 100,000
+    documents (over a million) took about half of the stage's time."""
 
     def __init__(self, sets: list[set[int]], leads: list[set[int]], weight: dict[int, float], rare: set[int]):
         names = sorted(weight)
         index = {term: i for i, term in enumerate(names)}
         rows = [sorted(index[term] for term in held) for held in sets]
         self.count = np.array([len(row) for row in rows], dtype=np.int64)
-        self.start = np.r_[0, np.cumsum(self.count)[:-1]].astype(np.int64)
+        self.start = np.cumsum(self.count) - self.count
         self.names = np.array([i for row in rows for i in row], dtype=np.int64)
         self.lead = np.array([names[i] in led for row, led in zip(rows, leads) for i in row], dtype=bool)
         # story * len(names) + name, ascending: a pair's look-up is one binary search

@@ -181,10 +181,24 @@ def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float
     return pairs // span, pairs % span
 
 
-@lru_cache(maxsize=1024)
 def pair_indices(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The positions (i < j) of every pair among `size` keys."""
-    return np.triu_indices(size, 1)
+    """The positions (i < j) of every pair among `size` keys (read-only; a small bucket's are kept)."""
+    return _small_pair_indices(size) if size <= SMALL_BUCKET else _read_only(np.triu_indices(size, 1))
+
+
+# Buckets of up to this many keys are most of them; their pair positions are computed once.
+SMALL_BUCKET = 64
+
+
+@lru_cache(maxsize=SMALL_BUCKET)
+def _small_pair_indices(size: int) -> tuple[np.ndarray, np.ndarray]:
+    return _read_only(np.triu_indices(size, 1))
+
+
+def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
 
 
 # In one bucket a key is checked against at most this many sets already formed there. Copies
