@@ -478,6 +478,11 @@ def test_a_list_the_rendering_ran_into_one_line_goes_as_a_flattened_list(rules):
     assert all(line in lines_of(cleaned.text) for line in ARTICLE)
 
 
-def test_a_flattened_list_share_outside_zero_one_is_refused(tmp_path, rules):
-    with pytest.raises(RuleError, match="'max_lowercase_share' must be in"):
-        load_rules([override(tmp_path, rules, "text.flattened-list", max_lowercase_share=1.5)])
+@pytest.mark.parametrize("rule_id, share", [("text.flattened-list", "max_lowercase_share"),
+                                            ("text.flattened-list", "max_sentence_share"),
+                                            ("text.title", "min_similarity"),
+                                            ("navigation.headline-list", "min_title_ratio"),
+                                            ("navigation.trailer", "tail_share")])
+def test_a_share_outside_zero_one_is_refused(tmp_path, rules, rule_id, share):
+    with pytest.raises(RuleError, match=f"'{share}' must be in"):
+        load_rules([override(tmp_path, rules, rule_id, **{share: 1.5})])

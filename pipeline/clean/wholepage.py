@@ -1,7 +1,8 @@
 """Detectors for a whole page saved as text (html-text, a browser's "save as text", a scraper's
 .txt): the page's <title> line, lists the rendering flattened into one line, and the line
-classifier that removes what the text rules left of menus, link lists, footers and comments. They run on text documents only, after the text
-rules, and like them return the lines they remove (`textrules.apply_text_rules` runs them)."""
+classifier that removes what the text rules left of menus, link lists, footers and comments.
+They run on text documents only, after the text rules, and like them return the lines they
+remove (`textrules.apply_text_rules` runs them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from storysift.clean.detectors import Hit, capitalised_share, group_marked, words
+from storysift.clean.detectors import CLOSING_QUOTES, Hit, capitalised_share, group_marked, words
 from storysift.clean.normalize import MAX_PATTERN_LINE
 from storysift.ruleset.load import Rule
 
@@ -27,7 +28,7 @@ REPEAT_SHARE = 0.5
 SHOWN_AGAIN_WITHIN = 3
 SAME_HEADLINE_SHARE = 0.8
 # A sentence ends where one of these follows a word (a quote or bracket may close it first).
-SENTENCE_STOP = re.compile(r"\w[.!?][\"”’)]?(?:\s|$)")
+SENTENCE_STOP = re.compile(rf"\w[.!?][{re.escape(CLOSING_QUOTES)}]?(?:\s|$)")
 # The share of a line's words starting with a letter whose letter has a case, for its case to tell.
 CASED_SHARE = 0.8
 # A list's item is a Title Case line: navigation.headline-list's `min_title_ratio` (rules/navigation.yaml).

@@ -194,7 +194,6 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
     # Each story's group so far, named by one of its members; a merge relabels the smaller group.
     group_of = list(range(len(ids)))
     members = {i: [i] for i in range(len(ids))}
-    smallest = list(range(len(ids)))  # each group's smallest story (ids are sorted): the event's name
     for _, a, b in sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2])):
         ga, gb = group_of[a], group_of[b]
         if ga == gb:
@@ -205,8 +204,8 @@ def group_events(terms: dict[str, list[str] | np.ndarray], threshold: float = DE
             for x in members[small]:
                 group_of[x] = large
             members[large] += members.pop(small)
-            smallest[large] = min(smallest[large], smallest[small])
-    names = {group: stable_id("e-", ids[smallest[group]]) for group in members}
+    # An event is named after its smallest story (ids are sorted)
+    names = {group: stable_id("e-", ids[min(group_members)]) for group, group_members in members.items()}
     return {story: names[group_of[i]] for i, story in enumerate(ids)}
 
 

@@ -176,8 +176,7 @@ def lsh_candidates(signer: Signer, rows: dict[int, np.ndarray], threshold: float
         keys = np.array(bucket, dtype=np.int64)
         first, second = pair_indices(len(keys))
         codes.append(keys[first] * span + keys[second])
-    pairs = np.sort(np.concatenate(codes))
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    pairs = np.unique(np.concatenate(codes))  # sorted, distinct
     return pairs // span, pairs % span
 
 

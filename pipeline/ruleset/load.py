@@ -47,7 +47,7 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "classifier": {"threshold": 0.5, "relative": 1.0, "model": ""},
 }
 # Fields of a kind that are shares of a line's or a page's words.
-SHARES = {"title_line": ("min_similarity",),
+SHARES = {"headline_list": ("min_title_ratio",), "trailer": ("tail_share",), "title_line": ("min_similarity",),
           "list_line": ("max_lowercase_share", "max_sentence_share")}
 # libyaml's safe loader when built (4x faster on a 6,000-filter EasyList import), else PyYAML's.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
