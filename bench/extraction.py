@@ -17,11 +17,13 @@ Sets (under --shared, default ../shared from the repo root; read, never written)
   dragnet-text  the dragnet pages rendered to whole-page text as a scraper saves it,
                 html_text.extract_text(html) with its default layout (newlines between blocks),
                 written as <id>.txt; scored like dragnet. storysift's line model was trained on
-                these pages, so beside the shipped model's row a held-out row cleans each page
+                these pages, so beside the shipped model's rows held-out rows clean each page
                 with the model of its cross-validation fold (trained without the page's site):
                 `storysift clean` on each fold's pages with `--rules` overriding the classifier
-                rule's `model`. The fold models come from bench/train_text_model.py
-                (bench/out/text-model-cv/, or --text-cv DIR); without them the row is skipped.
+                rule's `model` ("storysift held-out", and "+title"), and `storysift run` over
+                each fold's pages as one corpus with the same --rules ("storysift run +title
+                held-out"). The fold models come from bench/train_text_model.py
+                (bench/out/text-model-cv/, or --text-cv DIR); without them the rows are skipped.
   devset-text   devset/html/*.html rendered to text the same way, scored like devset. The line
                 model never saw these pages (mostly German news, 2019-2021).
   syndication-text
@@ -208,13 +210,14 @@ def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules
     return runs
 
 
-def run_corpus(folder: Path, pages: list[str]) -> Run:
-    """`storysift run` over the set's pages as one corpus (see the module docstring)."""
+def run_corpus(folder: Path, pages: list[str], name: str = "storysift run +title", rules: Path | None = None) -> Run:
+    """`storysift run` over the set's pages as one corpus (see the module docstring). `rules`: a
+    --rules folder added to the bundled rules."""
     out = folder.parent / f"{folder.name}-run"
     cpu, wall = child_cpu(), time.perf_counter()
-    extra = [arg for path in EXTRA_RULES for arg in ("--rules", str(path))]
+    extra = [arg for path in [*EXTRA_RULES, *([rules] if rules else [])] for arg in ("--rules", str(path))]
     subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet", *extra], check=True)
-    run = Run("storysift run +title", wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
+    run = Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
     records = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text(encoding="utf-8").splitlines())}
     run.texts = {page: with_title(records[page]) if page in records else "" for page in pages}
     run.errors = sum(page not in records for page in pages)
@@ -234,26 +237,31 @@ def fold_rules(model: Path, folder: Path) -> Path:
     return folder
 
 
-def run_held_out(folder: Path, pages: list[str], cv: Path, tmp: Path) -> Run | None:
+def run_held_out(folder: Path, pages: list[str], cv: Path, tmp: Path) -> list[Run]:
     """storysift on each page with the line model of its cross-validation fold (see the module
-    docstring), or None when bench/train_text_model.py has not written the fold models."""
+    docstring): `clean` (text, and +title) and `run` over each fold's pages as one corpus (a fold
+    holds every page of its sites, so their templates are learnt as in the whole set); none when
+    bench/train_text_model.py has not written the fold models."""
     if not (cv / "folds.json").is_file():
-        print(f"  no fold models in {cv}: run python bench/train_text_model.py for the held-out row", file=sys.stderr)
-        return None
+        print(f"  no fold models in {cv}: run python bench/train_text_model.py for the held-out rows", file=sys.stderr)
+        return []
     fold_of = json.loads((cv / "folds.json").read_text(encoding="utf-8"))
-    run = Run("storysift held-out", titled=0)
+    runs = [Run("storysift held-out", titled=0), Run("storysift held-out +title"), Run("storysift run +title held-out")]
     for fold in sorted({fold_of[Path(page).stem] for page in pages}):
         members = [page for page in pages if fold_of[Path(page).stem] == fold]
         part = tmp / f"fold{fold}"
         part.mkdir()
         for page in members:
             (part / page).symlink_to(folder / page)
-        done = run_storysift(part, members, rules=fold_rules(cv / f"fold{fold}.json", tmp / f"fold{fold}-rules"))[0]
-        run.texts.update(done.texts)
-        run.wall, run.cpu, run.errors = run.wall + done.wall, run.cpu + done.cpu, run.errors + done.errors
-        run.titled += done.titled
-    run.texts = {page: run.texts[page] for page in pages}
-    return run
+        rules = fold_rules(cv / f"fold{fold}.json", tmp / f"fold{fold}-rules")
+        cleaned = run_storysift(part, members, rules=rules)
+        runs[0].titled += cleaned[0].titled
+        for run, done in zip(runs, [*cleaned, run_corpus(part, members, rules=rules)]):
+            run.texts.update(done.texts)
+            run.wall, run.cpu, run.errors = run.wall + done.wall, run.cpu + done.cpu, run.errors + done.errors
+    for run in runs:
+        run.texts = {page: run.texts[page] for page in pages}
+    return runs
 
 
 def run_peers(inputs: dict[str, str], peers: dict[str, Extractor]) -> dict[str, Run]:
@@ -369,7 +377,7 @@ def dragnet_text_bench(root: Path, limit: int | None, tmp: Path, args: argparse.
     files, gold = dragnet_pages(root, limit)
     inputs = text_pages(files, tmp / "text", args.render_cache / "dragnet-text" if args.render_cache else None)
     held_out = run_held_out(tmp / "text", list(inputs), args.text_cv, tmp)
-    return bench(tmp / "text", inputs, TEXT_PEERS, gold_scorer(gold), f1_summary, held_out,
+    return bench(tmp / "text", inputs, TEXT_PEERS, gold_scorer(gold), f1_summary, *held_out,
                  run_corpus(tmp / "text", list(inputs)))
 
 
