@@ -71,9 +71,9 @@ class Removal:
 @dataclass(frozen=True)
 class Deferred:
     """A removal that cleaning proposes and the corpus stage decides on: in `storysift run`, the
-    line classifier's, applied only to pages whose site has too few pages for a template (the
-    template removes that furniture on the others, without the classifier's losses of article
-    lines). `at`: its lines in the document's `text`, 1-based."""
+    line classifier's: applied at once to pages whose site has too few pages for a template; on
+    the others after the template, but for the lines the story's copies on other pages carry
+    (corpus/batches.py: `settle_on_copies`). `at`: its lines in the document's `text`, 1-based."""
 
     removal: Removal
     at: tuple[int, ...]

@@ -486,3 +486,85 @@ def test_a_list_the_rendering_ran_into_one_line_goes_as_a_flattened_list(rules):
 def test_a_share_outside_zero_one_is_refused(tmp_path, rules, rule_id, share):
     with pytest.raises(RuleError, match=f"'{share}' must be in"):
         load_rules([override(tmp_path, rules, rule_id, **{share: 1.5})])
+
+
+# -- a story republished on two sites: its copies vouch for the lines the classifier doubts
+OTHER_MENU = ["Front page", "Coast", "Weather", "Letters", "Subscribe to the Coast Courier"]
+OTHER_FOOTER = ["Follow the Coast Courier", "About us", "© 2012 Coast Courier Ltd."]
+OTHER_STORIES = [
+    ("Ferry fares frozen", "The ferry operator froze its fares for another year, after the island councils agreed to "
+     "cover the rising cost of fuel until the new boats arrive in the autumn."),
+    ("Cliff path reopens", "The cliff path between the two villages reopened on Sunday, three months after a "
+     "landslide carried away a stretch of the fence and part of the old stone steps."),
+]
+WIRE_STORY = [
+    "The last keeper of the north lighthouse retired on Friday after thirty-one years of climbing its stairs "
+    "every evening to light the lamp for the fishing fleet.",
+    "He lit the lamp for the last time on Friday evening, and the automatic light took over at midnight.",
+    "The keeper, who is sixty-four, said he would miss the view from the lamp room most of all.",
+]
+
+
+def site_pages(menu: list[str], footer: list[str], stories: list[tuple[str, str]]) -> list[str]:
+    return [page(menu, [headline], [paragraph], footer) for headline, paragraph in stories]
+
+
+@pytest.fixture(scope="module")
+def wire_run(tmp_path_factory):
+    """Two sites with a template each (three distinct stories), one story on both, run with the
+    classifier's threshold raised so that it doubts the story's own lines too."""
+    from storysift.run.engine import run_cleaning
+
+    rules = load_rules()
+    tmp = tmp_path_factory.mktemp("wire")
+    eager = load_rules([override(tmp, rules, "text.boilerplate", threshold=0.999, relative=1.0)])
+    story = page(["Lighthouse keeper retires"], *([line] for line in WIRE_STORY))
+    first = site_pages(SITE_MENU, SITE_FOOTER, SITE_STORIES[1:3]) + [
+        page(SITE_MENU, [story], ["Great story, my grandfather knew him well from the old days."], SITE_FOOTER)]
+    second = site_pages(OTHER_MENU, OTHER_FOOTER, OTHER_STORIES) + [page(OTHER_MENU, [story], OTHER_FOOTER)]
+    rows = [{"id": f"{host}-{n}", "url": f"https://{host}/story/{n}", "text": text}
+            for host, texts in (("harbour.example", first), ("courier.example", second)) for n, text in enumerate(texts)]
+    source = tmp / "pages.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    alone = {row["id"]: clean_text(row["text"], eager) for row in rows}
+    out = tmp / "run"
+    report = run_cleaning([str(source)], out, eager)
+    records = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text().splitlines())}
+    stories = [json.loads(line) for line in (out / "stories.jsonl").read_text().splitlines()]
+    return alone, report.as_dict(), records, stories
+
+
+def test_a_line_the_classifier_doubts_stays_when_the_storys_copy_on_another_site_carries_it(wire_run):
+    alone, report, records, _ = wire_run
+    for doc_id in ("harbour.example-2", "courier.example-2"):
+        doubted = [line for r in alone[doc_id].removed if r.rule == "text.boilerplate" for line in r.text.split("\n")]
+        assert set(WIRE_STORY) & set(doubted)  # cleaned alone, the classifier takes lines of the story
+        record = records[doc_id]
+        assert all(line in lines_of(record["text"]) for line in WIRE_STORY), doc_id
+        assert "deferred" not in record
+    # The reader's comment is on one copy only: the classifier's removal of it stands.
+    comment = "Great story, my grandfather knew him well from the old days."
+    assert comment not in records["harbour.example-2"]["text"]
+    assert any(r["rule"] == "text.boilerplate" and comment in r["text"] for r in records["harbour.example-2"]["removed"])
+    assert report["dedup"]["removals_per_rule"]["text.boilerplate"] == sum(
+        r["rule"] == "text.boilerplate" for record in records.values() for r in record["removed"])
+
+
+def test_a_storys_record_carries_its_canonical_pages_text_as_written(wire_run):
+    _, _, records, stories = wire_run
+    for story in stories:
+        assert story["text"] == records[story["canonical"]]["text"]
+    assert any(story["size"] == 2 for story in stories)
+
+
+def test_deferred_removals_are_renumbered_past_the_lines_the_template_took():
+    from storysift.corpus.batches import deferred_after
+
+    text = "Menu\nHome\n\nThe story.\nComment one\n\nComment two"
+    kept = np.array([False, False, True, True, True, True, True])
+    entries = [{"rule": "text.boilerplate", "at": [2, 5]}, {"rule": "text.boilerplate", "at": [7]},
+               {"rule": "text.boilerplate", "at": [1]}, {"rule": "x", "at": [99]}]
+    # Without its template the text is "The story.\nComment one\n\nComment two" (the leading blank line goes).
+    assert deferred_after(entries, text, kept) == [{"rule": "text.boilerplate", "at": [2]},
+                                                   {"rule": "text.boilerplate", "at": [4]}]
+    assert deferred_after(entries[:2], text, None) == entries[:2]

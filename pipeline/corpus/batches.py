@@ -22,7 +22,7 @@ from storysift.clean.normalize import join_paragraphs
 from storysift.clean.page import title_from_text
 from storysift.corpus.events import salient_terms, term_hashes
 from storysift.corpus.minhash import Signer
-from storysift.corpus.shingles import MAX_WORDS, TextLines, jaccard, line_hashes, shingle_set
+from storysift.corpus.shingles import MAX_WORDS, TextLines, hashed_words, jaccard, line_hashes, shingle_set
 from storysift.corpus.sites import site_of
 from storysift.corpus.stories import MIN_WORDS
 from storysift.corpus.templates import NO_KEYS, Stripped, TemplateView, page_entry
@@ -38,6 +38,10 @@ from storysift.write.outputs import dumps
 BATCH_DOCS = 256
 BATCH_BYTES = 4 << 20
 STUB = f"fewer than {MIN_WORDS} words"  # why a stub that joined no story is kept out
+# A deferred line stays when this share of its shingles is in its story's other copies
+# (`settle_on_copies`); COPIES_READ of them at most, so a story of many copies costs no more.
+CARRIED_SHARE = 0.5
+COPIES_READ = 8
 # A headline this long is a candidate key, with the text's paragraphs, and what joins short texts
 # to a story (`Headline.key`): shorter ones ("Home", "Photos") name many stories. A teaser that is
 # its headline, a byline and a date shares no paragraph with its article.
@@ -256,11 +260,14 @@ def strip_record(record: dict, site: str | None, view: TemplateView, text_field:
     headline = Headline.of(title)
     site_title = headline is not None and view.site_title(site, headline.line_key)
     stripped = view.strip(site, text, page, own=None if headline is None or site_title else headline.line_key)
-    if deferred is not None and text_field == "text" and not view.qualifies(site):
-        settled = apply_deferred(text, deferred)
-        if settled is not None:
-            stripped = settled
-            title = settled_title(title, text, settled.text)
+    if deferred is not None and text_field == "text":
+        if not view.qualifies(site):
+            settled = apply_deferred(text, deferred)
+            if settled is not None:
+                stripped = settled
+                title = settled_title(title, text, settled.text)
+        elif renumbered := deferred_after(deferred, text, stripped.kept):
+            record["deferred"] = renumbered  # settled once the stories are known: `settle_on_copies`
     if "title" in record or stripped.removals:
         record["title"] = corpus_title(title, site_title, stripped.text)
         if headline is None or record["title"] != headline.text:
@@ -303,25 +310,79 @@ def settled_title(title: object, text: str, settled: str) -> object:
     return title_from_text(settled) if isinstance(title, str) and title == title_from_text(text) else title
 
 
+def deferred_entries(text: str, entries: Any) -> list[dict]:
+    """The well-formed entries of `Document.deferred` whose lines are lines of `text`."""
+    count = text.count("\n") + 1
+    return [entry for entry in (entries if isinstance(entries, list) else ())
+            if isinstance(entry, dict) and isinstance(entry.get("rule"), str) and isinstance(at := entry.get("at"), list)
+            and at and all(type(n) is int and 0 < n <= count for n in at)]
+
+
+def deferred_after(entries: Any, text: str, kept: np.ndarray | None) -> list[dict]:
+    """The deferred removals of `text` numbered by the lines of the text without its template
+    (`Stripped.kept`: which lines stayed); a line the template took is in no entry."""
+    entries = deferred_entries(text, entries)
+    if kept is None:
+        return entries
+    lines = text.split("\n")
+    stayed = np.flatnonzero(kept).tolist()
+    positions: list[int] = []
+    join_paragraphs([lines[n] for n in stayed], positions)
+    now = {n + 1: at + 1 for n, at in zip(stayed, positions) if at >= 0}
+    moved = ({**entry, "at": [now[n] for n in entry["at"] if n in now]} for entry in entries)
+    return [entry for entry in moved if entry["at"]]
+
+
+def settle_on_copies(record: dict, copies: list[np.ndarray], shingle_size: int) -> list[str]:
+    """Apply the removals cleaning deferred on a page of a site with a template (`strip_record`),
+    but for the lines its story's other copies carry (`copies`: their shingle sets): the line
+    classifier guesses on one page, and a line other sites print in the same story is the
+    story's, however it reads. A line is carried when at least CARRIED_SHARE of its shingles are
+    in the copies; a line under `shingle_size` words has no shingle of its own and never is.
+    Returns the rule of each removal made."""
+    entries = record.pop("deferred", None)
+    text = text_of(record, "text")
+    carried = np.unique(np.concatenate(copies)) if copies else np.empty(0, dtype=np.uint32)
+    lines = text.split("\n")
+    kept_entries = []
+    for entry in deferred_entries(text, entries):
+        at = [n for n in entry["at"] if not line_carried(lines[n - 1], carried, shingle_size)]
+        if at:
+            kept_entries.append({**entry, "at": at})
+    stripped = apply_deferred(text, kept_entries)
+    if stripped is None:
+        return []
+    if "title" in record:
+        record["title"] = settled_title(record["title"], text, stripped.text)
+    take_out(record, "text", stripped, record.get("site") if isinstance(record.get("site"), str) else None)
+    return [r.rule for r in stripped.removals]
+
+
+def line_carried(line: str, carried: np.ndarray, shingle_size: int) -> bool:
+    hashes = hashed_words(line)[0]
+    if len(hashes) < shingle_size or not len(carried):
+        return False
+    own = shingle_set(hashes, shingle_size)
+    return np.isin(own, carried, assume_unique=True).sum() >= CARRIED_SHARE * len(own)
+
+
 def apply_deferred(text: str, entries: Any) -> Stripped | None:
     """The text without the removals cleaning left to this stage (`Document.deferred`), for a
     page whose site has too few pages for a template; None when `entries` holds none (an entry
     whose lines are not lines of the text is passed over)."""
+    entries = deferred_entries(text, entries)
+    if not entries:
+        return None
     lines = text.split("\n")
     marked = np.zeros(len(lines), dtype=bool)
     removals = []
-    for entry in entries if isinstance(entries, list) else ():
-        at = entry.get("at") if isinstance(entry, dict) else None
-        if not (isinstance(at, list) and at and all(type(n) is int and 0 < n <= len(lines) for n in at)
-                and isinstance(entry.get("rule"), str)):
-            continue
+    for entry in entries:
+        at = entry["at"]
         marked[[n - 1 for n in at]] = True
         span, votes = entry.get("lines"), entry.get("votes")
         removals.append(Removal(entry["rule"], "\n".join(lines[n - 1] for n in at),
                                 tuple(span) if isinstance(span, list) and len(span) == 2 else None,
                                 votes if isinstance(votes, str) else None))
-    if not removals:
-        return None
     kept = ~marked
     return Stripped(join_paragraphs(list(compress(lines, kept.tolist()))), removals, 0, 0, kept)
 
@@ -374,12 +435,14 @@ class WriteContext:
     text_field: str
     sets: str  # the file of shingle sets (dedup.ShingleSets)
     index: bool  # with --index: records say whether their story was seen before
+    shingle_size: int
 
 
 @dataclass(frozen=True)
 class Label:
     """A record's place in the stories: `story` None for a text kept out (`excluded` says why);
-    `similarity` 1.0, or the two shingle sets' (offset, length) in the sets file to compare."""
+    `similarity` 1.0, or the two shingle sets' (offset, length) in the sets file to compare;
+    `copies`: the shingle sets of up to COPIES_READ other members of its story (`settle_on_copies`)."""
 
     story: str | None
     copy_of: str | None = None
@@ -388,6 +451,7 @@ class Label:
     similarity: float | tuple[int, int, int, int] | None = None
     seen_before: bool = False
     seen_story: str | None = None
+    copies: tuple[tuple[int, int], ...] = ()
 
 
 def read_set(path: str, offset: int, length: int) -> np.ndarray:
@@ -400,6 +464,7 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
     out = []
     for _, label, line in batch:
         record = json.loads(line)
+        removals = settled(record, label, context)
         similarity = title = terms = None
         if label.story is None:
             record["story"], record["copy_of"] = None, None
@@ -417,11 +482,24 @@ def write_records(context: WriteContext, batch: list[tuple[int, Label, bytes]]) 
         if context.index:
             record["seen_before"] = label.seen_before
             record["seen_story"] = label.seen_story
-        out.append((dumps(record), similarity, title, terms))
+        out.append((dumps(record), similarity, title, terms, removals))
     return out
 
 
-def story_records(text_field: str, batch: list[tuple[dict, dict, bytes]]) -> list[str]:
+def settled(record: dict, label: Label, context: WriteContext) -> list[str]:
+    """The record with the removals its cleaning deferred settled (`settle_on_copies`); the rule
+    of each removal made."""
+    if "deferred" not in record:
+        return []
+    return settle_on_copies(record, [read_set(context.sets, *where) for where in label.copies], context.shingle_size)
+
+
+def story_records(context: WriteContext, batch: list[tuple[dict, dict, Label, bytes]]) -> list[str]:
     """Each story's record for stories.jsonl: its fields before the text, the canonical
-    member's text (from its record as written) and the fields after it."""
-    return [dumps({**head, "text": text_of(json.loads(line), text_field), **tail}) for head, tail, line in batch]
+    member's text (from its record as written to clean.jsonl) and the fields after it."""
+    out = []
+    for head, tail, label, line in batch:
+        record = json.loads(line)
+        settled(record, label, context)
+        out.append(dumps({**head, "text": text_of(record, context.text_field), **tail}))
+    return out

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from storysift.corpus.batches import (
+    COPIES_READ,
     STUB,
     Fields,
     HeadlineKeys,
@@ -332,19 +333,26 @@ class Dedup:
             # Two texts of one digest have one shingle set (the same words).
             similarity = 1.0 if self.digests[index] == self.digests[best] else (*self.sets.where(index),
                                                                                 *self.sets.where(best))
+            others = [i for i in copies.get(root, ()) if i != index][:COPIES_READ]
             return Label(story_of[index], None if best == index else canonical[root].id, canonical=best == index,
-                         similarity=similarity, **seen)
+                         similarity=similarity, copies=tuple(self.sets.where(i) for i in others), **seen)
 
         terms: dict[str, np.ndarray] = {}  # each story's salient terms (hashed), from its canonical text as written
         similarity: dict[int, float] = {}
         titles: dict[int, str] = {}  # members' titles, for a story whose canonical page has none
-        context = WriteContext(self.options.text_field, self.sets.flushed(), self.index is not None)
+        # The copies whose sets a member's deferred lines are compared with: its story's first
+        # members by id, whatever the order of the input.
+        copies = {root: sorted(indices, key=lambda i: (self.members[i].id, self.members[i].source))[:COPIES_READ + 1]
+                  for root, indices in groups.items() if len(indices) > 1}
+        context = WriteContext(self.options.text_field, self.sets.flushed(), self.index is not None,
+                               self.options.shingle_size)
         items = ((index, label(index), line) for index, line in self.corpus.raws(range(len(self.corpus.offsets))))
         with atomic_text(out_dir / "clean.jsonl") as stream:
             for batch, results in self.steps.map(write_records, context, batched(items, lambda item: len(item[2])),
                                                  "write"):
-                for (index, label_of, _), (line, value, title, hashed) in zip(batch, results):
+                for (index, label_of, _), (line, value, title, hashed, removals) in zip(batch, results):
                     self.progress.update(index + 1)
+                    self.removals.update(removals)
                     stream.write(line)
                     stream.write("\n")
                     if value is not None:
@@ -370,11 +378,11 @@ class Dedup:
                         "size": len(members),
                         **({"seen_before": root in self.earlier, "seen_story": self.earlier.get(root)}
                            if self.index is not None else {})}
-                yield head, tail, self.corpus.raw(best.index)
+                yield head, tail, label(best.index), self.corpus.raw(best.index)
 
         with atomic_text(out_dir / "stories.jsonl") as stream:
-            for _, lines in self.steps.map(story_records, self.options.text_field,
-                                           batched(story_items(), lambda item: len(item[2])), "write"):
+            for _, lines in self.steps.map(story_records, context,
+                                           batched(story_items(), lambda item: len(item[3])), "write"):
                 for line in lines:
                     stream.write(line)
                     stream.write("\n")

@@ -132,8 +132,8 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
 def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
                 progress: Progress) -> RunReport:
     started = now_utc()
-    # The line classifier's removals wait for the corpus stage, which applies them on the pages
-    # of sites too small for a template (Document.deferred).
+    # The line classifier's removals wait for the corpus stage, which applies them after the site
+    # templates, but for the lines a story's copies carry (Document.deferred).
     rules = rules.deferring(("classifier",)) if options.dedup is not None else rules
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
