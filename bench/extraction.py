@@ -193,14 +193,18 @@ def with_title(record: dict) -> str:
     return f"{title}\n{record['text']}" if title and not starts_with_title(record) else record["text"]
 
 
+def rules_args(rules: Path | None) -> list[str]:
+    """--rules for EXTRA_RULES and `rules` (a folder added to the bundled rules), if any."""
+    return [arg for path in [*EXTRA_RULES, *([rules] if rules else [])] for arg in ("--rules", str(path))]
+
+
 def run_storysift(folder: Path, pages: list[str], name: str = "storysift", rules: Path | None = None) -> list[Run]:
     """storysift's record as `text` alone, and as `title` + `text` ("storysift +title"): storysift
     moves the page's headline out of the text into `title`, and the dragnet gold keeps it.
     `rules`: a --rules folder added to the bundled rules."""
     out = folder.parent / f"{folder.name}.jsonl"
     cpu, wall = child_cpu(), time.perf_counter()
-    extra = [arg for path in [*EXTRA_RULES, *([rules] if rules else [])] for arg in ("--rules", str(path))]
-    subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out), *extra], check=True)
+    subprocess.run([STORYSIFT, "clean", str(folder), "--workers", "1", "--out", str(out), *rules_args(rules)], check=True)
     runs = [Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu), Run(f"{name} +title")]
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     for run, field_of in zip(runs, (lambda r: r["text"], with_title)):
@@ -215,8 +219,7 @@ def run_corpus(folder: Path, pages: list[str], name: str = "storysift run +title
     --rules folder added to the bundled rules."""
     out = folder.parent / f"{folder.name}-run"
     cpu, wall = child_cpu(), time.perf_counter()
-    extra = [arg for path in [*EXTRA_RULES, *([rules] if rules else [])] for arg in ("--rules", str(path))]
-    subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet", *extra], check=True)
+    subprocess.run([STORYSIFT, "run", str(folder), "--workers", "1", "--out", str(out), "--quiet", *rules_args(rules)], check=True)
     run = Run(name, wall=time.perf_counter() - wall, cpu=child_cpu() - cpu)
     records = {r["id"]: r for r in map(json.loads, (out / "clean.jsonl").read_text(encoding="utf-8").splitlines())}
     run.texts = {page: with_title(records[page]) if page in records else "" for page in pages}

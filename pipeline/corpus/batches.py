@@ -342,14 +342,12 @@ def settle_on_copies(record: dict, copies: list[np.ndarray], shingle_size: int) 
     Returns the rule of each removal made."""
     entries = record.pop("deferred", None)
     text = text_of(record, "text")
-    carried = np.unique(np.concatenate(copies)) if copies else np.empty(0, dtype=np.uint32)
-    lines = text.split("\n")
-    kept_entries = []
-    for entry in deferred_entries(text, entries):
-        at = [n for n in entry["at"] if not line_carried(lines[n - 1], carried, shingle_size)]
-        if at:
-            kept_entries.append({**entry, "at": at})
-    stripped = apply_deferred(text, kept_entries)
+    if copies:  # with no other copy of its story, no line is carried
+        carried = np.unique(np.concatenate(copies))
+        lines = text.split("\n")
+        entries = [{**entry, "at": at} for entry in deferred_entries(text, entries)
+                   if (at := [n for n in entry["at"] if not line_carried(lines[n - 1], carried, shingle_size)])]
+    stripped = apply_deferred(text, entries)
     if stripped is None:
         return []
     if "title" in record:
@@ -360,7 +358,7 @@ def settle_on_copies(record: dict, copies: list[np.ndarray], shingle_size: int) 
 
 def line_carried(line: str, carried: np.ndarray, shingle_size: int) -> bool:
     hashes = hashed_words(line)[0]
-    if len(hashes) < shingle_size or not len(carried):
+    if len(hashes) < shingle_size:
         return False
     own = shingle_set(hashes, shingle_size)
     return np.isin(own, carried, assume_unique=True).sum() >= CARRIED_SHARE * len(own)
