@@ -568,3 +568,53 @@ def test_deferred_removals_are_renumbered_past_the_lines_the_template_took():
     assert deferred_after(entries, text, kept) == [{"rule": "text.boilerplate", "at": [2]},
                                                    {"rule": "text.boilerplate", "at": [4]}]
     assert deferred_after(entries[:2], text, None) == entries[:2]
+
+
+# -- an article that is a list of titles: its copies on other sites vouch for the list
+BOOK_LIST = ["The Quiet Harbour At The End Of The World", "Ten Winters On The North Lighthouse Rock",
+             "A Field Guide To The Ferries Of The Islands", "Why The Fishing Fleet Never Came Home Again",
+             "The Lamp Room Diaries Of A Retired Keeper"]
+LISTICLE = [
+    "The island library asked its readers which local books they would save from a flood, and five came back "
+    "again and again in the replies.",
+    "Would you have chosen these?",
+    *BOOK_LIST,
+    "The library will show all five in its window until the end of the month, beside the readers' letters.",
+]
+OTHER_HEADLINES = ["Council Approves New Ferry Timetable For Summer", "Harbour Master Warns Of Winter Storms Ahead",
+                   "Island School Wins National Choir Prize Again", "Fishermen Protest Against New Quota Rules"]
+
+
+@pytest.fixture(scope="module")
+def listicle_run(tmp_path_factory):
+    """Two sites with a template each; one story on both is an article listing book titles, and
+    one copy is followed by a list of the site's other headlines."""
+    from storysift.run.engine import run_cleaning
+
+    tmp = tmp_path_factory.mktemp("listicle")
+    story = page(["Five island books readers would save"], *([line] for line in LISTICLE))
+    first = site_pages(SITE_MENU, SITE_FOOTER, SITE_STORIES[1:3]) + [
+        page(SITE_MENU, [story], ["More from the Harbour Times"], OTHER_HEADLINES, SITE_FOOTER)]
+    second = site_pages(OTHER_MENU, OTHER_FOOTER, OTHER_STORIES) + [page(OTHER_MENU, [story], OTHER_FOOTER)]
+    rows = [{"id": f"{host}-{n}", "url": f"https://{host}/story/{n}", "text": text}
+            for host, texts in (("harbour.example", first), ("courier.example", second)) for n, text in enumerate(texts)]
+    source = tmp / "pages.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    rules = load_rules()
+    alone = {row["id"]: clean_text(row["text"], rules) for row in rows}
+    run_cleaning([str(source)], tmp / "run", rules)
+    records = {r["id"]: r for r in map(json.loads, (tmp / "run" / "clean.jsonl").read_text().splitlines())}
+    return alone, records
+
+
+def test_a_list_of_titles_the_storys_copies_carry_stays_and_one_on_a_single_copy_goes(listicle_run):
+    alone, records = listicle_run
+    for doc_id in ("harbour.example-2", "courier.example-2"):
+        listed = [line for r in alone[doc_id].removed if r.rule == "navigation.headline-list"
+                  for line in r.text.split("\n")]
+        assert set(BOOK_LIST) <= set(listed)  # cleaned alone, the list reads as other stories' headlines
+        assert set(BOOK_LIST) <= set(lines_of(records[doc_id]["text"])), doc_id
+        assert "deferred" not in records[doc_id]
+    harbour = records["harbour.example-2"]
+    assert not set(OTHER_HEADLINES) & set(lines_of(harbour["text"]))
+    assert any(r["rule"] == "navigation.headline-list" and OTHER_HEADLINES[0] in r["text"] for r in harbour["removed"])

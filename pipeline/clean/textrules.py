@@ -91,6 +91,8 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     kept = protected | headlines.lines()
     removed_by: list[str | None] = [None] * len(lines)
     hits_by_rule: list[tuple[Rule, Hit]] = []
+    deferred_hits: list[tuple[Rule, Hit]] = []
+    deferring = whole_page and only is None
     for _ in range(MAX_PASSES):
         changed = False
         for rule in active:
@@ -102,11 +104,13 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                         continue
                     for i in indices:
                         removed_by[i] = rule.id
-                    hits_by_rule.append((rule, Hit(indices, hit.meta)))
+                    if deferring and rule.kind in rules.deferred:
+                        deferred_hits.append((rule, Hit(indices, hit.meta)))
+                    else:
+                        hits_by_rule.append((rule, Hit(indices, hit.meta)))
                     changed = True
         if not changed:
             break
-    deferred_hits: list[tuple[Rule, Hit]] = []
     stays = protected if shown is None else protected | {shown}
     for rule in page_rules:
         live = [i for i, line in enumerate(lines) if line and removed_by[i] is None]
@@ -115,7 +119,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                 indices = [i for i in part if removed_by[i] is None]
                 if not indices:
                     continue
-                if rule.kind in rules.deferred and only is None:
+                if deferring and rule.kind in rules.deferred:
                     deferred_hits.append((rule, Hit(indices, hit.meta, hit.score)))
                     continue
                 for i in indices:
@@ -129,11 +133,13 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
         removals.append(removal(rule, hit, lines))
     if headlines.shown_is_title(meta.get("title")) and removed_by[shown] is None:
         meta["headline"] = lines[shown]
-    kept = [i for i, by in enumerate(removed_by) if by is None]
+    waiting = {i for _, hit in deferred_hits for i in hit.indices}
+    kept = [i for i, by in enumerate(removed_by) if by is None or i in waiting]
     positions: list[int] = []
     text = join_paragraphs([lines[i] for i in kept], positions)
     at = dict(zip(kept, positions))
-    deferred = [Deferred(removal(rule, hit, lines), tuple(at[i] + 1 for i in hit.indices)) for rule, hit in deferred_hits]
+    deferred = [Deferred(removal(rule, hit, lines), tuple(at[i] + 1 for i in hit.indices))
+                for rule, hit in sorted(deferred_hits, key=lambda pair: pair[1].indices[0])]
     links = list(dict.fromkeys(links))
     long_lines = sum(1 for line in lines if len(line) > MAX_PATTERN_LINE)
     return TextResult(text, removals, links, meta, lines, long_lines, deferred)

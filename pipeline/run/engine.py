@@ -34,6 +34,9 @@ from storysift.write.reportviews import DEFAULT_REPORT_DOCS, DocumentViews
 from storysift.write.outputs import remove_output, write_json
 from storysift.write.report import RunReport
 
+# Rule kinds whose removals from a text page wait for the corpus stage (`_run_locked`).
+DEFERRED_KINDS = ("classifier", "headline_list")
+
 
 class StrictStop(Exception):
     """Raised under --strict at the first rejected input."""
@@ -132,9 +135,10 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
 def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
                 progress: Progress) -> RunReport:
     started = now_utc()
-    # The line classifier's removals wait for the corpus stage, which applies them after the site
-    # templates, but for the lines a story's copies carry (Document.deferred).
-    rules = rules.deferring(("classifier",)) if options.dedup is not None else rules
+    # On text pages, the removals of the line classifier and of headline lists wait for the corpus
+    # stage, which applies them after the site templates, but for the lines a story's copies carry
+    # (Document.deferred): both judge a line by its look, and an article can be a list of titles.
+    rules = rules.deferring(DEFERRED_KINDS) if options.dedup is not None else rules
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
     about = {"command": "run", "storysift": __version__, "run": output_key(store.key, options)}
