@@ -255,6 +255,23 @@ def test_a_short_storys_copies_join_by_their_headline_which_extraction_moved_to_
     assert clean["a"]["text"] == "By Laura Meckler\nJuly 23, 2012"  # the text is left as it was
 
 
+def test_a_byline_or_a_date_above_the_headline_is_no_title_and_joins_no_stories(tmp_path):
+    # Two short stories of one wire service, each printed under the same byline and date stamp.
+    credit = "By SIMON JOHNSON, online.wsj.com"
+    records = [
+        {"id": "a", "title": credit, "text": f"{credit}\nData hint the economy of the region is better off"},
+        {"id": "b", "title": credit, "text": f"{credit}\nPledges of more funds to fight the epidemic in the region"},
+        {"id": "c", "title": "July 23, 2012, 7:28 p.m. ET",
+         "text": "July 23, 2012, 7:28 p.m. ET\nPledges of more funds to fight the epidemic in the region"},
+    ]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _, clean = run_dedup(path, tmp_path / "out")
+    assert clean["a"]["story"] != clean["b"]["story"]
+    assert clean["a"]["title"] == "Data hint the economy of the region is better off"
+    assert clean["b"]["title"] == clean["c"]["title"] == "Pledges of more funds to fight the epidemic in the region"
+
+
 def test_a_teaser_that_is_its_headline_and_byline_joins_its_article_on_another_site(tmp_path):
     rng = random.Random(6)
     headline = "Ferry budget approved by the harbour council"

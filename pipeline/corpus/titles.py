@@ -1,5 +1,6 @@
 """A document's title in the corpus stage: the title cleaning found stands unless other stories
-of its site carry it too ("Skip to main content", the site's name), markup or a file name; then the
+of its site carry it too ("Skip to main content", the site's name), markup, a file name, a byline
+or a date stamp; then the
 first headline-like line of the text without the template takes its place. A story takes its
 canonical member's title, else the one most of its copies carry."""
 
@@ -12,13 +13,30 @@ from storysift.clean.page import title_from_text
 # Not a title: markup, an address, a file name, or no letter at all.
 NOT_A_TITLE = re.compile(r"<[a-zA-Z/!][^>]*>|^\s*(?:https?://|www\.)\S+\s*$|^[\w.-]+\.(?:txt|html?|jsonl?|xml|php|aspx?)\s*$", re.I)
 LETTER = re.compile(r"[^\W\d_]")
+# Nor a byline ("By SIMON JOHNSON, online.wsj.com"; "By the numbers" is a headline) or a date
+# stamp ("July 23, 2012, 7:28 p.m. ET"), which scraped pages often print above the headline:
+# taken for a title, they joined pages of different stories by their headline.
+BYLINE = re.compile(r"^\s*(?i:by|written by|posted by)\s+(?=[^\W\d_])(?!\w*[a-z]\w*\s+[a-z])")
+WORD = re.compile(r"\w+")
+DATE_WORDS = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu "
+    "fri sat sun a p m am pm et est edt ct cst cdt pt pst pdt gmt utc bst cet cest updated published posted "
+    "last on at of".split())
 # The headline is among the first lines of a text whose site's header is gone (a kicker or a
 # date may stand above it).
 HEADLINE_LINES = 3
 
 
 def usable_title(title: object) -> bool:
-    return isinstance(title, str) and bool(LETTER.search(title)) and not NOT_A_TITLE.search(title)
+    return (isinstance(title, str) and bool(LETTER.search(title)) and not NOT_A_TITLE.search(title)
+            and not BYLINE.search(title) and not date_stamp(title))
+
+
+def date_stamp(line: str) -> bool:
+    """A line of a date and time and nothing else."""
+    words = WORD.findall(line.casefold())
+    return any(w.isdigit() for w in words) and all(w.isdigit() or w in DATE_WORDS for w in words)
 
 
 def corpus_title(title: object, site_title: bool, text: str) -> str | None:
