@@ -256,20 +256,22 @@ def test_a_short_storys_copies_join_by_their_headline_which_extraction_moved_to_
 
 
 def test_a_byline_or_a_date_above_the_headline_is_no_title_and_joins_no_stories(tmp_path):
-    # Two short stories of one wire service, each printed under the same byline and date stamp.
+    # One wire service's stories, each printed under the same credit line: a page that kept only
+    # that line and its headline must not join another story whose page starts with the credit.
     credit = "By SIMON JOHNSON, online.wsj.com"
+    rng = random.Random(7)
     records = [
-        {"id": "a", "title": credit, "text": f"{credit}\nData hint the economy of the region is better off"},
-        {"id": "b", "title": credit, "text": f"{credit}\nPledges of more funds to fight the epidemic in the region"},
-        {"id": "c", "title": "July 23, 2012, 7:28 p.m. ET",
+        {"id": "stub", "title": credit, "text": f"{credit}\nData hint the economy of the region is better off"},
+        {"id": "other", "title": credit, "text": "\n".join([credit, *article(rng, 5)])},
+        {"id": "dated", "title": "July 23, 2012, 7:28 p.m. ET",
          "text": "July 23, 2012, 7:28 p.m. ET\nPledges of more funds to fight the epidemic in the region"},
     ]
     path = tmp_path / "clean.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     _, clean = run_dedup(path, tmp_path / "out")
-    assert clean["a"]["story"] != clean["b"]["story"]
-    assert clean["a"]["title"] == "Data hint the economy of the region is better off"
-    assert clean["b"]["title"] == clean["c"]["title"] == "Pledges of more funds to fight the epidemic in the region"
+    assert clean["stub"]["story"] != clean["other"]["story"]
+    assert clean["stub"]["title"] == "Data hint the economy of the region is better off"
+    assert clean["dated"]["title"] == "Pledges of more funds to fight the epidemic in the region"
 
 
 def test_a_teaser_that_is_its_headline_and_byline_joins_its_article_on_another_site(tmp_path):

@@ -1,8 +1,8 @@
 """A document's title in the corpus stage: the title cleaning found stands unless other stories
-of its site carry it too ("Skip to main content", the site's name), markup, a file name, a byline
-or a date stamp; then the
-first headline-like line of the text without the template takes its place. A story takes its
-canonical member's title, else the one most of its copies carry."""
+of its site carry it too ("Skip to main content", the site's name), or it is markup, a file name,
+a byline or a date stamp; then the first headline-like line of the text without the template
+takes its place. A story takes its canonical member's title, else the one most of its copies
+carry."""
 
 from __future__ import annotations
 
