@@ -104,7 +104,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
                         continue
                     for i in indices:
                         removed_by[i] = rule.id
-                    if deferring and rule.kind in rules.deferred:
+                    if deferring and rule.kind in rules.deferred:  # taken, so no later rule removes them for good
                         deferred_hits.append((rule, Hit(indices, hit.meta)))
                     else:
                         hits_by_rule.append((rule, Hit(indices, hit.meta)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from storysift.clean.page import title_from_text
+from storysift.corpus.events import CALENDAR
 
 # Not a title: markup, an address, a file name, or no letter at all.
 NOT_A_TITLE = re.compile(r"<[a-zA-Z/!][^>]*>|^\s*(?:https?://|www\.)\S+\s*$|^[\w.-]+\.(?:txt|html?|jsonl?|xml|php|aspx?)\s*$", re.I)
@@ -18,11 +19,8 @@ LETTER = re.compile(r"[^\W\d_]")
 # taken for a title, they joined pages of different stories by their headline.
 BYLINE = re.compile(r"^\s*(?i:by|written by|posted by)\s+(?=[^\W\d_])(?!\w*[a-z]\w*\s+[a-z])")
 WORD = re.compile(r"\w+")
-DATE_WORDS = frozenset(
-    "january february march april may june july august september october november december jan feb mar apr "
-    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu "
-    "fri sat sun a p m am pm et est edt ct cst cdt pt pst pdt gmt utc bst cet cest updated published posted "
-    "last on at of".split())
+DATE_WORDS = CALENDAR | frozenset("a p m am pm et est edt ct cst cdt pt pst pdt gmt utc bst cet cest updated "
+                                   "published posted last on at of".split())
 # The headline is among the first lines of a text whose site's header is gone (a kicker or a
 # date may stand above it).
 HEADLINE_LINES = 3
