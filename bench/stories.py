@@ -43,7 +43,9 @@ null, is a story of its own and has no output text):
             characters between the letters. NUL is no letter of any word: storysift drops it,
             and both shares are scored against the `clean_body` with its NULs dropped (with them
             `\\w+` splits every word into letters, ~26 % of all article tokens). Under the
-            table the lost share is also given without those pages.
+            table the lost share is also given without those pages, and without them counting
+            the words the record holds in `title` and `author` as kept: storysift moves the
+            page's headline and byline there, which many `clean_body`s begin with.
   >half     (storysift only) pages whose output lost more than half of their article tokens.
   out       (storysift only) pages rejected or kept out of dedup (no story).
   seconds   wall time: storysift's whole subprocess (reading, cleaning, dedup, all output files
@@ -147,10 +149,12 @@ def pair_scores(truth: dict[str, str], pred: dict[str, str]) -> dict:
             "stories": len(members), "mixed": sum(len(s) > 1 for s in members.values())}
 
 
-def word_scores(labels: dict, text_of: dict[str, str]) -> dict:
+def word_scores(labels: dict, text_of: dict[str, str], fields_of: dict[str, str] | None = None) -> dict:
     """Non-article share of the output tokens and lost share of the article tokens (bags);
-    the lost share also without the pages whose `clean_body` holds NUL bytes (module docstring)."""
-    extra = out_total = half_lost = 0
+    the lost share also without the pages whose `clean_body` holds NUL bytes, and without them
+    with the words of each page's `fields_of` (its title and author) counted as kept (module
+    docstring)."""
+    extra = out_total = half_lost = lost_in_fields = 0
     lost, body_total = Counter(), Counter()  # keyed by whether the clean_body holds a NUL byte
     for doc, label in labels.items():
         body = Counter(tokens(label["clean_body"].replace("\x00", "")))
@@ -161,8 +165,11 @@ def word_scores(labels: dict, text_of: dict[str, str]) -> dict:
         lost[nul] += missing
         body_total[nul] += body.total()
         half_lost += missing > body.total() / 2
+        if not nul:
+            lost_in_fields += (body - out - Counter(tokens((fields_of or {}).get(doc, "")))).total()
     return {"junk": extra / out_total if out_total else 0.0, "lost": lost.total() / body_total.total(),
-            "lost_without_nul": lost[False] / body_total[False], "half_lost": half_lost}
+            "lost_without_nul": lost[False] / body_total[False],
+            "lost_without_nul_fields": lost_in_fields / body_total[False], "half_lost": half_lost}
 
 
 # -- storysift -------------------------------------------------------------------------------
@@ -189,17 +196,18 @@ def run_storysift(command: list[str], source: Path, out: Path) -> float:
     return seconds
 
 
-def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict, dict]:
+def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, dict, dict, dict, dict]:
     """The story of each page that has one, the output text of each page written, the events
-    (event id -> its stories' member pages), the site each page was given, and each event's
-    stories by their canonical pages."""
-    story_of, text_of, site_of = {}, {}, {}
+    (event id -> its stories' member pages), the site each page was given, each event's
+    stories by their canonical pages, and each page's title and author."""
+    story_of, text_of, site_of, fields_of = {}, {}, {}, {}
     for line in (out / "clean.jsonl").open(encoding="utf-8"):
         record = json.loads(line)
         doc = record["id"].removesuffix(suffix)
         if doc not in labels or doc in text_of:
             sys.exit(f"{out / 'clean.jsonl'}: unexpected or repeated id {record['id']!r}")
         text_of[doc] = record["text"]
+        fields_of[doc] = f"{record.get('title') or ''}\n{record.get('author') or ''}"
         site_of[doc] = record.get("site")
         if record["story"] is not None:
             story_of[doc] = record["story"]
@@ -208,7 +216,7 @@ def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, di
         story = json.loads(line)
         events[story["event"]].append([m["id"].removesuffix(suffix) for m in story["members"]])
         canonicals[story["event"]].append(story["canonical"].removesuffix(suffix))
-    return story_of, text_of, events, site_of, canonicals
+    return story_of, text_of, events, site_of, canonicals, fields_of
 
 
 def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
@@ -324,10 +332,10 @@ def main() -> None:
         for run in [run for run in RUNS[:3] if run in runs]:
             source, suffix = storysift_input(run, args.corpus, labels, outputs)
             seconds = run_storysift(command, source, outputs / run)
-            story_of, text_of, events, site_of, canonicals = read_storysift(outputs / run, suffix, labels)
+            story_of, text_of, events, site_of, canonicals, fields_of = read_storysift(outputs / run, suffix, labels)
             pred = {doc: story_of.get(doc, f"alone:{doc}") for doc in labels}
             results[f"storysift {run.replace('-', '+')}"] = {
-                **pair_scores(truth, pred), **word_scores(labels, text_of), "seconds": seconds,
+                **pair_scores(truth, pred), **word_scores(labels, text_of, fields_of), "seconds": seconds,
                 "out": len(labels) - len(story_of), **event_summary(events, truth),
                 **event_pairs(canonicals, truth, judged),
                 **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred)}
@@ -363,7 +371,8 @@ def print_table(results: dict) -> None:
               f"{r['stories']:7d} {r['mixed']:5d} {words} {r['seconds']:7.1f}")
     for name, r in results.items():
         if "events" in r:
-            print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages; {r['events']} events, "
+            print(f"{name}: lost {r['lost_without_nul']:.1%} without the NUL-body pages "
+                  f"({r['lost_without_nul_fields']:.1%} with the title and author fields); {r['events']} events, "
                   f"{len(r['mixed_events'])} holding more than one true story (--events lists them), "
                   f"the largest holds {r['largest_stories']} stories, {r['largest_docs']} pages of "
                   f"{r['largest_true_stories']} true stories")
