@@ -618,3 +618,52 @@ def test_a_list_of_titles_the_storys_copies_carry_stays_and_one_on_a_single_copy
     harbour = records["harbour.example-2"]
     assert not set(OTHER_HEADLINES) & set(lines_of(harbour["text"]))
     assert any(r["rule"] == "navigation.headline-list" and OTHER_HEADLINES[0] in r["text"] for r in harbour["removed"])
+
+
+def html_page(host: str, n: int, menu: list[str], article: list[str], footer: list[str]) -> str:
+    items = "".join(f"<li><a href='/{k}'>{item}</a></li>" for k, item in enumerate(menu))
+    body = "".join(f"<p>{line}</p>" for line in article[1:])
+    return (f"<html><head><title>{article[0]}</title><link rel='canonical' href='https://{host}/story/{n}'></head>"
+            f"<body><nav><ul>{items}</ul></nav><article><h1>{article[0]}</h1>{body}</article>"
+            f"<footer>{''.join(f'<p>{line}</p>' for line in footer)}</footer></body></html>")
+
+
+@pytest.fixture(scope="module")
+def html_listicle_run(tmp_path_factory):
+    """The listicle as HTML pages on two sites, and on the first site a story printed once whose
+    article ends in a list of the site's other headlines."""
+    from storysift.api import clean
+    from storysift.run.engine import run_cleaning
+
+    tmp = tmp_path_factory.mktemp("html-listicle")
+    story = ["Five island books readers would save", *LISTICLE]
+    once = ["Harbour dredging to start in May", "The harbour board voted to dredge the inner basin in May, the "
+            "first time in twenty years that the trawlers will have to moor at the south pier for a month.",
+            "Read more from the Harbour Times:", *OTHER_HEADLINES]
+    pages = {"harbour": [("harbour.example", SITE_MENU, [headline, text], SITE_FOOTER) for headline, text in SITE_STORIES]
+             + [("harbour.example", SITE_MENU, story, SITE_FOOTER), ("harbour.example", SITE_MENU, once, SITE_FOOTER)],
+             "courier": [("courier.example", OTHER_MENU, [headline, text], OTHER_FOOTER) for headline, text in OTHER_STORIES]
+             + [("courier.example", OTHER_MENU, story, OTHER_FOOTER)]}
+    folder = tmp / "pages"
+    folder.mkdir()
+    for name, site in pages.items():
+        for n, (host, menu, article, footer) in enumerate(site):
+            (folder / f"{name}-{n}.html").write_text(html_page(host, n, menu, article, footer), encoding="utf-8")
+    rules = load_rules()
+    alone = {p.stem: clean(p.read_text(encoding="utf-8"), ruleset=rules) for p in sorted(folder.iterdir())}
+    run_cleaning([str(folder)], tmp / "run", rules)
+    records = {Path(r["id"]).stem: r for r in map(json.loads, (tmp / "run" / "clean.jsonl").read_text().splitlines())}
+    return alone, records, len(SITE_STORIES), len(OTHER_STORIES)
+
+
+def test_on_html_pages_too_a_list_the_storys_copies_carry_stays_and_one_printed_once_goes(html_listicle_run):
+    alone, records, harbour_stories, courier_stories = html_listicle_run
+    listicles = (f"harbour-{harbour_stories}", f"courier-{courier_stories}")
+    for doc_id in listicles:
+        listed = [line for r in alone[doc_id].removed if r.rule == "navigation.headline-list"
+                  for line in r.text.split("\n")]
+        assert set(BOOK_LIST) <= set(listed)  # cleaned alone, the list reads as other stories' headlines
+        assert set(BOOK_LIST) <= set(lines_of(records[doc_id]["text"])), doc_id
+    once = records[f"harbour-{harbour_stories + 1}"]
+    assert not set(OTHER_HEADLINES) & set(lines_of(once["text"]))
+    assert any(r["rule"] == "navigation.headline-list" and OTHER_HEADLINES[0] in r["text"] for r in once["removed"])

@@ -92,7 +92,7 @@ def apply_text_rules(text: str, rules: RuleSet, host: str | None = None,
     removed_by: list[str | None] = [None] * len(lines)
     hits_by_rule: list[tuple[Rule, Hit]] = []
     deferred_hits: list[tuple[Rule, Hit]] = []
-    deferring = whole_page and only is None
+    deferring = only is None
     for _ in range(MAX_PASSES):
         changed = False
         for rule in active:

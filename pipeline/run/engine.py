@@ -135,9 +135,10 @@ def run_cleaning(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunO
 def _run_locked(inputs: list[str], out_dir: Path, rules: RuleSet, options: RunOptions,
                 progress: Progress) -> RunReport:
     started = now_utc()
-    # On text pages, the removals of the line classifier and of headline lists wait for the corpus
-    # stage, which applies them after the site templates, but for the lines a story's copies carry
-    # (Document.deferred): both judge a line by its look, and an article can be a list of titles.
+    # The removals of the line classifier (text pages) and of headline lists (text pages, and the
+    # text an HTML page's extraction kept) wait for the corpus stage, which applies them after the
+    # site templates, but for the lines a story's copies carry (Document.deferred): both judge a
+    # line by its look, and an article can be a list of titles.
     rules = rules.deferring(DEFERRED_KINDS) if options.dedup is not None else rules
     prints = fingerprint(inputs, rules, options)
     store = ShardStore(out_dir / WORK_DIR, prints)
