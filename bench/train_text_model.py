@@ -45,7 +45,7 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from storysift.clean.lines import FEATURES, VOCABULARY_FEATURES, Words, read_page, vocabulary_features
+from storysift.clean.lines import FEATURES, VOCABULARY_FEATURES, Words, is_comments_heading, read_page, vocabulary_features
 from storysift.clean.linemodel import BUNDLED, FORMAT, SECOND_FEATURES, cached_model, forest_from_json, second_stage_input
 from storysift.clean.normalize import normalize_line
 from storysift.clean.page import clean_document
@@ -65,10 +65,13 @@ VOCABULARY_CLIP = 4.0
 INNER_FOLDS = 3
 # Scrapers save text in other shapes than html-text's: an article already cut out of its page
 # (the seeds), a page with less furniture, lines without blank lines between blocks (the
-# syndication corpus). Each page also trains in those shapes (`variants`): alone, its gold text
-# as the input; trimmed, its lines from a few before the first article line to a few after the
-# last; and for a third of the pages, its lines without the blank ones. Without them a model
-# trained on whole pages alone removed most of a clean article (seed 002: 13 of 15 lines).
+# syndication corpus), comments printed without their section's heading. Each page also trains
+# in those shapes (`variants`): alone, its gold text as the input; trimmed, its lines from a few
+# before the first article line to a few after the last; for a third of the pages, its lines
+# without the blank ones; and a page with reader comments, without its comment headings. Without
+# them a model trained on whole pages alone removed most of a clean article (seed 002: 13 of 15
+# lines), and one that saw every thread under its heading would keep the threads of pages that
+# print none.
 TRIM_MARGIN = 3
 NO_BLANK_SHARE = 1 / 3
 # LightGBM. max_depth caps the complete trees linemodel lays out (2**depth leaves each), and the
@@ -116,7 +119,16 @@ def variants(page: TextPage, rows: Rows, rng: random.Random) -> list[TextPage]:
         shapes.append(dataclasses.replace(page, id=f"{page.id}~trimmed", text="\n".join(raw[start:end])))
     if rng.random() < NO_BLANK_SHARE:
         shapes.append(dataclasses.replace(page, id=f"{page.id}~no-blank", text="\n".join(raw[i] for i in nonblank)))
+    headings = {i for i in nonblank if heads_comments(raw[i])}
+    if page.comments and headings:
+        shapes.append(dataclasses.replace(page, id=f"{page.id}~no-comment-heading",
+                                          text="\n".join(line for i, line in enumerate(raw) if i not in headings)))
     return shapes
+
+
+def heads_comments(line: str) -> bool:
+    line = normalize_line(line)
+    return is_comments_heading(line, len(TOKEN.findall(line)))
 
 
 def page_rows(page: TextPage) -> Rows:

@@ -364,6 +364,47 @@ def test_a_line_past_the_cap_is_never_read_by_the_model_and_stays(tmp_path, rule
     assert huge in doc.text and not set(MENU) & set(lines_of(doc.text))
 
 
+
+# -- reader comments: a thread under its section's heading goes; a heading elsewhere costs nothing
+@pytest.mark.parametrize("line, value", [
+    ("53 Comments", 2), ("Comments (12)", 2), ("2 responses", 2), ("Leave a Reply", 1), ("Kommentare", 1),
+    ("Add a Comment", 1), ("Comments from readers shaped the council's final plan for the winter ferries", 0),
+    ("The council read the comments of residents before it voted", 0), ("Commentary", 0),
+])
+def test_comment_section_headings_are_read_with_their_counts(line, value):
+    from storysift.clean.lines import comments_heading
+
+    assert comments_heading([line], np.array([float(len(TOKEN.findall(line)))])).tolist() == [value]
+
+
+THREAD = [
+    "12 Comments", "Mary Jones", "July 24, 2012 at 9:14 am",
+    "Finally! I have been waiting for this for years, my husband works late shifts in town and it will make a huge "
+    "difference to us.", "Reply", "Tom", "July 24, 2012 at 10:02 am",
+    "I doubt the company will keep it up once the summer is over, they cut the winter service last time as soon as "
+    "they could.", "Reply", "Sandra P.", "July 24, 2012 at 11:40 am",
+    "Does anyone know if the evening boats will take cars as well or only foot passengers? I could not find it on "
+    "their site.", "Reply", "Leave a Reply", "Name (required)", "Email (will not be published)",
+]
+
+
+def test_a_thread_under_its_comment_heading_goes_and_the_article_stays(rules):
+    doc = clean_text(page(["Ferry timetable approved | The Harbour Times"], MENU, ["Ferry timetable approved"],
+                          *([line] for line in ARTICLE), *([line] for line in THREAD), FOOTER), rules)
+    kept = set(lines_of(doc.text))
+    assert set(ARTICLE) <= kept
+    assert not kept & set(THREAD[3::4])  # the comments themselves
+
+
+def test_a_count_of_comments_above_the_article_costs_no_paragraph(rules):
+    # The post's meta line: no comment section starts there. (A comment widget printed between
+    # two paragraphs can cost the paragraph after it: see the README's known losses.)
+    article = ["By Ann Smith | July 24, 2012", "12 Comments", *ARTICLE]
+    doc = clean_text(page(["Ferry timetable approved | The Harbour Times"], MENU, ["Ferry timetable approved"],
+                          *([line] for line in article), FOOTER), rules)
+    assert set(ARTICLE) <= set(lines_of(doc.text))
+
+
 # -- in a corpus: the classifier waits for the corpus stage, which applies it where no template can
 SITE_MENU = ["Home", "Harbour", "Islands", "Ferries", "Fishing", "Opinion", "Contact the Harbour Times"]
 SITE_FOOTER = ["Share this article", "Facebook", "Twitter", "Privacy policy at the Harbour Times",

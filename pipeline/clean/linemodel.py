@@ -39,7 +39,12 @@ CONTEXT_FEATURES = (
 # token-weighted mean over these half-widths, and the comment mass above and below the line.
 COMMENT_WINDOWS = (3, 10)
 COMMENT_FEATURES = ("c", *(f"c~{w}" for w in COMMENT_WINDOWS), "c_before", "c_after")
-SECOND_FEATURES = (*FEATURES, *CONTEXT_FEATURES, *COMMENT_FEATURES)
+# A comment section's heading above the line (any, one with a count), and the article text above
+# that heading by the first stage (log of its mass, its share of the page's): readers' comments
+# follow an article; a count of comments above the article is the post's meta line.
+SECTION_FEATURES = ("under_comments", "under_counted_comments", "article_over_comments", "article_over_comments_share")
+SECOND_FEATURES = (*FEATURES, *CONTEXT_FEATURES, *COMMENT_FEATURES, *SECTION_FEATURES)
+HEADING = FEATURES.index("comments_heading")
 
 
 class ModelError(ValueError):
@@ -72,7 +77,24 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def second_stage_input(X: np.ndarray, words: Words, p: np.ndarray, c: np.ndarray) -> np.ndarray:
     """SECOND_FEATURES: the line features, then the context of the first stage's `p` and of
     the comment model's `c`."""
-    return np.hstack([X, context(p, X[:, 0], words), comment_context(c, X[:, 0])])
+    return np.hstack([X, context(p, X[:, 0], words), comment_context(c, X[:, 0]), sections(p, X[:, 0], X[:, HEADING])])
+
+
+def sections(p: np.ndarray, log_tokens: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """SECTION_FEATURES of every line from the first stage's `p` and the lines' comments_heading."""
+    n = len(p)
+    mass = p * np.expm1(log_tokens)
+    before = np.cumsum(mass) - mass
+    position = np.arange(n)
+
+    def nearest_above(flags: np.ndarray) -> np.ndarray:
+        last = np.maximum.accumulate(np.where(flags, position, -1))
+        return np.concatenate(([-1], last[:-1]))
+
+    any_above, counted_above = nearest_above(heading > 0), nearest_above(heading > 1)
+    over = np.where(any_above >= 0, before[np.maximum(any_above, 0)], 0.0)
+    return np.column_stack([(any_above >= 0).astype(float), (counted_above >= 0).astype(float), np.log1p(over),
+                            over / (mass.sum() + 1)])
 
 
 def comment_context(c: np.ndarray, log_tokens: np.ndarray) -> np.ndarray:

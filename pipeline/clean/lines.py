@@ -38,6 +38,20 @@ COUNT = r"\(\d+\)"
 COPYRIGHT = r"(?i)©|\(c\)|copyright|all rights reserved"
 DASH_SEPARATOR = r"[ \t][-–—][ \t]"
 
+# A comment section's heading ("53 Comments", "Leave a Reply", "2 thoughts on ...", "Kommentare"),
+# or a count of comments, which a blog also prints in the post's meta line above the article:
+# the line model's second stage tells the two apart by the article text above the heading.
+COMMENTS_HEADING = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions|thoughts|(?:leser)?kommentare?|commentaires?"
+    r"|comentarios?|commenti|reacties)\b"
+    r"|^\W*(?:leave|post|add|write|submit|join)\s+(?:a|your|the)\s+(?:comment|reply|response|discussion|conversation)"
+    r"|^\W*(?:readers?'?|user)\s+comments|^\W*(?:show|view|read|load|see)\s+(?:all\s+)?(?:\d+\s+)?comments"
+    r"|^\W*(?:kommentar\s+schreiben|ajouter\s+un\s+commentaire|réagir)", re.I)
+COMMENTS_COUNTED = re.compile(
+    r"\d+\s+(?:comments?|responses?|replies|(?:leser)?kommentare?|commentaires?|comentarios?|commenti)\b"
+    r"|(?:comments?|kommentare?|commentaires?)\s*[(\[]\d+[)\]]", re.I)
+COMMENTS_HEADING_TOKENS = 10
+
 # Prose: a line long enough to be a sentence and made of the small words sentences are made of
 # (jusText's "good" paragraph is 10+ words at a stopword density of 0.3; 0.2 keeps its
 # short-paragraph allowance).
@@ -79,6 +93,7 @@ PAGE_FEATURES = (
     *(f"{c}@{o:+d}" for o in NEIGHBOUR_OFFSETS for c in NEIGHBOUR_COLUMNS),
     *(f"{what}~{w}" for w in WINDOWS for what in ("prose", "mass")),
     "prose_before", "prose_after", "prose_distance", "dated~3", "dated~10", "labels~3",
+    "comments_heading",
 )
 VOCABULARY_FEATURES = (
     "vocabulary_mean", "vocabulary_min", "vocabulary_max", "vocabulary_known",
@@ -307,6 +322,17 @@ def title_features(words: Words, n: int) -> np.ndarray:
                             np.full(n, float(headline >= 0)), np.full(n, headline / n if headline >= 0 else -1.0)])
 
 
+def is_comments_heading(line: str, tokens: float) -> bool:
+    return tokens <= COMMENTS_HEADING_TOKENS and COMMENTS_HEADING.search(line) is not None
+
+
+def comments_heading(text: list[str], tokens: np.ndarray) -> np.ndarray:
+    """2 for a line that heads a comment section with a count ("53 Comments"), 1 for one
+    without ("Leave a Reply"), 0 for the others."""
+    return np.array([(1.0 + (COMMENTS_COUNTED.search(line) is not None)) if is_comments_heading(line, k) else 0.0
+                     for line, k in zip(text, tokens)])
+
+
 def vocabulary_features(words: Words, n: int, vocabulary: dict[str, float]) -> np.ndarray:
     """VOCABULARY_FEATURES: the learned scores of each line's words (unknown words score 0)."""
     score = np.array(list(map(vocabulary.get, words.text)), dtype=float) if words.text else np.zeros(0)
@@ -367,5 +393,6 @@ def read_page(lines: list[str], vocabulary: dict[str, float] | None = None) -> P
     # Comment threads: a date or time and a "Name wrote:" line above every comment.
     dated = np.maximum(col["time"], col["date"])
     features.append(np.column_stack([window_sum(dated, 3), window_sum(dated, 10), window_sum(col["colon_end"], 3)]))
+    features.append(comments_heading(text, tokens)[:, None])
     features.append(vocabulary_features(words, n, vocabulary or {}))
     return Page(index, words, np.hstack(features))
