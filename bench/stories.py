@@ -149,7 +149,7 @@ def pair_scores(truth: dict[str, str], pred: dict[str, str]) -> dict:
             "stories": len(members), "mixed": sum(len(s) > 1 for s in members.values())}
 
 
-def word_scores(labels: dict, text_of: dict[str, str], fields_of: dict[str, str] | None = None) -> dict:
+def word_scores(labels: dict, text_of: dict[str, str], fields_of: dict[str, str]) -> dict:
     """Non-article share of the output tokens and lost share of the article tokens (bags);
     the lost share also without the pages whose `clean_body` holds NUL bytes, and without them
     with the words of each page's `fields_of` (its title and author) counted as kept (module
@@ -166,7 +166,7 @@ def word_scores(labels: dict, text_of: dict[str, str], fields_of: dict[str, str]
         body_total[nul] += body.total()
         half_lost += missing > body.total() / 2
         if not nul:
-            lost_in_fields += (body - out - Counter(tokens((fields_of or {}).get(doc, "")))).total()
+            lost_in_fields += (body - out - Counter(tokens(fields_of.get(doc, "")))).total()
     return {"junk": extra / out_total if out_total else 0.0, "lost": lost.total() / body_total.total(),
             "lost_without_nul": lost[False] / body_total[False],
             "lost_without_nul_fields": lost_in_fields / body_total[False], "half_lost": half_lost}
