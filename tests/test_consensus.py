@@ -137,6 +137,28 @@ def test_explain_shows_the_page_block_by_block_with_each_removed_block_under_its
     assert kept == PARAGRAPHS
 
 
+def test_context_columns_are_the_word_weighted_means_of_the_neighbours_and_siblings():
+    html = ("<body><div><p>one two three</p><p>four five</p></div><ul><li>six</li><li>seven eight nine ten</li></ul>"
+            "<p>eleven <a href=/x>twelve</a><br>thirteen</p><div>fourteen fifteen</div></body>")
+    blocks = text_blocks(LexborHTMLParser(html))
+    sizes = [len(block.words) for block in blocks]
+    assert sizes == [3, 2, 1, 4, 2, 1, 2]
+    vote = [1.0, 0.5, 0.0, 1.0, 0.25, 0.0, 1.0]
+    rows = feature_rows(blocks, {"trafilatura": vote, "resiliparse": [1.0] * 7, "readability": [0.0] * 7})
+    column = {name: [row[FEATURES.index(name)] for row in rows] for name in FEATURES}
+    # Within 3 blocks on each side, weighted by words, the block itself left out.
+    for i in range(7):
+        others = [j for j in range(max(0, i - 3), min(7, i + 4)) if j != i]
+        assert column["trafilatura around"][i] == sum(vote[j] * sizes[j] for j in others) / sum(sizes[j] for j in others)
+    assert column["trafilatura before"][0] == 0.0 and column["trafilatura after"][6] == 0.0
+    assert column["trafilatura before"][3] == (3 * 1.0 + 2 * 0.5 + 1 * 0.0) / 6
+    # The two runs of text split by <br> share their paragraph: their parent vote is their mean.
+    assert column["trafilatura parent"][4] == column["trafilatura parent"][5] == (0.25 + 0.0) / 2
+    assert column["trafilatura page"][0] == sum(v * n for v, n in zip(vote, sizes)) / sum(sizes)
+    assert column["link share"][4] == len("twelve") / len("eleven twelve")
+    assert column["agreement"] == [1.0 - (max(v, 1.0) - min(v, 0.0)) for v in vote]
+
+
 def test_a_heading_reads_the_votes_of_the_blocks_it_introduces_apart_from_those_above():
     # "Most read" heads a list the voters drop, under an article they keep: its "after" columns
     # say so, where "around" mixes the two sides.

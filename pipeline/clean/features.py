@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
 
 from storysift.clean.blocks import Block
 
@@ -40,6 +43,13 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=2**16)
+def token_flags(token: str) -> tuple[bool, ...]:
+    """Which CONTAINER_WORDS one class or id token holds. No pattern spans a space, so a
+    container holds a word where one of its tokens does; tokens recur on every page of a site."""
+    return tuple(pattern.search(token) is not None for pattern in CONTAINER_WORDS.values())
+
+
 def tag_group(block: Block) -> str:
     if block.in_heading:
         return "h"
@@ -52,76 +62,64 @@ def tag_group(block: Block) -> str:
 
 
 def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list[list[float]]:
-    """One row of FEATURES per block. `votes` holds each voter's coverage of the blocks."""
+    """One row of FEATURES per block. `votes` holds each voter's coverage of the blocks.
+    Column by column over the page, in the float64 arithmetic and order of a loop over the
+    blocks: the same rows, to the bit, as the model was trained on."""
     count = len(blocks)
     if not count:
         return []
-    sizes = [len(block.words) for block in blocks]
-    total = sum(sizes) or 1
-    columns = [votes[name] for name in VOTER_NAMES]
-    page_share = [sum(v * n for v, n in zip(column, sizes)) / total for column in columns]
-    # Around: the word-weighted mean vote of the blocks within NEIGHBOURS on either side.
-    weighted = [[v * n for v, n in zip(column, sizes)] for column in columns]
-    prefix_words = [0]
-    for n in sizes:
-        prefix_words.append(prefix_words[-1] + n)
-    prefixes = []
-    for column in weighted:
-        prefix = [0.0]
-        for value in column:
-            prefix.append(prefix[-1] + value)
-        prefixes.append(prefix)
-    link_prefix = [0]
-    for block in blocks:
-        link_prefix.append(link_prefix[-1] + block.link_chars)
-    char_prefix = [0]
-    for block in blocks:
-        char_prefix.append(char_prefix[-1] + len(block.text))
+    sizes = np.fromiter((len(block.words) for block in blocks), dtype=np.int64, count=count)
+    total = int(sizes.sum()) or 1
+    columns = np.array([votes[name] for name in VOTER_NAMES], dtype=np.float64)  # (voters, blocks)
+    weighted = columns * sizes
+    # Sums in page order, one term at a time (cumsum), as a loop adds them: no pairwise summation.
+    prefixes = np.concatenate([np.zeros((len(VOTER_NAMES), 1)), np.cumsum(weighted, axis=1)], axis=1)
+    page_share = prefixes[:, -1] / total
+    prefix_words = np.concatenate(([0], np.cumsum(sizes)))
+    link_chars = np.fromiter((block.link_chars for block in blocks), dtype=np.int64, count=count)
+    chars = np.fromiter((len(block.text) for block in blocks), dtype=np.int64, count=count)
+    link_prefix = np.concatenate(([0], np.cumsum(link_chars)))
+    char_prefix = np.concatenate(([0], np.cumsum(chars)))
     # Parent: the mean vote over the blocks with the same block element or its runs of text.
-    by_parent: dict[int, list[int]] = {}
-    for i, block in enumerate(blocks):
-        by_parent.setdefault(block.parent, []).append(i)
-    parent_votes = {parent: [sum(column[j] for j in siblings) / len(siblings) for column in columns]
-                    for parent, siblings in by_parent.items()}
+    _, parent = np.unique(np.fromiter((block.parent for block in blocks), dtype=np.int64, count=count),
+                          return_inverse=True)
+    siblings = np.bincount(parent)
+    parent_votes = np.array([np.bincount(parent, weights=column) for column in columns]) / siblings
+    index = np.arange(count)
+    low, high = np.maximum(0, index - NEIGHBOURS), np.minimum(count, index + NEIGHBOURS + 1)
+    around_words = prefix_words[high] - prefix_words[low] - sizes
+    before_words, after_words = prefix_words[index] - prefix_words[low], prefix_words[high] - prefix_words[index + 1]
+
+    def ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        return np.divide(part, whole, out=np.zeros(part.shape), where=whole != 0)
+
+    # Around: the word-weighted mean vote of the blocks within NEIGHBOURS on either side.
+    around = ratio(prefixes[:, high] - prefixes[:, low] - columns * sizes, around_words)
+    # Before and after apart: a heading goes with the blocks it introduces ("Related stories",
+    # "More on this topic" over a list the voters drop), a caption or a source line with the
+    # paragraph above it.
+    before = ratio(prefixes[:, index] - prefixes[:, low], before_words)
+    after = ratio(prefixes[:, high] - prefixes[:, index + 1], after_words)
+    sides = np.stack([before, after], axis=1).reshape(2 * len(VOTER_NAMES), count)
+    agreement = 1.0 - (columns.max(axis=0) - columns.min(axis=0))
+    around_chars = char_prefix[high] - char_prefix[low] - chars
+    around_links = link_prefix[high] - link_prefix[low] - link_chars
     container_flags: dict[str, list[float]] = {}  # many blocks share their containers' tokens
-    rows = []
-    for i, block in enumerate(blocks):
-        low, high = max(0, i - NEIGHBOURS), min(count, i + NEIGHBOURS + 1)
-        around_words = prefix_words[high] - prefix_words[low] - sizes[i]
-        around = [(prefix[high] - prefix[low] - column[i] * sizes[i]) / around_words if around_words else 0.0
-                  for prefix, column in zip(prefixes, columns)]
-        # Before and after apart: a heading goes with the blocks it introduces ("Related stories",
-        # "More on this topic" over a list the voters drop), a caption or a source line with the
-        # paragraph above it.
-        before_words, after_words = prefix_words[i] - prefix_words[low], prefix_words[high] - prefix_words[i + 1]
-        sides = [value for prefix in prefixes for value in (
-            (prefix[i] - prefix[low]) / before_words if before_words else 0.0,
-            (prefix[high] - prefix[i + 1]) / after_words if after_words else 0.0)]
-        parent = parent_votes[block.parent]
-        own = [column[i] for column in columns]
-        agreement = 1.0 - (max(own) - min(own))
-        text = block.text
-        around_chars = char_prefix[high] - char_prefix[low] - len(text)
-        around_links = link_prefix[high] - link_prefix[low] - block.link_chars
-        container = block.container
+    per_block = []
+    for block in blocks:
+        text, container = block.text, block.container
         flags = container_flags.get(container)
         if flags is None:
-            flags = container_flags[container] = [1.0 if pattern.search(container) else 0.0
-                                                  for pattern in CONTAINER_WORDS.values()]
-        rows.append([
-            *own, *around, *sides, *parent, *page_share,
-            agreement,
-            math.log1p(sizes[i]),
-            block.link_chars / len(text) if text else 0.0,
-            1.0 if SENTENCE_END.search(text) else 0.0,
-            min(text.count(","), 10) / 10,
-            i / count,
-            math.log1p(block.depth),
-            *TAG_COLUMNS[tag_group(block)],
-            1.0 if block.in_heading else 0.0,
-            1.0 if block.in_list else 0.0,
-            *flags,
-            math.log1p(around_words / (high - low - 1 or 1)),
-            around_links / around_chars if around_chars > 0 else 0.0,
+            flags = container_flags[container] = [float(any(found)) for found in
+                                                  zip((False,) * len(CONTAINER_WORDS), *map(token_flags, container.split()))]
+        per_block.append([
+            1.0 if SENTENCE_END.search(text) else 0.0, min(text.count(","), 10) / 10, math.log1p(block.depth),
+            *TAG_COLUMNS[tag_group(block)], 1.0 if block.in_heading else 0.0, 1.0 if block.in_list else 0.0, *flags,
         ])
-    return rows
+    shape = np.array(per_block)
+    rows = np.column_stack([
+        columns.T, around.T, sides.T, parent_votes[:, parent].T, np.broadcast_to(page_share, (count, len(VOTER_NAMES))),
+        agreement, np.log1p(sizes), ratio(link_chars, chars), shape[:, :2], index / count, shape[:, 2:],
+        np.log1p(around_words / np.maximum(high - low - 1, 1)), ratio(around_links, np.where(around_chars > 0, around_chars, 0)),
+    ])
+    return rows.tolist()
