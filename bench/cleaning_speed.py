@@ -11,7 +11,8 @@ with 1 and 2 workers; trafilatura's `extract` (default, and `fast=True`), readab
 script of a few lines. Runs are interleaved (`--repeat` rounds of every system) so load from
 other processes falls on all of them; the medians, pages/s and the ratio to trafilatura's
 default are printed, with the machine's load. Then, in this process, the cost per page of each
-extractor storysift's consensus runs (`--per-extractor` pages; 0 to skip)."""
+extractor storysift's consensus runs and of the HTML stage's other steps (`--per-extractor`
+pages; 0 to skip)."""
 
 from __future__ import annotations
 
@@ -110,8 +111,26 @@ def startup(work: Path, page: Path, runs: int, bytecode: bool) -> None:
         print(f"  {name:34} {ours:6.3f} s   {peer:38} {theirs:6.3f} s   x{ours / theirs:.2f}")
 
 
+# The steps of storysift's HTML cleaning timed in process: (module, function, label, modules that
+# call it by a name of their own). Nested steps are timed within their caller too.
+STEPS = (
+    ("limits", "parse_within_limits", "parse (lexbor, within limits)", ("html",)),
+    ("html", "prune", "prune (rule selectors)", ()),
+    ("metadata", "page_metadata", "metadata", ("html",)),
+    ("blocks", "text_blocks", "text blocks", ("html",)),
+    ("html", "lxml_tree", "lxml tree (for trafilatura)", ()),
+    ("alignment", "coverage", "coverage (voter text on blocks)", ("consensus",)),
+    ("consensus", "decide", "decide (features and model)", ()),
+    ("features", "feature_rows", "  feature rows (within decide)", ("consensus",)),
+    ("textrules", "apply_text_rules", "text rules", ("page",)),
+)
+
+
 def per_extractor(pages: list[Path], limit: int) -> dict[str, float]:
-    """Milliseconds per page of each step storysift's HTML cleaning times, in this process."""
+    """Milliseconds per page of each extractor storysift's consensus runs and of the HTML
+    stage's other steps (STEPS), in this process."""
+    import importlib
+
     from storysift.clean import voters
     from storysift.clean.page import clean_stream
     from storysift.read.files import iter_inputs
@@ -132,14 +151,22 @@ def per_extractor(pages: list[Path], limit: int) -> dict[str, float]:
 
     for name, function in list(voters.VOTERS.items()):
         voters.VOTERS[name] = timed(name, function)
+    for module, function, label, callers in STEPS:
+        original = getattr(importlib.import_module(f"storysift.clean.{module}"), function)
+        for where in (module, *callers):
+            setattr(importlib.import_module(f"storysift.clean.{where}"), function, timed(label, original))
     rules = load_rules()
     chosen = [str(p) for p in pages[:limit]]
     started = time.perf_counter()
     count = sum(1 for _ in clean_stream(iter_inputs(chosen), rules))
     total = time.perf_counter() - started
     figures = {"whole page (in process)": 1000 * total / count}
-    for name in sorted(spent):
-        figures[f"{name} ({calls[name]} of {count} pages)"] = 1000 * spent[name] / count
+    for name in voters.VOTERS:
+        if name in calls:
+            figures[f"{name} ({calls[name]} of {count} pages)"] = 1000 * spent[name] / count
+    for _, _, label, _ in STEPS:
+        if label in calls:
+            figures[label] = 1000 * spent[label] / count
     return figures
 
 
