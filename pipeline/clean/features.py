@@ -110,16 +110,16 @@ def feature_rows(blocks: Sequence[Block], votes: dict[str, list[float]]) -> list
         text, container = block.text, block.container
         flags = container_flags.get(container)
         if flags is None:
-            flags = container_flags[container] = [float(any(found)) for found in
-                                                  zip((False,) * len(CONTAINER_WORDS), *map(token_flags, container.split()))]
+            held = [token_flags(token) for token in container.split()]
+            flags = container_flags[container] = [float(any(h[k] for h in held)) for k in range(len(CONTAINER_WORDS))]
         per_block.append([
             1.0 if SENTENCE_END.search(text) else 0.0, min(text.count(","), 10) / 10, math.log1p(block.depth),
             *TAG_COLUMNS[tag_group(block)], 1.0 if block.in_heading else 0.0, 1.0 if block.in_list else 0.0, *flags,
         ])
     shape = np.array(per_block)
     rows = np.column_stack([
-        columns.T, around.T, sides.T, parent_votes[:, parent].T, np.broadcast_to(page_share, (count, len(VOTER_NAMES))),
+        columns.T, around.T, sides.T, parent_votes[:, parent].T, np.tile(page_share, (count, 1)),
         agreement, np.log1p(sizes), ratio(link_chars, chars), shape[:, :2], index / count, shape[:, 2:],
-        np.log1p(around_words / np.maximum(high - low - 1, 1)), ratio(around_links, np.where(around_chars > 0, around_chars, 0)),
+        np.log1p(around_words / np.maximum(high - low - 1, 1)), ratio(around_links, around_chars),
     ])
     return rows.tolist()
