@@ -227,7 +227,6 @@ def test_no_pattern_runs_on_a_line_past_the_cap_so_the_timeout_can_stop_the_patt
         return real_search(self, text, *args)
 
     monkeypatch.setattr(re2._Regexp, "search", recorded_search)
-    started = time.perf_counter()
     result, clean, rejects = run(tmp_path, tmp_path / "page.txt",
                                  options=["--rules", tmp_path / "rules", "--timeout", "5", "--workers", "1"])
     assert result.exit_code == 0 and not rejects, result.output
@@ -236,7 +235,6 @@ def test_no_pattern_runs_on_a_line_past_the_cap_so_the_timeout_can_stop_the_patt
     assert [r["rule"] for r in clean["page.txt"]["removed"]] == ["user.heavy"]
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["pattern_line_limit"]["lines"] == 1 and report["pattern_line_limit"]["documents"] == 1
-    assert time.perf_counter() - started < 14  # the heavy pattern on the long line alone takes 15 s
 
 
 # Oversized and malformed files -------------------------------------------------------------------
