@@ -61,7 +61,11 @@ true stories cover one event, which are related (one ongoing story, distinct hap
 apart) and, by omission, which are unrelated; the sites it found
 (the `site` of each record: pair precision and recall against the true sites, a page with none
 a site of its own) and what `site.template` removed; the same-story pairs it split, the true
-stories that lost the most, and pair F1 without the first of them.
+stories that lost the most, and pair F1 without the first of them; and the stories' titles: how
+many have none, and how many match a headline of their story (token F1 of at least
+TITLE_MATCH against the `headline` of one of its pages or of its canonical page's true story;
+the corpus's headlines are its generator's, a date stamp for some pages, so few stories reach
+all of them).
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ EVENT_JUDGEMENTS = Path(__file__).resolve().parent / "data" / "event_judgements.
 SHINGLE_SIZE, NUM_PERM, THRESHOLD = 5, 128, 0.5  # storysift's defaults (`storysift dedup --help`)
 WORD = re.compile(r"\w+")
 RUNS = ("txt", "txt-url", "html", "peers")
+TITLE_MATCH = 0.8
 
 
 def tokens(text: str) -> list[str]:
@@ -219,6 +224,32 @@ def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, di
     return story_of, text_of, events, site_of, canonicals, fields_of
 
 
+def token_f1(text: str, other: str) -> float:
+    a, b = Counter(tokens(text)), Counter(tokens(other))
+    shared = (a & b).total()
+    return 2 * shared / (a.total() + b.total()) if shared else 0.0
+
+
+def title_scores(labels: dict, headlines: dict[str, str], out: Path, suffix: str) -> dict:
+    """Each predicted story's `title` against the headlines of its pages and of its canonical
+    page's true story (see the module's docstring)."""
+    stories = untitled = matched = 0
+    for line in (out / "stories.jsonl").open(encoding="utf-8"):
+        story = json.loads(line)
+        stories += 1
+        title = story.get("title")
+        if not title:
+            untitled += 1
+            continue
+        members = [m["id"].removesuffix(suffix) for m in story["members"]]
+        candidates = [labels[doc].get("headline") for doc in members if doc in labels]
+        canonical = labels.get(story["canonical"].removesuffix(suffix))
+        if canonical is not None:
+            candidates.append(headlines.get(canonical["story"]))
+        matched += max((token_f1(title, h) for h in candidates if h), default=0.0) >= TITLE_MATCH
+    return {"all_stories": stories, "untitled": untitled, "title_matches": matched}
+
+
 def site_scores(labels: dict, site_of: dict, out: Path) -> dict:
     """How well the corpus stage found the sites (pair precision and recall of same-site pages;
     a page with no site is a site of its own) and what the site templates removed."""
@@ -338,7 +369,8 @@ def main() -> None:
                 **pair_scores(truth, pred), **word_scores(labels, text_of, fields_of), "seconds": seconds,
                 "out": len(labels) - len(story_of), **event_summary(events, truth),
                 **event_pairs(canonicals, truth, judged),
-                **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred)}
+                **site_scores(labels, site_of, outputs / run), **lost_pairs(labels, pred),
+                **title_scores(labels, headlines, outputs / run, suffix)}
         if "peers" in runs:
             peer_texts = {
                 "datasketch txt": {doc: read_text(args.corpus / "txt" / f"{doc}.txt") for doc in labels},
@@ -386,6 +418,8 @@ def print_table(results: dict) -> None:
                               for story, count, pages, parts, words in r["worst"])
             print(f"{name}: {r['lost_pairs']:,} same-story pairs split, the most by {worst}; "
                   f"F1 {r['f1_without_worst']:.3f} without {r['worst'][0][0] if r['worst'] else '-'}")
+            print(f"{name}: titles: {r['untitled']} of {r['all_stories']} stories have none, "
+                  f"{r['title_matches']} match a headline of their story (token F1 >= {TITLE_MATCH})")
 
 
 def print_events(results: dict, headlines: dict[str, str]) -> None:
