@@ -64,8 +64,8 @@ a site of its own) and what `site.template` removed; the same-story pairs it spl
 stories that lost the most, and pair F1 without the first of them; and the stories' titles: how
 many have none, and how many match a headline of their story (token F1 of at least
 TITLE_MATCH against the `headline` of one of its pages or of its canonical page's true story;
-the corpus's headlines are its generator's, a date stamp for some pages, so few stories reach
-all of them).
+the corpus's headlines are its generator's, a date stamp for some pages, so no system matches
+every story).
 """
 
 from __future__ import annotations
