@@ -100,6 +100,7 @@ import html_text
 import justext
 import trafilatura
 import yaml
+from _scoring import token_score
 from _textpages import decode, read_gold  # read_gold: the dragnet gold (train_consensus.py imports it from here)
 from readability import Document
 from resiliparse.extract.html2text import extract_plain_text
@@ -288,13 +289,8 @@ def snippet_summary(scores: list[dict]) -> dict:
     return {"with %": with_share, "without %": without_share, "mean %": (with_share + without_share) / 2}
 
 
-def token_score(text: str, gold: str) -> dict:
-    output, reference = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
-    shared = sum((output & reference).values())
-    if not shared:
-        return {"p": 0.0, "r": 0.0, "f1": 0.0}
-    p, r = shared / sum(output.values()), shared / sum(reference.values())
-    return {"p": p, "r": r, "f1": 2 * p * r / (p + r)}
+def token_scores(text: str, gold: str) -> dict:
+    return dict(zip(("p", "r", "f1"), token_score(text, gold)))
 
 
 def f1_summary(scores: list[dict]) -> dict:
@@ -349,7 +345,7 @@ def dragnet_pages(root: Path, limit: int | None) -> tuple[list[Path], dict[str, 
 
 
 def gold_scorer(gold: dict[str, str]) -> Scorer:
-    return lambda page, text: token_score(text, gold[Path(page).stem])
+    return lambda page, text: token_scores(text, gold[Path(page).stem])
 
 
 def dragnet_bench(root: Path, limit: int | None, tmp: Path) -> dict:

@@ -84,6 +84,7 @@ from itertools import combinations
 from math import comb
 from pathlib import Path
 
+from _scoring import token_score
 from datasketch import MinHash, MinHashLSH
 
 from storysift.corpus.stories import UnionFind
@@ -224,12 +225,6 @@ def read_storysift(out: Path, suffix: str, labels: dict) -> tuple[dict, dict, di
     return story_of, text_of, events, site_of, canonicals, fields_of
 
 
-def token_f1(text: str, other: str) -> float:
-    a, b = Counter(tokens(text)), Counter(tokens(other))
-    shared = (a & b).total()
-    return 2 * shared / (a.total() + b.total()) if shared else 0.0
-
-
 def title_scores(labels: dict, headlines: dict[str, str], out: Path, suffix: str) -> dict:
     """Each predicted story's `title` against the headlines of its pages and of its canonical
     page's true story (see the module's docstring)."""
@@ -246,7 +241,7 @@ def title_scores(labels: dict, headlines: dict[str, str], out: Path, suffix: str
         canonical = labels.get(story["canonical"].removesuffix(suffix))
         if canonical is not None:
             candidates.append(headlines.get(canonical["story"]))
-        matched += max((token_f1(title, h) for h in candidates if h), default=0.0) >= TITLE_MATCH
+        matched += max((token_score(title, h)[2] for h in candidates if h), default=0.0) >= TITLE_MATCH
     return {"all_stories": stories, "untitled": untitled, "title_matches": matched}
 
 

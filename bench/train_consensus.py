@@ -40,6 +40,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _devdata import SHARED, require  # noqa: E402
+from _scoring import token_score  # noqa: E402
 from extraction import decode, norm, read_gold  # noqa: E402
 
 from storysift.api import rules as bundled_rules  # noqa: E402
@@ -158,17 +159,8 @@ def kept_texts(data: SetData, probability: np.ndarray, threshold: float) -> list
     return texts
 
 
-def f1(text: str, gold: str) -> float:
-    out, ref = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
-    shared = sum((out & ref).values())
-    if not shared:
-        return 0.0
-    p, r = shared / sum(out.values()), shared / sum(ref.values())
-    return 2 * p * r / (p + r)
-
-
 def f1_figures(texts: list[str], pages: list[dict]) -> str:
-    scores = [f1(t, p["gold"]) for t, p in zip(texts, pages)]
+    scores = [token_score(t, p["gold"])[2] for t, p in zip(texts, pages)]
     return (f"mean F1 {statistics.mean(scores):.4f}  median {statistics.median(scores):.4f}  "
             f"<0.5 {sum(s < 0.5 for s in scores)}")
 

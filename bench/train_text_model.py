@@ -52,6 +52,7 @@ from storysift.clean.page import clean_document
 from storysift.document import RawDocument
 from storysift.ruleset.load import load_rules
 from _devdata import SHARED, require
+from _scoring import token_score
 from _textpages import TOKEN, TextPage, aligned_labels, folds, load_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,15 +263,6 @@ def write_model(model: dict, path: Path) -> None:
 
 
 # -- scoring through storysift's own path ------------------------------------------------------
-def token_score(text: str, gold: str) -> tuple[float, float, float]:
-    output, reference = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
-    shared = sum((output & reference).values())
-    if not shared:
-        return 0.0, 0.0, 0.0
-    p, r = shared / sum(output.values()), shared / sum(reference.values())
-    return p, r, 2 * p * r / (p + r)
-
-
 def clean_with(pages: list[TextPage], model: Path) -> dict[str, str]:
     """Each page's clean text, storysift's bundled rules with `model` in the classifier rule."""
     bundled = load_rules()
